@@ -1,0 +1,109 @@
+//! What every script function can reach during a run: the desktop, the sandbox, the abort
+//! signal, the event stream, the item counts. Bound functions find it in the engine's tag.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
+
+use crate::abort::AbortSignal;
+use crate::desktop::{DResult, Desktop};
+use crate::engine::Sandbox;
+use crate::run::events::{EventBus, Level, RunEvent};
+
+pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// Items counted by `task::item_done` / `task::item_failed`.
+#[derive(Debug, Default, Clone)]
+pub struct Items {
+    pub done: Vec<String>,
+    pub failed: Vec<(String, String)>,
+}
+
+pub struct RunContext {
+    pub desktop: RefCell<Desktop>,
+    pub sandbox: Sandbox,
+    pub abort: AbortSignal,
+    pub events: EventBus,
+    pub items: RefCell<Items>,
+    pub vars: rhai::Map,
+    pub dry_run: bool,
+}
+
+/// A script error; rhai adds the call site's position.
+pub fn script_error(message: impl Into<String>) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE).into()
+}
+
+/// The error that unwinds the script when the run is being stopped.
+pub fn aborted() -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(Dynamic::from("aborted"), Position::NONE).into()
+}
+
+/// The running scenario's context, from inside a bound function.
+pub fn run_context(ctx: &NativeCallContext) -> RhaiResult<Rc<RunContext>> {
+    ctx.tag()
+        .and_then(|tag| tag.clone().try_cast::<Rc<RunContext>>())
+        .ok_or_else(|| script_error("this function can only be called while a scenario runs"))
+}
+
+impl RunContext {
+    pub fn action(&self, action: impl Into<String>) {
+        self.events.action(action);
+    }
+
+    pub fn log(&self, level: Level, message: impl Into<String>) {
+        self.events.log(level, message);
+    }
+
+    pub fn check_abort(&self) -> RhaiResult<()> {
+        self.abort.check().map_err(|_| aborted())
+    }
+
+    /// Waits, but ends at once when the run is stopped. A dry run does not wait.
+    pub fn sleep(&self, duration: Duration) -> RhaiResult<()> {
+        if self.dry_run {
+            return self.check_abort();
+        }
+        self.abort.sleep(duration).map_err(|_| aborted())
+    }
+
+    /// Runs `f` on the desktop, turning its error into a script error (or an abort, when the
+    /// failure happened because the run is being stopped).
+    pub fn with_desktop<T>(&self, f: impl FnOnce(&mut Desktop) -> DResult<T>) -> RhaiResult<T> {
+        self.check_abort()?;
+        let result = f(&mut self.desktop.borrow_mut());
+        result.map_err(|e| {
+            if self.abort.is_requested() {
+                aborted()
+            } else {
+                script_error(e.0)
+            }
+        })
+    }
+
+    pub fn item_done(&self, key: String) -> u64 {
+        let done = {
+            let mut items = self.items.borrow_mut();
+            items.done.push(key.clone());
+            items.done.len() as u64
+        };
+        self.events.emit(RunEvent::ItemDone { key, done });
+        done
+    }
+
+    pub fn item_failed(&self, key: String, reason: String) -> u64 {
+        let failed = {
+            let mut items = self.items.borrow_mut();
+            items.failed.push((key.clone(), reason.clone()));
+            items.failed.len() as u64
+        };
+        self.events.emit(RunEvent::ItemFailed {
+            key,
+            reason,
+            failed,
+        });
+        failed
+    }
+}

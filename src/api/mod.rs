@@ -1,0 +1,58 @@
+//! The script API: one file per namespace, each a Rhai plugin module whose `///` comments
+//! (with a Rhai example each) are the single source of the scripting reference.
+
+pub mod context;
+mod global;
+mod keyboard;
+mod log;
+mod mouse;
+mod screen;
+mod task;
+mod window;
+
+use rhai::{Engine, exported_module};
+
+pub use context::{Items, RunContext};
+
+/// (namespace, one-line description) in the order the reference shows them.
+pub const NAMESPACES: &[(&str, &str)] = &[
+    (
+        "keyboard",
+        "Typing text and pressing keys in the focused window.",
+    ),
+    (
+        "mouse",
+        "Moving the pointer, clicking, dragging and scrolling. Coordinates are screen pixels from the top-left corner.",
+    ),
+    ("screen", "The screen's size, its pixels, and screenshots."),
+    (
+        "window",
+        "Finding, waiting for and activating application windows by (part of) their title.",
+    ),
+    (
+        "task",
+        "Counting the items a run processes (they are what time saved is computed from) and reading run variables.",
+    ),
+    ("log", "Messages in the run log and the terminal."),
+];
+
+/// Registers every namespace and the global functions.
+pub fn register(engine: &mut Engine) {
+    engine.register_global_module(exported_module!(global::global_api).into());
+    engine.register_static_module("keyboard", exported_module!(keyboard::keyboard_api).into());
+    engine.register_static_module("mouse", exported_module!(mouse::mouse_api).into());
+    engine.register_static_module("screen", exported_module!(screen::screen_api).into());
+    engine.register_static_module("window", exported_module!(window::window_api).into());
+    engine.register_static_module("task", exported_module!(task::task_api).into());
+    engine.register_static_module("log", exported_module!(log::log_api).into());
+}
+
+/// Converts a script integer to a screen coordinate, with a clear error.
+pub(crate) fn coordinate(name: &str, value: rhai::INT) -> context::RhaiResult<i32> {
+    i32::try_from(value)
+        .ok()
+        .filter(|v| v.abs() <= 100_000)
+        .ok_or_else(|| {
+            context::script_error(format!("{name} = {value} is not a screen coordinate"))
+        })
+}

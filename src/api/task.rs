@@ -1,0 +1,84 @@
+//! `task::` — items processed (the basis of time saved) and run variables.
+
+use crate::api::context::{RhaiResult, run_context, script_error};
+use rhai::INT;
+use rhai::plugin::*;
+
+fn key_text(key: &Dynamic) -> RhaiResult<String> {
+    if key.is_unit() {
+        return Err(script_error(
+            "the item key is empty (()); use e.g. the application number",
+        ));
+    }
+    let text = key.to_string();
+    if text.trim().is_empty() {
+        return Err(script_error(
+            "the item key is an empty string; use e.g. the application number",
+        ));
+    }
+    Ok(text)
+}
+
+#[export_module]
+pub mod task_api {
+    use super::*;
+
+    /// Records that one item (one application, one row) was processed. The key identifies it
+    /// (a number or text, e.g. the 受付番号); the count is what time saved is computed from.
+    /// Returns how many items are done so far in this run.
+    ///
+    /// ```rhai
+    /// task::item_done("R6-000123");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn item_done(ctx: NativeCallContext, key: Dynamic) -> RhaiResult<INT> {
+        let run = run_context(&ctx)?;
+        let key = key_text(&key)?;
+        Ok(run.item_done(key) as INT)
+    }
+
+    /// Records that one item could not be processed, and why; the run goes on. Failed items
+    /// count toward no time saved. Returns how many items have failed so far.
+    ///
+    /// ```rhai
+    /// task::item_failed("R6-000124", "address not found in the system");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn item_failed(ctx: NativeCallContext, key: Dynamic, reason: &str) -> RhaiResult<INT> {
+        let run = run_context(&ctx)?;
+        let key = key_text(&key)?;
+        Ok(run.item_failed(key, reason.to_string()) as INT)
+    }
+
+    /// A run variable given with `kuroko run ... --var name=value`; an error if it was not given.
+    ///
+    /// ```rhai
+    /// let month = task::get_var("month");   // kuroko run scenarios/x --var month=2024-04
+    /// ```
+    #[rhai_fn(name = "get_var", return_raw)]
+    pub fn get_var(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
+        let run = run_context(&ctx)?;
+        run.vars.get(name).cloned().ok_or_else(|| {
+            let given: Vec<String> = run.vars.keys().map(|k| k.to_string()).collect();
+            script_error(format!(
+                "no run variable {name:?} (given: {}); pass it with --var {name}=...",
+                if given.is_empty() {
+                    "none".to_string()
+                } else {
+                    given.join(", ")
+                }
+            ))
+        })
+    }
+
+    /// A run variable, or `default` when it was not given.
+    ///
+    /// ```rhai
+    /// let limit = task::get_var("limit", "100").parse_int();
+    /// ```
+    #[rhai_fn(name = "get_var", return_raw)]
+    pub fn var_or(ctx: NativeCallContext, name: &str, default: Dynamic) -> RhaiResult<Dynamic> {
+        let run = run_context(&ctx)?;
+        Ok(run.vars.get(name).cloned().unwrap_or(default))
+    }
+}

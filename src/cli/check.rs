@@ -1,0 +1,62 @@
+//! `kuroko check`: every problem in a scenario's manifest and script, with file:line:column,
+//! without touching the desktop.
+
+use std::path::PathBuf;
+
+use crate::engine::{self, Limits};
+use crate::error::{Error, Result};
+use crate::run::display_path;
+use crate::scenario::{SCRIPT_FILE, Scenario};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A scenario folder or a .rhai file.
+    path: PathBuf,
+}
+
+pub fn execute(args: Args) -> Result<i32> {
+    let mut problems: Vec<String> = Vec::new();
+    let script_path = match Scenario::load(&args.path) {
+        Ok(scenario) => scenario.script_path,
+        Err(Error::Manifest {
+            path,
+            problems: found,
+        }) => {
+            problems.extend(found.iter().map(|p| {
+                format!(
+                    "{}:{}:{}: {}",
+                    display_path(&path),
+                    p.line,
+                    p.column,
+                    p.message
+                )
+            }));
+            args.path.join(SCRIPT_FILE)
+        }
+        Err(e) => return Err(e),
+    };
+    let label = display_path(&script_path);
+    let source = std::fs::read_to_string(&script_path).map_err(|e| Error::io(&script_path, e))?;
+    let engine = engine::build(None, Limits::default());
+    if let Err(e) = engine::compile(&engine, &label, &source) {
+        problems.push(e.to_string());
+    }
+    let api = crate::docs::collect();
+    problems.extend(
+        engine::lint(&label, &source, &api)
+            .iter()
+            .map(|e| e.to_string()),
+    );
+
+    if problems.is_empty() {
+        println!("ok: {}", display_path(&args.path));
+        Ok(crate::exit::SUCCEEDED)
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        Err(Error::CheckFailed {
+            count: problems.len(),
+        })
+    }
+}

@@ -1,0 +1,69 @@
+//! The command line: one file per subcommand; this file parses arguments and maps every
+//! error to its exit code (see `exit`).
+
+mod check;
+mod docs;
+mod list;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kuroko",
+    version,
+    about = "Runs saved RPA scenarios (Rhai scripts) on the desktop and counts the time they save."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario folder or an ad-hoc .rhai script.
+    Run(run::Args),
+    /// Validate a scenario's manifest and script without touching the desktop.
+    Check(check::Args),
+    /// List the saved scenarios in a folder.
+    List(list::Args),
+    /// Write the scripting reference (Markdown) generated from the API's doc comments.
+    Docs(docs::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCEEDED
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::execute(args),
+        Command::Check(args) => check::execute(args),
+        Command::List(args) => list::execute(args),
+        Command::Docs(args) => docs::execute(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kuroko: {e}");
+            e.code()
+        }
+    }
+}
+
+pub(crate) fn default_scenarios_dir() -> PathBuf {
+    PathBuf::from("scenarios")
+}

@@ -1,0 +1,140 @@
+//! The desktop as the engine sees it: small traits for keyboard, mouse, screen and windows,
+//! bundled in one `Desktop`. The engine and the script API import nothing OS-specific; each
+//! backend (X11 here, Windows later; the fake one for dry runs and fast tests) lives behind `cfg`.
+
+pub mod fake;
+pub mod keys;
+#[cfg(target_os = "linux")]
+pub mod x11;
+pub mod xcap_screen;
+
+use image::RgbaImage;
+
+use crate::abort::AbortSignal;
+pub use keys::{Key, NamedKey};
+
+/// What went wrong talking to the desktop; the message is shown to the script author.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct DesktopError(pub String);
+
+impl DesktopError {
+    pub fn new(message: impl Into<String>) -> Self {
+        DesktopError(message.into())
+    }
+}
+
+pub type DResult<T> = Result<T, DesktopError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Left,
+    Right,
+    Middle,
+}
+
+/// A top-level window as the script sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowInfo {
+    pub id: u64,
+    pub title: String,
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub trait Keyboard {
+    /// Types `text` exactly into the focused window. Callers pass short chunks so an abort
+    /// can land between them.
+    fn type_text(&mut self, text: &str) -> DResult<()>;
+    fn key_down(&mut self, key: Key) -> DResult<()>;
+    fn key_up(&mut self, key: Key) -> DResult<()>;
+    /// Releases every key this backend pressed and has not released (abort, end of run).
+    fn release_all(&mut self) -> DResult<()>;
+}
+
+pub trait Mouse {
+    fn move_to(&mut self, x: i32, y: i32) -> DResult<()>;
+    fn button_down(&mut self, button: Button) -> DResult<()>;
+    fn button_up(&mut self, button: Button) -> DResult<()>;
+    /// Positive scrolls down, negative up, in wheel notches.
+    fn scroll(&mut self, notches: i32) -> DResult<()>;
+    fn position(&mut self) -> DResult<(i32, i32)>;
+    /// Releases every button this backend pressed and has not released.
+    fn release_all(&mut self) -> DResult<()>;
+}
+
+pub trait Screen {
+    fn size(&mut self) -> DResult<(u32, u32)>;
+    fn capture(&mut self) -> DResult<RgbaImage>;
+}
+
+pub trait Windows {
+    /// Visible top-level windows that have a title, topmost last.
+    fn list(&mut self) -> DResult<Vec<WindowInfo>>;
+    /// Raises the window and gives it the keyboard focus.
+    fn activate(&mut self, window: &WindowInfo) -> DResult<()>;
+    /// The topmost window whose title contains `title_part`.
+    fn find(&mut self, title_part: &str) -> DResult<Option<WindowInfo>> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .rev()
+            .find(|w| w.title.contains(title_part)))
+    }
+}
+
+/// Stop triggers that only the desktop can see: a global hotkey, the pointer in a corner.
+pub trait StopTriggers {
+    /// Starts watching; each trigger calls `abort.request`. Returns warnings (e.g. the
+    /// hotkey is taken by another program) that do not prevent the run.
+    fn start(&mut self, abort: &AbortSignal, settings: &StopSettings) -> DResult<Vec<String>>;
+}
+
+/// How a person can stop a run from the desktop.
+#[derive(Debug, Clone)]
+pub struct StopSettings {
+    /// Keys held together, e.g. [Shift, Escape]; empty disables the hotkey.
+    pub hotkey: Vec<Key>,
+    /// Stop when the pointer is moved into a screen corner (by a person, not by the script).
+    pub failsafe_corner: bool,
+}
+
+/// The one bundle the engine is given.
+pub struct Desktop {
+    pub keyboard: Box<dyn Keyboard>,
+    pub mouse: Box<dyn Mouse>,
+    pub screen: Box<dyn Screen>,
+    pub windows: Box<dyn Windows>,
+    pub stop_triggers: Box<dyn StopTriggers>,
+    /// "x11", "fake", ...: shown in the run log.
+    pub backend: &'static str,
+}
+
+impl Desktop {
+    /// Releases held keys and buttons; used on abort and at the end of every run.
+    pub fn release_all(&mut self) -> Vec<DesktopError> {
+        let mut errors = Vec::new();
+        if let Err(e) = self.keyboard.release_all() {
+            errors.push(e);
+        }
+        if let Err(e) = self.mouse.release_all() {
+            errors.push(e);
+        }
+        errors
+    }
+}
+
+/// Connects to the real desktop of this machine.
+#[cfg(target_os = "linux")]
+pub fn connect_real() -> DResult<Desktop> {
+    x11::connect()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn connect_real() -> DResult<Desktop> {
+    Err(DesktopError::new(
+        "this build of kuroko has no desktop backend for this operating system yet",
+    ))
+}

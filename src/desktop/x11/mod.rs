@@ -1,0 +1,53 @@
+//! The real desktop on Linux/X11: input through enigo (its x11rb backend, XTEST), windows
+//! through EWMH (or plain X focus when no window manager runs), capture on a persistent
+//! connection, and the stop triggers (global hotkey, failsafe corner) on their own connections.
+
+mod capture;
+mod input;
+mod keymap;
+mod triggers;
+mod windows;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use x11rb::rust_connection::RustConnection;
+
+use super::{DResult, Desktop, DesktopError};
+
+/// Opens a connection to `$DISPLAY` with a message a clerk can act on.
+pub(crate) fn open() -> DResult<(RustConnection, usize)> {
+    let display = std::env::var("DISPLAY").unwrap_or_default();
+    if display.is_empty() {
+        return Err(DesktopError::new(
+            "no X display: DISPLAY is not set (start one, e.g. `Xvfb :99 &` and `export DISPLAY=:99`, or use --dry-run)",
+        ));
+    }
+    x11rb::connect(None)
+        .map_err(|e| DesktopError::new(format!("cannot connect to the X display {display:?}: {e}")))
+}
+
+/// The pointer position the script itself last moved to, packed as (x << 32 | y); the failsafe
+/// ignores a corner the script put the pointer in.
+pub(crate) type Commanded = Arc<AtomicU64>;
+
+pub(crate) fn pack(x: i32, y: i32) -> u64 {
+    ((x as u32 as u64) << 32) | (y as u32 as u64)
+}
+
+/// Connects every part of the X11 backend.
+pub fn connect() -> DResult<Desktop> {
+    let commanded: Commanded = Arc::new(AtomicU64::new(u64::MAX));
+    let (keyboard, mouse) = input::connect(commanded.clone())?;
+    Ok(Desktop {
+        keyboard: Box::new(keyboard),
+        mouse: Box::new(mouse),
+        screen: match std::env::var("KUROKO_CAPTURE").as_deref() {
+            Ok("xcap") => Box::new(crate::desktop::xcap_screen::XcapScreen),
+            _ => Box::new(capture::X11Screen::connect()?),
+        },
+        windows: Box::new(windows::X11Windows::connect()?),
+        stop_triggers: Box::new(triggers::X11StopTriggers::new(commanded)),
+        backend: "x11",
+    })
+}

@@ -1,0 +1,85 @@
+//! Builds the Rhai engine every scenario runs in: kuroko's API and nothing else that reaches
+//! outside (no module loading, no `eval`), limits on operations, call depth and sizes, the
+//! abort signal checked between operations, and `print`/`debug` sent to the run log.
+
+mod errors;
+mod lint;
+mod sandbox;
+
+use std::rc::Rc;
+
+use rhai::{AST, Dynamic, Engine, Scope};
+
+pub use errors::{Failure, ScriptError, from_eval, from_parse};
+pub use lint::lint;
+pub use sandbox::Sandbox;
+
+use crate::api::RunContext;
+use crate::run::events::Level;
+
+/// Operation limit when the manifest sets none: far above a real scenario's needs (a row
+/// typed into a form is a few hundred operations), low enough to end an endless loop.
+pub const DEFAULT_MAX_OPERATIONS: u64 = 100_000_000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_operations: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: DEFAULT_MAX_OPERATIONS,
+        }
+    }
+}
+
+/// An engine with the sandbox and limits; `run` is the context bound functions use (none for
+/// `check` and `docs`, which never call them).
+pub fn build(run: Option<Rc<RunContext>>, limits: Limits) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    engine.disable_symbol("eval");
+    // Undefined variables and namespaces are compile errors, found by `check` before a run.
+    engine.set_strict_variables(true);
+    engine.set_max_operations(limits.max_operations);
+    engine.set_max_call_levels(64);
+    engine.set_max_expr_depths(128, 64);
+    engine.set_max_string_size(16 * 1024 * 1024);
+    engine.set_max_array_size(2_000_000);
+    engine.set_max_map_size(100_000);
+    crate::api::register(&mut engine);
+    if let Some(run) = run {
+        let abort = run.abort.clone();
+        engine.on_progress(move |_| abort.is_requested().then(|| Dynamic::from("aborted")));
+        let printer = run.clone();
+        engine.on_print(move |text| printer.log(Level::Info, text));
+        let debugger = run.clone();
+        engine.on_debug(move |text, _source, pos| {
+            debugger.log(
+                Level::Info,
+                format!(
+                    "debug ({}:{}): {text}",
+                    pos.line().unwrap_or(0),
+                    pos.position().unwrap_or(0)
+                ),
+            )
+        });
+        engine.set_default_tag(Dynamic::from(run));
+    }
+    engine
+}
+
+/// The scope every script starts with: the constant map `VARS` of run variables.
+pub fn scope(vars: rhai::Map) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push_constant("VARS", vars);
+    scope
+}
+
+/// Compiles a script; `file` is how errors name it.
+pub fn compile(engine: &Engine, file: &str, source: &str) -> Result<AST, ScriptError> {
+    engine
+        .compile_with_scope(&scope(rhai::Map::new()), source)
+        .map_err(|e| from_parse(file, &e))
+}

@@ -1,0 +1,72 @@
+//! The one error type for everything that stops a command before or around a run
+//! (the run's own outcome is `run::Outcome`). Each variant knows its exit code.
+
+use std::path::PathBuf;
+
+use crate::exit;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{message}")]
+    Usage { message: String },
+
+    #[error("no scenario at {}: {reason}", path.display())]
+    ScenarioNotFound { path: PathBuf, reason: String },
+
+    #[error("{}", manifest_problems(path, problems))]
+    Manifest {
+        path: PathBuf,
+        problems: Vec<crate::scenario::Problem>,
+    },
+
+    #[error("{0}")]
+    Script(crate::engine::ScriptError),
+
+    #[error("{count} problem(s) found")]
+    CheckFailed { count: usize },
+
+    #[error("desktop unavailable: {message}")]
+    Desktop { message: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn manifest_problems(path: &std::path::Path, problems: &[crate::scenario::Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.column, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Error {
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::Usage { .. } | Error::ScenarioNotFound { .. } | Error::Manifest { .. } => {
+                exit::USAGE
+            }
+            Error::Script(_) | Error::CheckFailed { .. } => exit::FAILED,
+            Error::Desktop { .. } | Error::Io { .. } => exit::ENVIRONMENT,
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

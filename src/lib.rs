@@ -1,0 +1,19 @@
+//! kuroko — an RPA runner for municipal offices: runs Rhai scenarios that drive the desktop
+//! and counts the hours they give back.
+//!
+//! The shape: `scenario` (what to run) → `engine` (sandboxed Rhai) → `api` (script functions)
+//! → `desktop` (keyboard, mouse, screen, window traits and their backends). A run only emits
+//! `run::events`; whoever listens (terminal, run folder, later the ledger) records them.
+
+pub mod abort;
+pub mod api;
+pub mod cli;
+pub mod desktop;
+pub mod docs;
+pub mod engine;
+pub mod error;
+pub mod exit;
+pub mod run;
+pub mod scenario;
+pub mod suggest;
+pub mod timesaved;

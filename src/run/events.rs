@@ -1,0 +1,254 @@
+//! A run is a stream of events: started, log lines, actions, items, finished. The terminal,
+//! the run folder's `events.jsonl` (which another process can follow line by line) and the
+//! human-readable `run.log` are listeners; the ledger and the launcher will be more of them.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::timesaved::TimeSaved;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    /// A script error, `fail(...)`, a timeout, or the desktop failing under the script.
+    Failed,
+    /// Stopped by a person or the launcher.
+    Aborted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Aborted => "aborted",
+        }
+    }
+
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Succeeded => crate::exit::SUCCEEDED,
+            Outcome::Failed => crate::exit::FAILED,
+            Outcome::Aborted => crate::exit::ABORTED,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    Started {
+        run_id: String,
+        scenario_id: String,
+        scenario_name: String,
+        department: String,
+        task: String,
+        dry_run: bool,
+        backend: String,
+        run_dir: String,
+    },
+    Log {
+        level: Level,
+        message: String,
+    },
+    /// Something done to the desktop, e.g. `type "abc"`, `click 10 20`.
+    Action {
+        action: String,
+    },
+    ItemDone {
+        key: String,
+        done: u64,
+    },
+    ItemFailed {
+        key: String,
+        reason: String,
+        failed: u64,
+    },
+    Finished {
+        outcome: Outcome,
+        message: Option<String>,
+        /// `file:line:column` of the failure.
+        location: Option<String>,
+        items_done: u64,
+        items_failed: u64,
+        elapsed_ms: u64,
+        /// Milliseconds from the abort request to the engine stopping, when aborted.
+        stop_latency_ms: Option<u64>,
+        screenshot: Option<String>,
+        time_saved: TimeSaved,
+    },
+}
+
+/// An event with when it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stamped<'a> {
+    pub at: String,
+    pub elapsed_ms: u64,
+    #[serde(flatten)]
+    pub event: &'a RunEvent,
+}
+
+pub trait EventSink {
+    fn emit(&mut self, event: &Stamped<'_>);
+}
+
+/// Hands each event to every listener.
+pub struct EventBus {
+    sinks: RefCell<Vec<Box<dyn EventSink>>>,
+    started: Instant,
+}
+
+impl EventBus {
+    pub fn new(sinks: Vec<Box<dyn EventSink>>) -> Self {
+        EventBus {
+            sinks: RefCell::new(sinks),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn emit(&self, event: RunEvent) {
+        let stamped = Stamped {
+            at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+            event: &event,
+        };
+        for sink in self.sinks.borrow_mut().iter_mut() {
+            sink.emit(&stamped);
+        }
+    }
+
+    pub fn log(&self, level: Level, message: impl Into<String>) {
+        self.emit(RunEvent::Log {
+            level,
+            message: message.into(),
+        });
+    }
+
+    pub fn action(&self, action: impl Into<String>) {
+        self.emit(RunEvent::Action {
+            action: action.into(),
+        });
+    }
+}
+
+/// One JSON object per line, flushed per event so a follower sees it at once.
+pub struct JsonLines(pub File);
+
+impl EventSink for JsonLines {
+    fn emit(&mut self, event: &Stamped<'_>) {
+        if let Ok(line) = serde_json::to_string(event) {
+            let _ = writeln!(self.0, "{line}");
+        }
+    }
+}
+
+/// Human-readable lines: `run.log` in the run folder, and the terminal.
+pub struct TextLog<W: Write> {
+    out: W,
+    /// Whether `Action` events are shown (always in run.log; in the terminal for dry runs
+    /// and `--verbose`).
+    actions: bool,
+}
+
+impl<W: Write> TextLog<W> {
+    pub fn new(out: W, actions: bool) -> Self {
+        TextLog { out, actions }
+    }
+}
+
+impl TextLog<BufWriter<File>> {
+    pub fn file(file: File) -> Self {
+        TextLog::new(BufWriter::new(file), true)
+    }
+}
+
+pub fn format_line(event: &Stamped<'_>) -> Option<String> {
+    let t = event.elapsed_ms;
+    let clock = format!("[{:02}:{:02}.{:03}]", t / 60_000, (t / 1000) % 60, t % 1000);
+    let text = match event.event {
+        RunEvent::Started {
+            run_id,
+            scenario_name,
+            dry_run,
+            backend,
+            run_dir,
+            ..
+        } => format!(
+            "start {scenario_name} (run {run_id}{}, desktop: {backend}) — evidence in {run_dir}",
+            if *dry_run { ", dry run" } else { "" }
+        ),
+        RunEvent::Log { level, message } => match level {
+            Level::Info => message.clone(),
+            Level::Warn => format!("warning: {message}"),
+            Level::Error => format!("error: {message}"),
+        },
+        RunEvent::Action { action } => format!("  {action}"),
+        RunEvent::ItemDone { key, done } => format!("item done: {key} ({done} done)"),
+        RunEvent::ItemFailed {
+            key,
+            reason,
+            failed,
+        } => {
+            format!("item failed: {key}: {reason} ({failed} failed)")
+        }
+        RunEvent::Finished {
+            outcome,
+            message,
+            location,
+            items_done,
+            items_failed,
+            elapsed_ms,
+            screenshot,
+            time_saved,
+            ..
+        } => {
+            let mut s = format!(
+                "{} — {items_done} item(s) done, {items_failed} failed, in {:.1} s; time saved {:.1} min (before {:.1} min, after {:.1} min)",
+                outcome.as_str(),
+                *elapsed_ms as f64 / 1000.0,
+                time_saved.saved_minutes,
+                time_saved.before_minutes,
+                time_saved.after_minutes
+            );
+            if let Some(m) = message {
+                s.push_str(&format!(
+                    "\n  {}{m}",
+                    location
+                        .as_ref()
+                        .map(|l| format!("{l}: "))
+                        .unwrap_or_default()
+                ));
+            }
+            if let Some(shot) = screenshot {
+                s.push_str(&format!("\n  screenshot: {shot}"));
+            }
+            s
+        }
+    };
+    Some(format!("{clock} {text}"))
+}
+
+impl<W: Write> EventSink for TextLog<W> {
+    fn emit(&mut self, event: &Stamped<'_>) {
+        if !self.actions && matches!(event.event, RunEvent::Action { .. }) {
+            return;
+        }
+        if let Some(line) = format_line(event) {
+            let _ = writeln!(self.out, "{line}");
+            let _ = self.out.flush();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! A saved scenario is a folder (`scenario.toml`, `main.rhai`, `images/`); a bare `.rhai`
+//! file is an ad-hoc run. This module finds and loads both, and lists a scenarios folder.
+
+mod manifest;
+
+use std::path::{Path, PathBuf};
+
+pub use manifest::{KNOWN_KEYS, Manifest, Mode, Problem, line_column};
+
+use crate::error::{Error, Result};
+
+pub const MANIFEST_FILE: &str = "scenario.toml";
+pub const SCRIPT_FILE: &str = "main.rhai";
+
+/// A loaded scenario: where it lives, its script, its validated manifest.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The scenario folder (for an ad-hoc script: the folder holding it).
+    pub dir: PathBuf,
+    pub script_path: PathBuf,
+    /// `None` for an ad-hoc script.
+    pub manifest_path: Option<PathBuf>,
+    pub manifest: Manifest,
+}
+
+impl Scenario {
+    /// Loads a scenario folder or an ad-hoc `.rhai` file.
+    pub fn load(path: &Path) -> Result<Scenario> {
+        let not_found = |reason: &str| Error::ScenarioNotFound {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        };
+        if path.is_dir() {
+            let manifest_path = path.join(MANIFEST_FILE);
+            let script_path = path.join(SCRIPT_FILE);
+            if !manifest_path.is_file() {
+                return Err(not_found(&format!("the folder has no {MANIFEST_FILE}")));
+            }
+            if !script_path.is_file() {
+                return Err(not_found(&format!("the folder has no {SCRIPT_FILE}")));
+            }
+            let text = std::fs::read_to_string(&manifest_path)
+                .map_err(|e| Error::io(&manifest_path, e))?;
+            let manifest = Manifest::parse(&text).map_err(|problems| Error::Manifest {
+                path: manifest_path.clone(),
+                problems,
+            })?;
+            Ok(Scenario {
+                dir: absolute(path),
+                script_path: absolute(&script_path),
+                manifest_path: Some(manifest_path),
+                manifest,
+            })
+        } else if path.is_file() {
+            if path.extension().and_then(|e| e.to_str()) != Some("rhai") {
+                return Err(not_found(
+                    "expected a scenario folder or a .rhai script file",
+                ));
+            }
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("script")
+                .to_string();
+            let script_path = absolute(path);
+            let dir = script_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            Ok(Scenario {
+                dir,
+                script_path,
+                manifest_path: None,
+                manifest: Manifest::ad_hoc(&sanitize_id(&stem)),
+            })
+        } else {
+            Err(not_found("no such file or folder"))
+        }
+    }
+
+    pub fn is_ad_hoc(&self) -> bool {
+        self.manifest_path.is_none()
+    }
+
+    /// The script's source text.
+    pub fn script(&self) -> Result<String> {
+        std::fs::read_to_string(&self.script_path).map_err(|e| Error::io(&self.script_path, e))
+    }
+
+    /// Resolves a declared folder (relative to the scenario folder, or absolute).
+    pub fn folder(&self, declared: &str) -> PathBuf {
+        let p = Path::new(declared);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
+    }
+}
+
+/// Every scenario folder directly under `dir`, sorted by folder name; broken ones as errors.
+pub fn list(dir: &Path) -> Result<Vec<Result<Scenario>>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join(MANIFEST_FILE).is_file())
+        .collect();
+    folders.sort();
+    Ok(folders.iter().map(|f| Scenario::load(f)).collect())
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn sanitize_id(stem: &str) -> String {
+    let id: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if id.is_empty() { "script".into() } else { id }
+}
