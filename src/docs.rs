@@ -118,15 +118,24 @@ pub fn collect() -> Vec<FnDoc> {
     let mut meta = meta;
     for (ns, _) in NAMESPACES {
         if let Some(module) = meta.modules.remove(*ns) {
-            docs.extend(module.functions.into_iter().map(|f| convert(Some(ns), f)));
+            let mut fns: Vec<FnDoc> = module
+                .functions
+                .into_iter()
+                .map(|f| convert(Some(ns), f))
+                .collect();
+            // Rhai's metadata order is not stable between runs; the reference must be.
+            fns.sort_by_key(|f| (f.name.clone(), f.params.len(), f.signature()));
+            docs.extend(fns);
         }
     }
-    docs.extend(
-        meta.functions
-            .into_iter()
-            .filter(|f| !f.doc_comments.is_empty())
-            .map(|f| convert(None, f)),
-    );
+    let mut globals: Vec<FnDoc> = meta
+        .functions
+        .into_iter()
+        .filter(|f| !f.doc_comments.is_empty())
+        .map(|f| convert(None, f))
+        .collect();
+    globals.sort_by_key(|f| (f.name.clone(), f.params.len(), f.signature()));
+    docs.extend(globals);
     docs
 }
 

@@ -41,6 +41,17 @@ pub fn aborted() -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(Dynamic::from("aborted"), Position::NONE).into()
 }
 
+/// Runs a bound function's body and gives its error the script position of the call (Rhai
+/// leaves it unset for namespaced calls such as `keyboard::press`).
+pub fn located<T>(ctx: &NativeCallContext, body: impl FnOnce() -> RhaiResult<T>) -> RhaiResult<T> {
+    body().map_err(|mut e| {
+        if e.position().is_none() {
+            e.set_position(ctx.call_position());
+        }
+        e
+    })
+}
+
 /// The running scenario's context, from inside a bound function.
 pub fn run_context(ctx: &NativeCallContext) -> RhaiResult<Rc<RunContext>> {
     ctx.tag()

@@ -1,6 +1,6 @@
 //! Functions without a namespace: `sleep` and `fail`.
 
-use crate::api::context::{RhaiResult, run_context, script_error};
+use crate::api::context::{RhaiResult, located, run_context, script_error};
 use rhai::INT;
 use rhai::plugin::*;
 use std::time::Duration;
@@ -17,14 +17,16 @@ pub mod global_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn sleep(ctx: NativeCallContext, ms: INT) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        if !(0..=86_400_000).contains(&ms) {
-            return Err(script_error(format!(
-                "sleep({ms}): milliseconds must be between 0 and 86400000"
-            )));
-        }
-        run.action(format!("sleep {ms} ms"));
-        run.sleep(Duration::from_millis(ms as u64))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            if !(0..=86_400_000).contains(&ms) {
+                return Err(script_error(format!(
+                    "sleep({ms}): milliseconds must be between 0 and 86400000"
+                )));
+            }
+            run.action(format!("sleep {ms} ms"));
+            run.sleep(Duration::from_millis(ms as u64))
+        })
     }
 
     /// Ends the run as failed with `message` (shown to the clerk, kept in the run log, with a

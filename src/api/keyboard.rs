@@ -1,6 +1,6 @@
 //! `keyboard::` — typing text and pressing keys in the focused window.
 
-use crate::api::context::{RhaiResult, run_context, script_error};
+use crate::api::context::{RhaiResult, located, run_context, script_error};
 use crate::desktop::Key;
 use rhai::plugin::*;
 
@@ -25,14 +25,16 @@ pub mod keyboard_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn type_text(ctx: NativeCallContext, text: &str) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        run.action(format!("type {text:?}"));
-        let chars: Vec<char> = text.chars().collect();
-        for chunk in chars.chunks(CHUNK) {
-            let piece: String = chunk.iter().collect();
-            run.with_desktop(|d| d.keyboard.type_text(&piece))?;
-        }
-        Ok(())
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            run.action(format!("type {text:?}"));
+            let chars: Vec<char> = text.chars().collect();
+            for chunk in chars.chunks(CHUNK) {
+                let piece: String = chunk.iter().collect();
+                run.with_desktop(|d| d.keyboard.type_text(&piece))?;
+            }
+            Ok(())
+        })
     }
 
     /// Presses and releases one key. Names are case-insensitive: `"Enter"`, `"Tab"`,
@@ -48,12 +50,14 @@ pub mod keyboard_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn press(ctx: NativeCallContext, key: &str) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        let key = parse_key(key)?;
-        run.action(format!("press {key}"));
-        run.with_desktop(|d| {
-            d.keyboard.key_down(key)?;
-            d.keyboard.key_up(key)
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = parse_key(key)?;
+            run.action(format!("press {key}"));
+            run.with_desktop(|d| {
+                d.keyboard.key_down(key)?;
+                d.keyboard.key_up(key)
+            })
         })
     }
 
@@ -66,46 +70,48 @@ pub mod keyboard_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn hotkey(ctx: NativeCallContext, keys: rhai::Array) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        if keys.is_empty() {
-            return Err(script_error(
-                "hotkey needs at least one key name, e.g. [\"Ctrl\", \"s\"]",
-            ));
-        }
-        let mut parsed = Vec::with_capacity(keys.len());
-        for (i, k) in keys.into_iter().enumerate() {
-            let name = k.into_immutable_string().map_err(|t| {
-                script_error(format!(
-                    "hotkey: element {i} is a {t}, expected a key name string"
-                ))
-            })?;
-            parsed.push(parse_key(&name)?);
-        }
-        let label = parsed
-            .iter()
-            .map(Key::to_string)
-            .collect::<Vec<_>>()
-            .join("+");
-        run.action(format!("hotkey {label}"));
-        run.with_desktop(|d| {
-            let mut pressed = Vec::new();
-            let mut result = Ok(());
-            for key in &parsed {
-                match d.keyboard.key_down(*key) {
-                    Ok(()) => pressed.push(*key),
-                    Err(e) => {
-                        result = Err(e);
-                        break;
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            if keys.is_empty() {
+                return Err(script_error(
+                    "hotkey needs at least one key name, e.g. [\"Ctrl\", \"s\"]",
+                ));
+            }
+            let mut parsed = Vec::with_capacity(keys.len());
+            for (i, k) in keys.into_iter().enumerate() {
+                let name = k.into_immutable_string().map_err(|t| {
+                    script_error(format!(
+                        "hotkey: element {i} is a {t}, expected a key name string"
+                    ))
+                })?;
+                parsed.push(parse_key(&name)?);
+            }
+            let label = parsed
+                .iter()
+                .map(Key::to_string)
+                .collect::<Vec<_>>()
+                .join("+");
+            run.action(format!("hotkey {label}"));
+            run.with_desktop(|d| {
+                let mut pressed = Vec::new();
+                let mut result = Ok(());
+                for key in &parsed {
+                    match d.keyboard.key_down(*key) {
+                        Ok(()) => pressed.push(*key),
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
                     }
                 }
-            }
-            for key in pressed.iter().rev() {
-                let released = d.keyboard.key_up(*key);
-                if result.is_ok() {
-                    result = released;
+                for key in pressed.iter().rev() {
+                    let released = d.keyboard.key_up(*key);
+                    if result.is_ok() {
+                        result = released;
+                    }
                 }
-            }
-            result
+                result
+            })
         })
     }
 
@@ -119,10 +125,12 @@ pub mod keyboard_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn key_down(ctx: NativeCallContext, key: &str) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        let key = parse_key(key)?;
-        run.action(format!("key_down {key}"));
-        run.with_desktop(|d| d.keyboard.key_down(key))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = parse_key(key)?;
+            run.action(format!("key_down {key}"));
+            run.with_desktop(|d| d.keyboard.key_down(key))
+        })
     }
 
     /// Releases a key held with `key_down`.
@@ -134,9 +142,11 @@ pub mod keyboard_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn key_up(ctx: NativeCallContext, key: &str) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        let key = parse_key(key)?;
-        run.action(format!("key_up {key}"));
-        run.with_desktop(|d| d.keyboard.key_up(key))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = parse_key(key)?;
+            run.action(format!("key_up {key}"));
+            run.with_desktop(|d| d.keyboard.key_up(key))
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! `log::` — messages for the run log and the terminal (`print` and `debug` go there too).
 
-use crate::api::context::{RhaiResult, run_context};
+use crate::api::context::{RhaiResult, located, run_context};
 use crate::run::events::Level;
 use rhai::plugin::*;
 
@@ -15,8 +15,10 @@ pub mod log_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn info(ctx: NativeCallContext, message: &str) -> RhaiResult<()> {
-        run_context(&ctx)?.log(Level::Info, message);
-        Ok(())
+        located(&ctx, || {
+            run_context(&ctx)?.log(Level::Info, message);
+            Ok(())
+        })
     }
 
     /// Writes a warning: something the clerk should look at, though the run goes on.
@@ -26,7 +28,9 @@ pub mod log_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn warn(ctx: NativeCallContext, message: &str) -> RhaiResult<()> {
-        run_context(&ctx)?.log(Level::Warn, message);
-        Ok(())
+        located(&ctx, || {
+            run_context(&ctx)?.log(Level::Warn, message);
+            Ok(())
+        })
     }
 }

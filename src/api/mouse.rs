@@ -1,6 +1,6 @@
 //! `mouse::` — pointer moves, clicks, drags and the wheel.
 
-use crate::api::context::{RhaiResult, RunContext, run_context};
+use crate::api::context::{RhaiResult, RunContext, located, run_context};
 use crate::api::coordinate;
 use crate::desktop::Button;
 use rhai::INT;
@@ -54,10 +54,12 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn move_to(ctx: NativeCallContext, x: INT, y: INT) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        let (x, y) = point(x, y)?;
-        run.action(format!("move_to {x} {y}"));
-        run.with_desktop(|d| d.mouse.move_to(x, y))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let (x, y) = point(x, y)?;
+            run.action(format!("move_to {x} {y}"));
+            run.with_desktop(|d| d.mouse.move_to(x, y))
+        })
     }
 
     /// Left-clicks at (x, y).
@@ -67,7 +69,9 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(name = "click", return_raw)]
     pub fn click_xy(ctx: NativeCallContext, x: INT, y: INT) -> RhaiResult<()> {
-        click_at(&ctx, "click", Button::Left, 1, Some((x, y)))
+        located(&ctx, || {
+            click_at(&ctx, "click", Button::Left, 1, Some((x, y)))
+        })
     }
 
     /// Left-clicks where the pointer is.
@@ -78,7 +82,7 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn click(ctx: NativeCallContext) -> RhaiResult<()> {
-        click_at(&ctx, "click", Button::Left, 1, None)
+        located(&ctx, || click_at(&ctx, "click", Button::Left, 1, None))
     }
 
     /// Double-clicks (left button) at (x, y).
@@ -88,7 +92,9 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(name = "double_click", return_raw)]
     pub fn double_click_xy(ctx: NativeCallContext, x: INT, y: INT) -> RhaiResult<()> {
-        click_at(&ctx, "double_click", Button::Left, 2, Some((x, y)))
+        located(&ctx, || {
+            click_at(&ctx, "double_click", Button::Left, 2, Some((x, y)))
+        })
     }
 
     /// Double-clicks where the pointer is.
@@ -98,7 +104,9 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn double_click(ctx: NativeCallContext) -> RhaiResult<()> {
-        click_at(&ctx, "double_click", Button::Left, 2, None)
+        located(&ctx, || {
+            click_at(&ctx, "double_click", Button::Left, 2, None)
+        })
     }
 
     /// Right-clicks at (x, y), e.g. to open a context menu.
@@ -108,7 +116,9 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(name = "right_click", return_raw)]
     pub fn right_click_xy(ctx: NativeCallContext, x: INT, y: INT) -> RhaiResult<()> {
-        click_at(&ctx, "right_click", Button::Right, 1, Some((x, y)))
+        located(&ctx, || {
+            click_at(&ctx, "right_click", Button::Right, 1, Some((x, y)))
+        })
     }
 
     /// Right-clicks where the pointer is.
@@ -118,7 +128,9 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn right_click(ctx: NativeCallContext) -> RhaiResult<()> {
-        click_at(&ctx, "right_click", Button::Right, 1, None)
+        located(&ctx, || {
+            click_at(&ctx, "right_click", Button::Right, 1, None)
+        })
     }
 
     /// Presses the left button at (x1, y1), moves in small steps to (x2, y2) and releases it.
@@ -129,24 +141,26 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn drag(ctx: NativeCallContext, x1: INT, y1: INT, x2: INT, y2: INT) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        let (x1, y1) = point(x1, y1)?;
-        let (x2, y2) = point(x2, y2)?;
-        run.action(format!("drag {x1} {y1} -> {x2} {y2}"));
-        run.with_desktop(|d| {
-            d.mouse.move_to(x1, y1)?;
-            d.mouse.button_down(Button::Left)
-        })?;
-        const STEPS: i32 = 10;
-        let moved = (1..=STEPS).try_for_each(|i| {
-            run.sleep(Duration::from_millis(10))?;
-            let x = x1 + (x2 - x1) * i / STEPS;
-            let y = y1 + (y2 - y1) * i / STEPS;
-            run.with_desktop(|d| d.mouse.move_to(x, y))
-        });
-        let released = run.desktop.borrow_mut().mouse.button_up(Button::Left);
-        moved?;
-        run.with_desktop(|_| released)
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let (x1, y1) = point(x1, y1)?;
+            let (x2, y2) = point(x2, y2)?;
+            run.action(format!("drag {x1} {y1} -> {x2} {y2}"));
+            run.with_desktop(|d| {
+                d.mouse.move_to(x1, y1)?;
+                d.mouse.button_down(Button::Left)
+            })?;
+            const STEPS: i32 = 10;
+            let moved = (1..=STEPS).try_for_each(|i| {
+                run.sleep(Duration::from_millis(10))?;
+                let x = x1 + (x2 - x1) * i / STEPS;
+                let y = y1 + (y2 - y1) * i / STEPS;
+                run.with_desktop(|d| d.mouse.move_to(x, y))
+            });
+            let released = run.desktop.borrow_mut().mouse.button_up(Button::Left);
+            moved?;
+            run.with_desktop(|_| released)
+        })
     }
 
     /// Turns the wheel by `notches`: positive scrolls down, negative up.
@@ -157,15 +171,19 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn scroll(ctx: NativeCallContext, notches: INT) -> RhaiResult<()> {
-        let run = run_context(&ctx)?;
-        let n = i32::try_from(notches)
-            .ok()
-            .filter(|n| n.abs() <= 10_000)
-            .ok_or_else(|| {
-                crate::api::context::script_error(format!("scroll({notches}): too many notches"))
-            })?;
-        run.action(format!("scroll {n}"));
-        run.with_desktop(|d| d.mouse.scroll(n))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let n = i32::try_from(notches)
+                .ok()
+                .filter(|n| n.abs() <= 10_000)
+                .ok_or_else(|| {
+                    crate::api::context::script_error(format!(
+                        "scroll({notches}): too many notches"
+                    ))
+                })?;
+            run.action(format!("scroll {n}"));
+            run.with_desktop(|d| d.mouse.scroll(n))
+        })
     }
 
     /// Where the pointer is, as `#{x, y}`.
@@ -176,11 +194,13 @@ pub mod mouse_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn position(ctx: NativeCallContext) -> RhaiResult<rhai::Map> {
-        let run = run_context(&ctx)?;
-        let (x, y) = run.with_desktop(|d| d.mouse.position())?;
-        let mut map = rhai::Map::new();
-        map.insert("x".into(), (x as INT).into());
-        map.insert("y".into(), (y as INT).into());
-        Ok(map)
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let (x, y) = run.with_desktop(|d| d.mouse.position())?;
+            let mut map = rhai::Map::new();
+            map.insert("x".into(), (x as INT).into());
+            map.insert("y".into(), (y as INT).into());
+            Ok(map)
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! `task::` — items processed (the basis of time saved) and run variables.
 
-use crate::api::context::{RhaiResult, run_context, script_error};
+use crate::api::context::{RhaiResult, located, run_context, script_error};
 use rhai::INT;
 use rhai::plugin::*;
 
@@ -32,9 +32,11 @@ pub mod task_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn item_done(ctx: NativeCallContext, key: Dynamic) -> RhaiResult<INT> {
-        let run = run_context(&ctx)?;
-        let key = key_text(&key)?;
-        Ok(run.item_done(key) as INT)
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = key_text(&key)?;
+            Ok(run.item_done(key) as INT)
+        })
     }
 
     /// Records that one item could not be processed, and why; the run goes on. Failed items
@@ -45,9 +47,11 @@ pub mod task_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn item_failed(ctx: NativeCallContext, key: Dynamic, reason: &str) -> RhaiResult<INT> {
-        let run = run_context(&ctx)?;
-        let key = key_text(&key)?;
-        Ok(run.item_failed(key, reason.to_string()) as INT)
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = key_text(&key)?;
+            Ok(run.item_failed(key, reason.to_string()) as INT)
+        })
     }
 
     /// A run variable given with `kuroko run ... --var name=value`; an error if it was not given.
@@ -57,17 +61,19 @@ pub mod task_api {
     /// ```
     #[rhai_fn(name = "get_var", return_raw)]
     pub fn get_var(ctx: NativeCallContext, name: &str) -> RhaiResult<Dynamic> {
-        let run = run_context(&ctx)?;
-        run.vars.get(name).cloned().ok_or_else(|| {
-            let given: Vec<String> = run.vars.keys().map(|k| k.to_string()).collect();
-            script_error(format!(
-                "no run variable {name:?} (given: {}); pass it with --var {name}=...",
-                if given.is_empty() {
-                    "none".to_string()
-                } else {
-                    given.join(", ")
-                }
-            ))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            run.vars.get(name).cloned().ok_or_else(|| {
+                let given: Vec<String> = run.vars.keys().map(|k| k.to_string()).collect();
+                script_error(format!(
+                    "no run variable {name:?} (given: {}); pass it with --var {name}=...",
+                    if given.is_empty() {
+                        "none".to_string()
+                    } else {
+                        given.join(", ")
+                    }
+                ))
+            })
         })
     }
 
@@ -78,7 +84,9 @@ pub mod task_api {
     /// ```
     #[rhai_fn(name = "get_var", return_raw)]
     pub fn var_or(ctx: NativeCallContext, name: &str, default: Dynamic) -> RhaiResult<Dynamic> {
-        let run = run_context(&ctx)?;
-        Ok(run.vars.get(name).cloned().unwrap_or(default))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            Ok(run.vars.get(name).cloned().unwrap_or(default))
+        })
     }
 }

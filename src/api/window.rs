@@ -1,6 +1,6 @@
 //! `window::` — finding, waiting for and activating windows by part of their title.
 
-use crate::api::context::{RhaiResult, RunContext, run_context, script_error};
+use crate::api::context::{RhaiResult, RunContext, located, run_context, script_error};
 use crate::desktop::WindowInfo;
 use rhai::plugin::*;
 use rhai::{FLOAT, INT};
@@ -29,6 +29,33 @@ fn open_titles(run: &RunContext) -> String {
     }
 }
 
+fn wait_for(ctx: &NativeCallContext, title_part: &str, timeout_s: FLOAT) -> RhaiResult<rhai::Map> {
+    let run = run_context(ctx)?;
+    if !(timeout_s.is_finite() && (0.0..=86_400.0).contains(&timeout_s)) {
+        return Err(script_error(format!(
+            "timeout_s = {timeout_s} must be between 0 and 86400 seconds"
+        )));
+    }
+    run.action(format!(
+        "wait for window {title_part:?} (up to {timeout_s} s)"
+    ));
+    let deadline = Instant::now() + Duration::from_secs_f64(timeout_s);
+    loop {
+        if let Some(window) = run.with_desktop(|d| d.windows.find(title_part))? {
+            return Ok(to_map(&window));
+        }
+        if Instant::now() >= deadline {
+            return Err(script_error(format!(
+                "no window with {title_part:?} in its title appeared within {timeout_s} s; {}",
+                open_titles(&run)
+            )));
+        }
+        run.abort
+            .sleep(Duration::from_millis(100))
+            .map_err(|_| crate::api::context::aborted())?;
+    }
+}
+
 #[export_module]
 pub mod window_api {
     use super::*;
@@ -42,9 +69,11 @@ pub mod window_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn list(ctx: NativeCallContext) -> RhaiResult<rhai::Array> {
-        let run = run_context(&ctx)?;
-        let windows = run.with_desktop(|d| d.windows.list())?;
-        Ok(windows.iter().map(|w| to_map(w).into()).collect())
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let windows = run.with_desktop(|d| d.windows.list())?;
+            Ok(windows.iter().map(|w| to_map(w).into()).collect())
+        })
     }
 
     /// Whether a window whose title contains `title_part` is open now.
@@ -54,8 +83,10 @@ pub mod window_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn exists(ctx: NativeCallContext, title_part: &str) -> RhaiResult<bool> {
-        let run = run_context(&ctx)?;
-        Ok(run.with_desktop(|d| d.windows.find(title_part))?.is_some())
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            Ok(run.with_desktop(|d| d.windows.find(title_part))?.is_some())
+        })
     }
 
     /// Brings the window whose title contains `title_part` to the front and gives it the
@@ -68,16 +99,18 @@ pub mod window_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn activate(ctx: NativeCallContext, title_part: &str) -> RhaiResult<rhai::Map> {
-        let run = run_context(&ctx)?;
-        run.action(format!("activate {title_part:?}"));
-        let Some(window) = run.with_desktop(|d| d.windows.find(title_part))? else {
-            return Err(script_error(format!(
-                "no window with {title_part:?} in its title; {}",
-                open_titles(&run)
-            )));
-        };
-        run.with_desktop(|d| d.windows.activate(&window))?;
-        Ok(to_map(&window))
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            run.action(format!("activate {title_part:?}"));
+            let Some(window) = run.with_desktop(|d| d.windows.find(title_part))? else {
+                return Err(script_error(format!(
+                    "no window with {title_part:?} in its title; {}",
+                    open_titles(&run)
+                )));
+            };
+            run.with_desktop(|d| d.windows.activate(&window))?;
+            Ok(to_map(&window))
+        })
     }
 
     /// Waits up to `timeout_s` seconds for a window whose title contains `title_part` and
@@ -93,7 +126,7 @@ pub mod window_api {
         title_part: &str,
         timeout_s: INT,
     ) -> RhaiResult<rhai::Map> {
-        wait(ctx, title_part, timeout_s as FLOAT)
+        located(&ctx, || wait_for(&ctx, title_part, timeout_s as FLOAT))
     }
 
     /// `window::wait` with a fractional timeout in seconds.
@@ -107,29 +140,6 @@ pub mod window_api {
         title_part: &str,
         timeout_s: FLOAT,
     ) -> RhaiResult<rhai::Map> {
-        let run = run_context(&ctx)?;
-        if !(timeout_s.is_finite() && (0.0..=86_400.0).contains(&timeout_s)) {
-            return Err(script_error(format!(
-                "timeout_s = {timeout_s} must be between 0 and 86400 seconds"
-            )));
-        }
-        run.action(format!(
-            "wait for window {title_part:?} (up to {timeout_s} s)"
-        ));
-        let deadline = Instant::now() + Duration::from_secs_f64(timeout_s);
-        loop {
-            if let Some(window) = run.with_desktop(|d| d.windows.find(title_part))? {
-                return Ok(to_map(&window));
-            }
-            if Instant::now() >= deadline {
-                return Err(script_error(format!(
-                    "no window with {title_part:?} in its title appeared within {timeout_s} s; {}",
-                    open_titles(&run)
-                )));
-            }
-            run.abort
-                .sleep(Duration::from_millis(100))
-                .map_err(|_| crate::api::context::aborted())?;
-        }
+        located(&ctx, || wait_for(&ctx, title_part, timeout_s))
     }
 }

@@ -79,7 +79,10 @@ pub fn scope(vars: rhai::Map) -> Scope<'static> {
 
 /// Compiles a script; `file` is how errors name it.
 pub fn compile(engine: &Engine, file: &str, source: &str) -> Result<AST, ScriptError> {
+    // A variable (not a constant) at compile time, so the optimizer does not fold in an empty map.
+    let mut compile_scope = Scope::new();
+    compile_scope.push("VARS", rhai::Map::new());
     engine
-        .compile_with_scope(&scope(rhai::Map::new()), source)
+        .compile_with_scope(&compile_scope, source)
         .map_err(|e| from_parse(file, &e))
 }

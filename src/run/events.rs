@@ -84,7 +84,7 @@ pub enum RunEvent {
         location: Option<String>,
         items_done: u64,
         items_failed: u64,
-        elapsed_ms: u64,
+        duration_ms: u64,
         /// Milliseconds from the abort request to the engine stopping, when aborted.
         stop_latency_ms: Option<u64>,
         screenshot: Option<String>,
@@ -210,7 +210,7 @@ pub fn format_line(event: &Stamped<'_>) -> Option<String> {
             location,
             items_done,
             items_failed,
-            elapsed_ms,
+            duration_ms,
             screenshot,
             time_saved,
             ..
@@ -218,7 +218,7 @@ pub fn format_line(event: &Stamped<'_>) -> Option<String> {
             let mut s = format!(
                 "{} — {items_done} item(s) done, {items_failed} failed, in {:.1} s; time saved {:.1} min (before {:.1} min, after {:.1} min)",
                 outcome.as_str(),
-                *elapsed_ms as f64 / 1000.0,
+                *duration_ms as f64 / 1000.0,
                 time_saved.saved_minutes,
                 time_saved.before_minutes,
                 time_saved.after_minutes

@@ -145,7 +145,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         vars: options
             .vars
             .iter()
-            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+            .map(|(k, v)| {
+                (
+                    k.as_str().into(),
+                    Dynamic::from(rhai::ImmutableString::from(v.as_str())),
+                )
+            })
             .collect(),
         dry_run: options.dry_run,
     });
@@ -222,7 +227,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
             .map(|f| f.location()),
         items_done: items.done.len() as u64,
         items_failed: items.failed.len() as u64,
-        elapsed_ms: elapsed.as_millis() as u64,
+        duration_ms: elapsed.as_millis() as u64,
         stop_latency_ms: stop_latency.map(|d| d.as_millis() as u64),
         screenshot,
         time_saved,
@@ -259,7 +264,8 @@ fn arm_stop_triggers(context: &RunContext, stop: &StopSettings, timeout_minutes:
         ),
     }
     let mut ways = vec!["Ctrl+C".to_string()];
-    if !stop.hotkey.is_empty() {
+    let real = context.desktop.borrow().backend != "fake";
+    if real && !stop.hotkey.is_empty() {
         ways.push(
             stop.hotkey
                 .iter()
@@ -268,7 +274,7 @@ fn arm_stop_triggers(context: &RunContext, stop: &StopSettings, timeout_minutes:
                 .join("+"),
         );
     }
-    if stop.failsafe_corner {
+    if real && stop.failsafe_corner {
         ways.push("the pointer in a screen corner".into());
     }
     context.log(Level::Info, format!("to stop the run: {}", ways.join(", ")));

@@ -37,7 +37,7 @@ pub fn connect(commanded: Commanded) -> DResult<(X11Keyboard, X11Mouse)> {
         release_keys_when_dropped: true,
         ..Settings::default()
     };
-    let enigo = Enigo::new(&settings).map_err(|e| {
+    let enigo = super::retry(|| Enigo::new(&settings)).map_err(|e| {
         DesktopError::new(format!("cannot start keyboard/mouse input (XTEST): {e}"))
     })?;
     let shift = keymap.position(XK_SHIFT_L).map(|p| p.keycode);

@@ -10,6 +10,7 @@ mod windows;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use x11rb::rust_connection::RustConnection;
 
@@ -23,8 +24,22 @@ pub(crate) fn open() -> DResult<(RustConnection, usize)> {
             "no X display: DISPLAY is not set (start one, e.g. `Xvfb :99 &` and `export DISPLAY=:99`, or use --dry-run)",
         ));
     }
-    x11rb::connect(None)
+    retry(|| x11rb::connect(None))
         .map_err(|e| DesktopError::new(format!("cannot connect to the X display {display:?}: {e}")))
+}
+
+/// Retries a connection attempt: an X server busy accepting another client (e.g. a GTK
+/// application starting) sometimes drops a new connection (broken pipe, reset by peer).
+pub(crate) fn retry<T, E>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    let mut delay = Duration::from_millis(20);
+    for _ in 0..7 {
+        if let Ok(v) = attempt() {
+            return Ok(v);
+        }
+        std::thread::sleep(delay);
+        delay *= 2;
+    }
+    attempt()
 }
 
 /// The pointer position the script itself last moved to, packed as (x << 32 | y); the failsafe

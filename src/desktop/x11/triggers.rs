@@ -90,10 +90,10 @@ fn grab_hotkey(keys: &[Key]) -> Result<Grab, String> {
     let mut main = None;
     for key in keys {
         match key {
-            Key::Named(named) if modifier_mask(*named).is_some() => {
-                modifiers = modifiers | modifier_mask(*named).unwrap_or(ModMask::from(0u16));
-            }
-            Key::Named(named) => main = named_keysym(*named),
+            Key::Named(named) => match modifier_mask(*named) {
+                Some(mask) => modifiers |= mask,
+                None => main = named_keysym(*named),
+            },
             Key::Char(c) => main = Some(keysym_for_char(*c)),
         }
     }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what kuroko needs on Debian/Ubuntu: the system packages (X server, test windows,
+# libraries the build links against) and checks for the Rust toolchain. Safe to run again.
+set -euo pipefail
+
+packages=(
+  # a virtual display, real windows to drive, and tools tests use to poke them
+  xvfb zenity xdotool imagemagick x11-utils
+  # libraries and tools the build needs (xcap, enigo)
+  pkg-config clang libxcb1-dev libxrandr-dev libdbus-1-dev libpipewire-0.3-dev
+  libwayland-dev libegl-dev libgbm-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "kuroko setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "kuroko setup: Rust is missing. Install it with" >&2
+  echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2
+  exit 1
+fi

@@ -1,0 +1,95 @@
+//! `--dry-run`: the fake desktop; nothing on a display is touched, the action trace is printed
+//! and recorded.
+
+use crate::support::*;
+
+pub const FORM_SCRIPT: &str = r#"
+let w = window::wait("kuroko-form", 10);
+window::activate("kuroko-form");
+keyboard::type_text("Sato Hanako");
+keyboard::press("Tab");
+keyboard::type_text("wrong");
+keyboard::hotkey(["Ctrl", "a"]);
+keyboard::type_text("1-2-3 Chuo");
+mouse::click(w.x + w.w - 51, w.y + w.h - 25);
+task::item_done("A-001");
+"#;
+
+#[test]
+fn dry_run_prints_and_records_the_trace_without_a_display() {
+    let dir = temp_dir("dry_run");
+    let s = scenario(&dir, "s", MANIFEST, FORM_SCRIPT);
+    // No DISPLAY at all: a dry run must not need one.
+    let ran = run_scenario(&s, None, &["--dry-run"]);
+    ran.expect(0)
+        .stderr_has("dry run, desktop: fake")
+        .stderr_has("type \"Sato Hanako\"")
+        .stderr_has("press Tab")
+        .stderr_has("hotkey Ctrl+a")
+        .stderr_has("click ")
+        .stderr_has("item done: A-001")
+        .stderr_has("1 item(s) done");
+    let run_dir = only_run_dir(&dir);
+    let events = std::fs::read_to_string(run_dir.join("events.jsonl")).unwrap();
+    let actions: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &serde_json::Value| e["event"] == "action")
+        .collect();
+    let names: Vec<&str> = actions
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "wait for window \"kuroko-form\" (up to 10 s)");
+    assert_eq!(
+        &names[2..5],
+        ["type \"Sato Hanako\"", "press Tab", "type \"wrong\""]
+    );
+    assert!(
+        std::fs::read_to_string(run_dir.join("run.log"))
+            .unwrap()
+            .contains("hotkey Ctrl+a")
+    );
+    // Time saved: 1 item x 2.0 min by hand, 0.5 min checking afterwards.
+    let finished: serde_json::Value = serde_json::from_str(events.lines().last().unwrap()).unwrap();
+    assert_eq!(finished["outcome"], "succeeded");
+    assert_eq!(finished["time_saved"]["saved_minutes"], 1.5);
+}
+
+#[test]
+fn vars_reach_the_script() {
+    let dir = temp_dir("dry_vars");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        "if task::get_var(\"month\") != \"2024-04\" || VARS.month != \"2024-04\" { fail(\"bad\"); }\nlet n = task::get_var(\"n\", \"7\");\nif n != \"7\" { fail(\"default\"); }\ntask::get_var(\"missing\");\n",
+    );
+    run_scenario(&s, None, &["--dry-run", "--var", "month=2024-04"])
+        .expect(1)
+        .stderr_has("main.rhai:4:7: no run variable \"missing\" (given: month)");
+}
+
+#[test]
+fn an_ad_hoc_script_runs_with_its_own_output_folder() {
+    let dir = temp_dir("dry_adhoc");
+    let script = dir.join("try.rhai");
+    std::fs::write(
+        &script,
+        "screen::save(\"output/shot.png\");\nprint(\"printed\");\n",
+    )
+    .unwrap();
+    let ran = Ran::from(
+        kuroko()
+            .arg("run")
+            .arg(&script)
+            .arg("--dry-run")
+            .arg("--runs-dir")
+            .arg(dir.join("runs"))
+            .output()
+            .unwrap(),
+    );
+    ran.expect(0).stderr_has("printed");
+    let png = image::open(dir.join("output/shot.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (1920, 1080));
+}

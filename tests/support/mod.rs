@@ -1,0 +1,247 @@
+//! Test helpers: run the kuroko binary, make scenario folders, start a private Xvfb, start
+//! zenity dialogs, and ask the X server which keys and buttons are held.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a finished kuroko process said.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn from(output: Output) -> Ran {
+        Ran {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code and that nothing panicked, showing everything on failure.
+    pub fn expect(&self, code: i32) -> &Ran {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "kuroko panicked:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn stderr_has(&self, text: &str) -> &Ran {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn stdout_has(&self, text: &str) -> &Ran {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+pub fn kuroko() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kuroko"));
+    cmd.env_remove("DISPLAY")
+        .env_remove("KUROKO_ABORT_HOTKEY")
+        .env_remove("KUROKO_CAPTURE");
+    cmd
+}
+
+/// A fresh, empty folder for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub const MANIFEST: &str = r#"id = "test"
+name = "テスト"
+department = "情報政策課"
+task = "試験"
+manual_minutes_per_item = 2.0
+human_minutes_per_item = 0.5
+mode = "unattended"
+outputs = ["output"]
+"#;
+
+/// Writes a scenario folder with `manifest` and `script`; returns its path.
+pub fn scenario(parent: &Path, id: &str, manifest: &str, script: &str) -> PathBuf {
+    let dir = parent.join(id);
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    std::fs::write(dir.join("scenario.toml"), manifest).unwrap();
+    std::fs::write(dir.join("main.rhai"), script).unwrap();
+    dir
+}
+
+/// `kuroko run <dir> --runs-dir <parent>/runs` plus `extra` arguments, on `display`.
+pub fn run_scenario(dir: &Path, display: Option<&str>, extra: &[&str]) -> Ran {
+    let runs = dir.parent().unwrap().join("runs");
+    let mut cmd = kuroko();
+    cmd.arg("run")
+        .arg(dir)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .args(extra);
+    if let Some(d) = display {
+        cmd.env("DISPLAY", d);
+    }
+    Ran::from(cmd.output().unwrap())
+}
+
+/// The single run folder under `<parent>/runs`.
+pub fn only_run_dir(parent: &Path) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(parent.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].clone()
+}
+
+/// A private X server for one test, stopped when dropped.
+pub struct Xvfb {
+    child: Child,
+    pub display: String,
+}
+
+static NEXT_DISPLAY: AtomicU32 = AtomicU32::new(0);
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        assert!(
+            which("Xvfb"),
+            "Xvfb is not installed: these tests drive a real X server (run scripts/test.sh, which installs it)"
+        );
+        let base = 200 + (std::process::id() % 500) * 8;
+        for _ in 0..50 {
+            let n = base + NEXT_DISPLAY.fetch_add(1, Ordering::SeqCst);
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+                continue;
+            }
+            let mut child = Command::new("Xvfb")
+                .arg(format!(":{n}"))
+                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let socket = format!("/tmp/.X11-unix/X{n}");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // lost a race for this display number; try the next
+                }
+                if Path::new(&socket).exists() {
+                    std::thread::sleep(Duration::from_millis(100));
+                    return Xvfb {
+                        child,
+                        display: format!(":{n}"),
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+        }
+        panic!("could not start Xvfb");
+    }
+
+    /// Runs an X client (zenity, xdotool) on this display.
+    pub fn command(&self, program: &str) -> Command {
+        assert!(
+            which(program),
+            "{program} is not installed (run scripts/test.sh, which installs it)"
+        );
+        let mut cmd = Command::new(program);
+        cmd.env("DISPLAY", &self.display);
+        cmd
+    }
+
+    /// Starts a zenity dialog whose stdout is captured.
+    pub fn zenity(&self, args: &[&str]) -> Child {
+        self.command("zenity")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    pub fn xdotool(&self, args: &[&str]) {
+        let status = self.command("xdotool").args(args).status().unwrap();
+        assert!(status.success(), "xdotool {args:?} failed");
+    }
+
+    /// Keycodes held down and pointer buttons pressed, as the X server sees them.
+    pub fn held(&self) -> (Vec<u8>, u16) {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::ConnectionExt;
+        let (conn, screen) = x11rb::connect(Some(&self.display)).unwrap();
+        let root = conn.setup().roots[screen].root;
+        let keymap = conn.query_keymap().unwrap().reply().unwrap().keys;
+        let keys = (0..256u32)
+            .filter(|k| keymap[(*k / 8) as usize] & (1 << (k % 8)) != 0)
+            .map(|k| k as u8)
+            .collect();
+        let mask = u16::from(conn.query_pointer(root).unwrap().reply().unwrap().mask);
+        let buttons = mask & 0x1f00; // Button1..Button5
+        (keys, buttons)
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// Waits for a child to exit (killing it after `timeout`) and returns its stdout.
+pub fn finish(mut child: Child, timeout: Duration) -> (Option<i32>, String) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            use std::io::Read;
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            return (status.code(), out);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (None, String::new());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,12 @@
+//! kuroko's integration tests: one binary that drives the real `kuroko` executable, against
+//! the fake desktop for speed and against real windows on a private Xvfb for truth.
+
+mod support;
+
+mod bad_input;
+mod check_list_docs;
+mod demo;
+mod dry_run;
+mod sandbox;
+mod x11_abort;
+mod x11_input;
