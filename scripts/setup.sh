@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # a virtual display, real windows to drive, and tools tests use to poke them
-  xvfb zenity xdotool imagemagick x11-utils
+  xvfb zenity xdotool imagemagick x11-utils openbox
   # libraries and tools the build needs (xcap, enigo)
   pkg-config clang libxcb1-dev libxrandr-dev libdbus-1-dev libpipewire-0.3-dev
   libwayland-dev libegl-dev libgbm-dev

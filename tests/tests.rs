@@ -8,5 +8,8 @@ mod check_list_docs;
 mod demo;
 mod dry_run;
 mod sandbox;
+mod vision;
 mod x11_abort;
+mod x11_images;
 mod x11_input;
+mod x11_window_manager;

@@ -2,9 +2,12 @@
 //! signal, the event stream, the item counts. Bound functions find it in the engine's tag.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
+use image::RgbaImage;
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 
 use crate::abort::AbortSignal;
@@ -23,6 +26,12 @@ pub struct Items {
 
 pub struct RunContext {
     pub desktop: RefCell<Desktop>,
+    /// The run folder (evidence: screenshots of failed image waits).
+    pub run_dir: PathBuf,
+    /// Decoded template images by resolved path.
+    pub templates: RefCell<HashMap<PathBuf, Rc<RgbaImage>>>,
+    /// A dry run without a screen picture: image searches "find" their template at the centre.
+    pub pretend_images: bool,
     pub sandbox: Sandbox,
     pub abort: AbortSignal,
     pub events: EventBus,
@@ -92,6 +101,23 @@ impl RunContext {
                 script_error(e.0)
             }
         })
+    }
+
+    /// A template image from the scenario's folders, decoded once per run.
+    pub fn template(&self, path: &str) -> RhaiResult<Rc<RgbaImage>> {
+        let resolved = self.sandbox.readable(path).map_err(script_error)?;
+        if let Some(t) = self.templates.borrow().get(&resolved) {
+            return Ok(t.clone());
+        }
+        let image = image::open(&resolved)
+            .map_err(|e| script_error(format!("cannot read the image {path:?}: {e}")))?
+            .to_rgba8();
+        if image.width() == 0 || image.height() == 0 {
+            return Err(script_error(format!("the image {path:?} is empty")));
+        }
+        let image = Rc::new(image);
+        self.templates.borrow_mut().insert(resolved, image.clone());
+        Ok(image)
     }
 
     pub fn item_done(&self, key: String) -> u64 {

@@ -3,6 +3,7 @@
 
 pub mod context;
 mod global;
+mod images;
 mod keyboard;
 mod log;
 mod mouse;
@@ -24,7 +25,10 @@ pub const NAMESPACES: &[(&str, &str)] = &[
         "mouse",
         "Moving the pointer, clicking, dragging and scrolling. Coordinates are screen pixels from the top-left corner.",
     ),
-    ("screen", "The screen's size, its pixels, and screenshots."),
+    (
+        "screen",
+        "The screen: finding pictures of buttons and icons on it, its size, its pixels, and screenshots.",
+    ),
     (
         "window",
         "Finding, waiting for and activating application windows by (part of) their title.",

@@ -11,6 +11,7 @@ pub mod xcap_screen;
 use image::RgbaImage;
 
 use crate::abort::AbortSignal;
+pub use crate::geometry::Rect;
 pub use keys::{Key, NamedKey};
 
 /// What went wrong talking to the desktop; the message is shown to the script author.
@@ -68,6 +69,11 @@ pub trait Mouse {
 pub trait Screen {
     fn size(&mut self) -> DResult<(u32, u32)>;
     fn capture(&mut self) -> DResult<RgbaImage>;
+    /// Part of the screen (inside it; callers check).
+    fn capture_region(&mut self, region: Rect) -> DResult<RgbaImage> {
+        let full = self.capture()?;
+        Ok(image::imageops::crop_imm(&full, region.x, region.y, region.w, region.h).to_image())
+    }
 }
 
 pub trait Windows {

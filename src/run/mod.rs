@@ -138,6 +138,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
     let backend = desktop.backend;
     let context = Rc::new(RunContext {
         desktop: RefCell::new(desktop),
+        run_dir: run_dir.clone(),
+        templates: RefCell::default(),
+        pretend_images: options.dry_run && options.fake_screen.is_none(),
         sandbox,
         abort: abort.clone(),
         events: EventBus::new(sinks),

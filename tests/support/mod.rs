@@ -152,8 +152,8 @@ impl Xvfb {
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // lost a race for this display number; try the next
                 }
-                if Path::new(&socket).exists() {
-                    std::thread::sleep(Duration::from_millis(100));
+                // Ready when a client can connect and get an answer.
+                if Path::new(&socket).exists() && answers(&format!(":{n}")) {
                     return Xvfb {
                         child,
                         display: format!(":{n}"),
@@ -162,6 +162,7 @@ impl Xvfb {
                 std::thread::sleep(Duration::from_millis(20));
             }
             let _ = child.kill();
+            let _ = child.wait();
         }
         panic!("could not start Xvfb");
     }
@@ -214,6 +215,15 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn answers(display: &str) -> bool {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::ConnectionExt;
+    x11rb::connect(Some(display))
+        .ok()
+        .and_then(|(conn, _)| conn.get_input_focus().ok()?.reply().ok())
+        .is_some()
 }
 
 pub fn which(program: &str) -> bool {

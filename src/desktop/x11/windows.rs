@@ -111,13 +111,68 @@ impl X11Windows {
         })
     }
 
-    fn focused(&self) -> Option<Window> {
+    /// Whether `id` has the keyboard: the X input focus is on it or inside it and, where a
+    /// window manager runs, it is also the active window.
+    fn has_focus(&self, id: Window) -> bool {
         if self.wm_supports_activation() {
             let active =
                 self.property_u32s(self.root, self.atoms.net_active_window, AtomEnum::WINDOW);
-            return active.first().copied();
+            if active.first() != Some(&id) {
+                return false;
+            }
         }
-        Some(self.conn.get_input_focus().ok()?.reply().ok()?.focus)
+        let Some(mut focus) = self
+            .conn
+            .get_input_focus()
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .map(|r| r.focus)
+        else {
+            return false;
+        };
+        // The focus may sit on a child of the window (or, for PointerRoot, on none).
+        for _ in 0..16 {
+            if focus == id {
+                return true;
+            }
+            match self
+                .conn
+                .query_tree(focus)
+                .ok()
+                .and_then(|c| c.reply().ok())
+            {
+                Some(tree) if tree.parent != x11rb::NONE && tree.parent != self.root => {
+                    focus = tree.parent
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    fn request_activation(&self, id: Window) -> DResult<()> {
+        let sent = if self.wm_supports_activation() {
+            // Source indication 2 = a pager/tool acting for the user, which WMs obey.
+            let event =
+                ClientMessageEvent::new(32, id, self.atoms.net_active_window, [2u32, 0, 0, 0, 0]);
+            self.conn.send_event(
+                false,
+                self.root,
+                EventMask::SUBSTRUCTURE_REDIRECT | EventMask::SUBSTRUCTURE_NOTIFY,
+                event,
+            )
+        } else {
+            self.conn
+                .configure_window(id, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))
+                .and_then(|_| {
+                    self.conn
+                        .set_input_focus(InputFocus::PARENT, id, x11rb::CURRENT_TIME)
+                })
+        };
+        sent.map_err(|e| err("activating the window", e))?;
+        self.conn
+            .flush()
+            .map_err(|e| err("activating the window", e))
     }
 }
 
@@ -142,38 +197,21 @@ impl Windows for X11Windows {
 
     fn activate(&mut self, window: &WindowInfo) -> DResult<()> {
         let id = window.id as Window;
-        let sent = if self.wm_supports_activation() {
-            // Source indication 2 = a pager/tool acting for the user, which WMs obey.
-            let event =
-                ClientMessageEvent::new(32, id, self.atoms.net_active_window, [2u32, 0, 0, 0, 0]);
-            self.conn.send_event(
-                false,
-                self.root,
-                EventMask::SUBSTRUCTURE_REDIRECT | EventMask::SUBSTRUCTURE_NOTIFY,
-                event,
-            )
-        } else {
-            self.conn
-                .configure_window(id, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))
-                .and_then(|_| {
-                    self.conn
-                        .set_input_focus(InputFocus::PARENT, id, x11rb::CURRENT_TIME)
-                })
-        };
-        sent.map_err(|e| err("activating the window", e))?;
-        self.conn
-            .flush()
-            .map_err(|e| err("activating the window", e))?;
-        // Wait (briefly) until the focus has really moved, so the next keys land there.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            if self.focused() == Some(id) {
+        // A window that appears meanwhile may take the focus (window managers focus new
+        // windows), so the focus must still be there a moment later; else ask again.
+        for _ in 0..3 {
+            self.request_activation(id)?;
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < deadline && !self.has_focus(id) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            if self.has_focus(id) {
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
         Err(DesktopError::new(format!(
-            "the window {:?} did not take the keyboard focus within 2 s",
+            "the window {:?} did not keep the keyboard focus (another window takes it)",
             window.title
         )))
     }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# kuroko beside its peers in one run: image search (OpenCV, pyscreeze) and screen capture (mss,
+# pyautogui), on the peers' deterministic scenes and one 1920x1080 Xvfb. Prints every figure as a
+# JSON line, then the ratios. Usage: scripts/bench.sh [vision|capture|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+peers=${KUROKO_PEERS:-../shared/bench/peers}
+data=${PEERS_DATA:-/tmp/kuroko-peers-data}
+out=$(mktemp)
+trap 'rm -f "$out"; [ -n "${xpid:-}" ] && kill "$xpid" 2>/dev/null || true' EXIT
+
+cargo build --release --benches --quiet
+if [ -z "${DISPLAY:-}" ] && [ "$what" != vision ]; then
+  for n in $(seq 150 190); do [ -e "/tmp/.X11-unix/X$n" ] || break; done
+  Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 & xpid=$!
+  export DISPLAY=":$n"; sleep 1
+fi
+export PEERS_DATA="$data"
+case $what in vision|all)
+  "$peers/run.sh" vision | tee -a "$out"
+  cargo bench --quiet --bench vision -- "$data" 20 | tee -a "$out" ;;
+esac
+case $what in capture|all)
+  "$peers/run.sh" capture | tee -a "$out"
+  cargo bench --quiet --bench capture -- 200 | tee -a "$out"
+  KUROKO_CAPTURE=getimage cargo bench --quiet --bench capture -- 50 | tee -a "$out" ;;
+esac
+python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+def pick(area, tool, case=None):
+    for r in rows:
+        if r.get("area") == area and r["tool"].startswith(tool) and (case is None or r.get("case") == case):
+            return r
+print("\nratios (peer median / kuroko median; > 1 means kuroko is faster):")
+for case in ["button", "icon", "label", "absent"]:
+    cv = pick("vision", "opencv", case)
+    cv = next((r for r in rows if r.get("area") == "vision" and "gray" in r["tool"] and r.get("case") == case and "opencv" in r["tool"]), None)
+    k = pick("vision", "kuroko", case)
+    if cv and k:
+        print(f"  find {case:7s}: opencv gray {cv['ms_median']:7.2f} ms (found={cv['found']}, correct={cv['correct']}, score {cv['score']}) "
+              f"| kuroko {k['ms_median']:6.2f} ms (found={k['found']}, correct={k['correct']}, score {k['score']}) -> {cv['ms_median']/k['ms_median']:.1f}x")
+for r in rows:
+    if r.get("area") == "vision" and r["tool"].startswith("kuroko") and r.get("case") not in ("button", "icon", "label", "absent"):
+        print(f"  kuroko {r['case']}: {r['ms_median']} ms, found={r['found']}, correct={r['correct']}, score {r['score']}, at {r.get('at')}")
+mss = next((r for r in rows if r.get("area") == "capture" and r["tool"].startswith("mss") and "numpy" not in r["tool"]), None)
+for r in rows:
+    if r.get("area") == "capture" and r["tool"].startswith("kuroko") and "ms_median" in r and mss:
+        print(f"  capture {r['tool']}: {r['ms_median']} ms vs mss {mss['ms_median']} ms -> kuroko/mss = {r['ms_median']/mss['ms_median']:.2f}")
+    if r.get("case") == "1000 consecutive":
+        print(f"  {r['tool']}: 1000 consecutive captures, {r['failures']} failures ({r['seconds']} s)")
+PY
