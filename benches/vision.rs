@@ -55,6 +55,10 @@ fn bench(
     expected: Option<(u32, u32)>,
     tolerance: u32,
 ) {
+    // KUROKO_BENCH_ONLY=button: just that case (for profilers).
+    if std::env::var("KUROKO_BENCH_ONLY").is_ok_and(|only| only != case) {
+        return;
+    }
     vision::find(scene, tpl, opts).unwrap(); // warm-up
     let mut times = Vec::new();
     let mut last = None;

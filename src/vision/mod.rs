@@ -179,6 +179,8 @@ fn search(
     let region = area(screen, opts)?;
     let mut found = Found::default();
     let mut any_fit = false;
+    // The screen's reduced copies, shared by every scale tried.
+    let mut levels: Vec<(usize, Gray)> = Vec::new();
     for &scale in &opts.scales {
         let scaled;
         let tpl = if (scale - 1.0).abs() < 1e-9 {
@@ -191,7 +193,7 @@ fn search(
             continue;
         }
         any_fit = true;
-        let at_scale = search_scale(screen, region, tpl, scale, opts, all)?;
+        let at_scale = search_scale(screen, region, tpl, scale, opts, all, &mut levels)?;
         for m in at_scale.matches {
             if !found.matches.iter().any(|o| o.rect().overlaps(&m.rect())) {
                 found.matches.push(m);
@@ -248,18 +250,26 @@ fn search_scale(
     scale: f64,
     opts: &SearchOptions,
     all: bool,
+    levels: &mut Vec<(usize, Gray)>,
 ) -> Result<Found, SearchError> {
     let f = coarse_factor(tpl.width(), tpl.height());
     let full_t = image_ops::gray(tpl, Rect::of(tpl), 1);
     let full_kernel = Kernel::new(&full_t).ok_or(SearchError::FlatTemplate)?;
 
     // Coarse map over the whole region.
-    let (kernel, coarse_f) = match Kernel::new(&image_ops::gray_phase_averaged(tpl, f)) {
+    let (kernel, coarse_f) = match Kernel::coarse(&image_ops::gray_phase_averaged(tpl, f)) {
         Some(k) if f > 1 => (k, f),
-        _ => (full_kernel, 1),
+        _ => (Kernel::coarse(&full_t).unwrap_or(full_kernel), 1),
     };
-    let coarse_s = image_ops::gray(screen, region, coarse_f);
-    let Some(map) = ncc::score_map(&coarse_s, &kernel) else {
+    if !levels.iter().any(|(l, _)| *l == coarse_f) {
+        levels.push((coarse_f, image_ops::gray(screen, region, coarse_f)));
+    }
+    let coarse_s = &levels
+        .iter()
+        .find(|(l, _)| *l == coarse_f)
+        .expect("just added")
+        .1;
+    let Some(map) = ncc::score_map(coarse_s, &kernel) else {
         return Ok(Found::default());
     };
     let floor = if all {
@@ -267,10 +277,10 @@ fn search_scale(
     } else {
         0.0
     };
-    let peaks = ncc::peaks(&map, floor);
-    let Some(&(top, _, _)) = peaks.first() else {
+    let peaks = ncc::peaks(&map, floor, if all { 2.0 } else { 0.5 });
+    if peaks.is_empty() {
         return Ok(Found::default());
-    };
+    }
     // As many candidates as about 3 million multiply-adds of refining allow (8 to 48).
     let first_refine = (4 * coarse_f / 2 + 1).pow(2)
         * (tpl.width() as usize * tpl.height() as usize)
@@ -282,7 +292,6 @@ fn search_scale(
     };
     let mut candidates: Vec<Candidate> = peaks
         .iter()
-        .take_while(|p| all || p.0 >= top - 0.5)
         .take(keep)
         .map(|&(s, x, y)| Candidate {
             score: s,
@@ -297,15 +306,22 @@ fn search_scale(
         level /= 2;
         let t = image_ops::gray(tpl, Rect::of(tpl), level);
         let Some(k) = Kernel::new(&t) else { continue };
+        let reach = if level == 1 && coarse_f > 2 {
+            1
+        } else {
+            level as i64 + 1
+        };
         for c in candidates.iter_mut() {
-            *c = refine(screen, region, &k, level, *c);
+            *c = refine(screen, region, &k, level, reach, *c);
         }
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
         let best = candidates.first().map_or(0.0, |c| c.score);
-        let margin = if level == 1 { 0.2 } else { 0.25 };
+        // Before the full-resolution step keep only those close to the best.
+        let next_is_full = level == 2 || (level > 1 && level / 2 == 1);
+        let margin = if next_is_full { 0.1 } else { 0.25 };
         candidates.retain(|c| all || c.score >= best - margin);
         if !all {
-            candidates.truncate(if level == 1 { 6 } else { 12 });
+            candidates.truncate(if next_is_full || level == 1 { 3 } else { 8 });
         }
     }
     if coarse_f == 1 {
@@ -344,44 +360,57 @@ fn search_scale(
     Ok(found)
 }
 
-/// The best position within ±2 steps of `level` around `c`, by NCC at that level.
-fn refine(screen: &RgbaImage, region: Rect, k: &Kernel, level: usize, c: Candidate) -> Candidate {
+/// The best position near `c`, by NCC at `level`: within `reach` pixels, which the previous,
+/// twice as coarse level leaves uncertain (about `level` + 1; 1 at full resolution, which follows
+/// a level that already tried every pixel offset).
+fn refine(
+    screen: &RgbaImage,
+    region: Rect,
+    k: &Kernel,
+    level: usize,
+    reach: i64,
+    c: Candidate,
+) -> Candidate {
     let l = level as i64;
     let (tw, th) = ((k.w * level) as i64, (k.h * level) as i64);
     let (rx0, ry0) = (region.x as i64, region.y as i64);
     let (rx1, ry1) = (rx0 + region.w as i64 - tw, ry0 + region.h as i64 - th);
-    let x0 = (c.x - 2 * l).clamp(rx0, rx1);
-    let y0 = (c.y - 2 * l).clamp(ry0, ry1);
-    let x1 = (c.x + 2 * l).clamp(rx0, rx1);
-    let y1 = (c.y + 2 * l).clamp(ry0, ry1);
+    let x0 = (c.x - reach).clamp(rx0, rx1);
+    let y0 = (c.y - reach).clamp(ry0, ry1);
+    let x1 = (c.x + reach).clamp(rx0, rx1);
+    let y1 = (c.y + reach).clamp(ry0, ry1);
     let mut best = Candidate {
         score: f32::MIN,
         ..c
     };
-    // Each phase (x mod level) needs its own reduced copy of the window.
+    // The window's gray once, at full resolution; each phase (offset mod level) is reduced from it.
+    let window = Rect {
+        x: x0 as u32,
+        y: y0 as u32,
+        w: (x1 - x0 + tw) as u32,
+        h: (y1 - y0 + th) as u32,
+    };
+    let full = image_ops::gray(screen, window, 1);
     for py in 0..l.min(y1 - y0 + 1) {
         for px in 0..l.min(x1 - x0 + 1) {
-            let (ox, oy) = (x0 + px, y0 + py);
-            let steps_x = ((x1 - ox) / l + 1) as usize;
-            let steps_y = ((y1 - oy) / l + 1) as usize;
-            let win = Rect {
-                x: ox as u32,
-                y: oy as u32,
-                w: ((steps_x - 1) * level + tw as usize) as u32,
-                h: ((steps_y - 1) * level + th as usize) as u32,
-            };
-            let g = image_ops::gray(screen, win, level);
+            let steps_x = ((x1 - x0 - px) / l + 1) as usize;
+            let steps_y = ((y1 - y0 - py) / l + 1) as usize;
+            let g = image_ops::reduce(
+                &full,
+                px as usize,
+                py as usize,
+                level,
+                (steps_x - 1) + k.w,
+                (steps_y - 1) + k.h,
+            );
             for sy in 0..steps_y {
                 for sx in 0..steps_x {
-                    if sx + k.w > g.w || sy + k.h > g.h {
-                        continue;
-                    }
                     let s = ncc::score_at(&g, k, sx, sy);
                     if s > best.score {
                         best = Candidate {
                             score: s,
-                            x: ox + sx as i64 * l,
-                            y: oy + sy as i64 * l,
+                            x: x0 + px + sx as i64 * l,
+                            y: y0 + py + sy as i64 * l,
                         };
                     }
                 }
