@@ -103,33 +103,43 @@ fn blocks<const F: usize>(
     }
 }
 
-/// Block means (`f`×`f`) of a gray image starting at (`ox`, `oy`): `w`×`h` blocks.
-pub fn reduce(g: &Gray, ox: usize, oy: usize, f: usize, w: usize, h: usize) -> Gray {
-    if f == 1 {
-        let px = (0..h)
-            .flat_map(|y| g.row(oy + y)[ox..ox + w].iter().copied())
-            .collect();
-        return Gray { w, h, px };
-    }
-    let area = (f * f) as u32;
-    let mut sums = vec![0u32; w * f];
-    let mut px = vec![0u8; w * h];
-    for by in 0..h {
-        sums.iter_mut().for_each(|s| *s = 0);
-        for dy in 0..f {
-            let row = &g.row(oy + by * f + dy)[ox..ox + w * f];
-            for (s, &v) in sums.iter_mut().zip(row) {
-                *s += v as u32;
+/// Sums over any rectangle of a gray image in O(1), for reducing it at every phase.
+pub struct Summed {
+    w: usize,
+    table: Vec<u32>,
+}
+
+impl Summed {
+    pub fn new(g: &Gray) -> Summed {
+        let w = g.w + 1;
+        let mut table = vec![0u32; w * (g.h + 1)];
+        for y in 0..g.h {
+            let mut run = 0u32;
+            for (x, &v) in g.row(y).iter().enumerate() {
+                run += v as u32;
+                table[(y + 1) * w + x + 1] = table[y * w + x + 1] + run;
             }
         }
-        for (o, block) in px[by * w..(by + 1) * w]
-            .iter_mut()
-            .zip(sums.chunks_exact(f))
-        {
-            *o = ((block.iter().sum::<u32>() + area / 2) / area) as u8;
-        }
+        Summed { w, table }
     }
-    Gray { w, h, px }
+
+    /// Block means (`f`×`f`) starting at (`ox`, `oy`): `w`×`h` blocks.
+    pub fn reduce(&self, ox: usize, oy: usize, f: usize, w: usize, h: usize) -> Gray {
+        debug_assert!(f.is_power_of_two());
+        let shift = 2 * f.trailing_zeros();
+        let round = (1u32 << shift) >> 1;
+        let t = &self.table;
+        let mut px = Vec::with_capacity(w * h);
+        for by in 0..h {
+            let (y0, y1) = ((oy + by * f) * self.w, (oy + (by + 1) * f) * self.w);
+            for bx in 0..w {
+                let (x0, x1) = (ox + bx * f, ox + (bx + 1) * f);
+                let sum = t[y1 + x1] + t[y0 + x0] - t[y1 + x0] - t[y0 + x1];
+                px.push(((sum + round) >> shift) as u8);
+            }
+        }
+        Gray { w, h, px }
+    }
 }
 
 /// A template's coarse level that does not depend on where the template sits on the screen's

@@ -391,21 +391,28 @@ fn refine(
         h: (y1 - y0 + th) as u32,
     };
     let full = image_ops::gray(screen, window, 1);
+    let summed = (level > 1).then(|| image_ops::Summed::new(&full));
     for py in 0..l.min(y1 - y0 + 1) {
         for px in 0..l.min(x1 - x0 + 1) {
             let steps_x = ((x1 - x0 - px) / l + 1) as usize;
             let steps_y = ((y1 - y0 - py) / l + 1) as usize;
-            let g = image_ops::reduce(
-                &full,
-                px as usize,
-                py as usize,
-                level,
-                (steps_x - 1) + k.w,
-                (steps_y - 1) + k.h,
-            );
+            let reduced;
+            let g = match &summed {
+                Some(s) => {
+                    reduced = s.reduce(
+                        px as usize,
+                        py as usize,
+                        level,
+                        (steps_x - 1) + k.w,
+                        (steps_y - 1) + k.h,
+                    );
+                    &reduced
+                }
+                None => &full,
+            };
             for sy in 0..steps_y {
                 for sx in 0..steps_x {
-                    let s = ncc::score_at(&g, k, sx, sy);
+                    let s = ncc::score_at(g, k, sx, sy);
                     if s > best.score {
                         best = Candidate {
                             score: s,

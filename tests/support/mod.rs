@@ -218,7 +218,6 @@ impl Drop for Xvfb {
 }
 
 fn answers(display: &str) -> bool {
-    use x11rb::connection::Connection;
     use x11rb::protocol::xproto::ConnectionExt;
     x11rb::connect(Some(display))
         .ok()
