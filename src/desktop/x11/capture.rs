@@ -145,13 +145,29 @@ impl X11Screen {
     }
 }
 
-/// X's little-endian 32-bit pixels (B, G, R, pad) to RGBA.
+/// X's little-endian 32-bit pixels (B, G, R, pad) to RGBA: a plain copy out of the shared
+/// segment, then an in-place swap over whole 32-bit words, which vectorises.
 fn bgrx_to_rgba(src: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; src.len()];
-    for (d, s) in out.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
-        let p = u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-        let rgba = ((p >> 16) & 0xff) | (p & 0xff00) | ((p & 0xff) << 16) | 0xff00_0000;
-        d.copy_from_slice(&rgba.to_le_bytes());
+    #[inline(always)]
+    fn swap(p: u32) -> u32 {
+        let p = u32::from_le(p);
+        u32::to_le(((p >> 16) & 0xff) | (p & 0xff00) | ((p & 0xff) << 16) | 0xff00_0000)
+    }
+    let mut out = src[..src.len() / 4 * 4].to_vec();
+    // SAFETY: every bit pattern is a valid u32; unaligned head and tail are handled bytewise.
+    let (head, words, tail) = unsafe { out.align_to_mut::<u32>() };
+    for w in words.iter_mut() {
+        *w = swap(*w);
+    }
+    for bytes in [head, tail] {
+        debug_assert!(
+            bytes.is_empty(),
+            "a Vec<u8> of whole pixels is word-aligned in practice"
+        );
+        for px in bytes.chunks_exact_mut(4) {
+            let p = swap(u32::from_ne_bytes([px[0], px[1], px[2], px[3]]));
+            px.copy_from_slice(&p.to_ne_bytes());
+        }
     }
     out
 }
