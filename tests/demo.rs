@@ -30,9 +30,15 @@ fn the_demo_scenario_registers_every_application_exactly_once() {
             .output()
             .unwrap(),
     );
-    ran.expect(0)
-        .stderr_has("5 item(s) done")
-        .stderr_has("time saved 12.3 min (before 15.0 min");
+    ran.expect(0).stderr_has("5 item(s) done");
+    // Attended: after = 5 items x 0.33 min + 1 min per run + the robot's own runtime.
+    let events = std::fs::read_to_string(only_run_dir(&dir).join("events.jsonl")).unwrap();
+    let finished: serde_json::Value = serde_json::from_str(events.lines().last().unwrap()).unwrap();
+    let runtime_min = finished["duration_ms"].as_f64().unwrap() / 60_000.0;
+    let saved = &finished["time_saved"];
+    assert_eq!(saved["before_minutes"].as_f64().unwrap(), 15.0);
+    assert!((saved["after_minutes"].as_f64().unwrap() - (5.0 * 0.33 + 1.0 + runtime_min)).abs() < 1e-4);
+    assert!((saved["saved_minutes"].as_f64().unwrap() - (15.0 - 2.65 - runtime_min)).abs() < 1e-4);
     let (code, _) = finish(window, Duration::from_secs(10));
     assert_eq!(code, Some(0));
     assert_eq!(
