@@ -19,6 +19,26 @@ fn check_reports_every_problem_with_positions() {
 }
 
 #[test]
+fn check_finds_missing_and_broken_template_images() {
+    let dir = temp_dir("check_images");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        "screen::click_image(\"images/ok.png\");\nscreen::find(\"images/gone.png\");\nscreen::exists(\"images/bad.png\", #{ timeout_s: 1 });\n",
+    );
+    image::RgbaImage::from_pixel(4, 4, image::Rgba([1, 2, 3, 255]))
+        .save(s.join("images/ok.png"))
+        .unwrap();
+    std::fs::write(s.join("images/bad.png"), "not a png").unwrap();
+    Ran::from(kuroko().arg("check").arg(&s).output().unwrap())
+        .expect(1)
+        .stderr_has("main.rhai:2:14: image \"images/gone.png\" not found")
+        .stderr_has("main.rhai:3:16: image \"images/bad.png\" cannot be read")
+        .stderr_has("2 problem(s) found");
+}
+
+#[test]
 fn check_passes_a_good_scenario_without_a_display() {
     let dir = temp_dir("check_ok");
     let s = scenario(

@@ -37,7 +37,9 @@ fn the_demo_scenario_registers_every_application_exactly_once() {
     let runtime_min = finished["duration_ms"].as_f64().unwrap() / 60_000.0;
     let saved = &finished["time_saved"];
     assert_eq!(saved["before_minutes"].as_f64().unwrap(), 15.0);
-    assert!((saved["after_minutes"].as_f64().unwrap() - (5.0 * 0.33 + 1.0 + runtime_min)).abs() < 1e-4);
+    assert!(
+        (saved["after_minutes"].as_f64().unwrap() - (5.0 * 0.33 + 1.0 + runtime_min)).abs() < 1e-4
+    );
     assert!((saved["saved_minutes"].as_f64().unwrap() - (15.0 - 2.65 - runtime_min)).abs() < 1e-4);
     let (code, _) = finish(window, Duration::from_secs(10));
     assert_eq!(code, Some(0));

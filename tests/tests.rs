@@ -7,6 +7,7 @@ mod bad_input;
 mod check_list_docs;
 mod demo;
 mod dry_run;
+mod locate;
 mod sandbox;
 mod vision;
 mod x11_abort;

@@ -42,11 +42,9 @@ pub fn execute(args: Args) -> Result<i32> {
         problems.push(e.to_string());
     }
     let api = crate::docs::collect();
-    problems.extend(
-        engine::lint(&label, &source, &api)
-            .iter()
-            .map(|e| e.to_string()),
-    );
+    let base = script_path.parent().map(std::path::Path::to_path_buf);
+    let found = engine::lint(&label, &source, &api, base.as_deref());
+    problems.extend(found.iter().map(|e| e.to_string()));
 
     if problems.is_empty() {
         println!("ok: {}", display_path(&args.path));

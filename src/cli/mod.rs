@@ -4,6 +4,7 @@
 mod check;
 mod docs;
 mod list;
+mod locate;
 mod run;
 
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ enum Command {
     Check(check::Args),
     /// List the saved scenarios in a folder.
     List(list::Args),
+    /// Find a template on a screenshot or the screen, with scores (exit 0 found, 1 not found).
+    Locate(locate::Args),
     /// Write the scripting reference (Markdown) generated from the API's doc comments.
     Docs(docs::Args),
 }
@@ -54,6 +57,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::execute(args),
         Command::List(args) => list::execute(args),
         Command::Docs(args) => docs::execute(args),
+        Command::Locate(args) => locate::execute(args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,8 @@
 //! line runs: calls to kuroko functions that do not exist, and key names written as literals
 //! that are not keys. Each finding has its line and column, so a typo is found before a run.
 
+use std::path::Path;
+
 use crate::desktop::Key;
 use crate::docs::FnDoc;
 use crate::engine::ScriptError;
@@ -120,8 +122,18 @@ fn tokens(source: &str) -> Vec<Token> {
 
 /// Functions that take key names.
 const KEY_FUNCTIONS: &[&str] = &["press", "key_down", "key_up", "hotkey"];
+/// Functions whose first argument is a template image.
+const IMAGE_FUNCTIONS: &[&str] = &[
+    "find",
+    "find_all",
+    "wait_for",
+    "wait_gone",
+    "exists",
+    "click_image",
+];
 
-pub fn lint(file: &str, source: &str, api: &[FnDoc]) -> Vec<ScriptError> {
+/// `base`: the scenario folder, to check that template images named as literals exist.
+pub fn lint(file: &str, source: &str, api: &[FnDoc], base: Option<&Path>) -> Vec<ScriptError> {
     let toks = tokens(source);
     let mut problems = Vec::new();
     let problem = |t: &Token, message: String| ScriptError {
@@ -162,6 +174,33 @@ pub fn lint(file: &str, source: &str, api: &[FnDoc]) -> Vec<ScriptError> {
             ));
             continue;
         }
+        if let (
+            Some(base),
+            "screen",
+            true,
+            Some(Token {
+                tok: Tok::Str(path),
+                ..
+            }),
+        ) = (
+            base,
+            ns.as_str(),
+            IMAGE_FUNCTIONS.contains(&name.as_str()),
+            toks.get(w + 4),
+        ) {
+            let full = base.join(path);
+            if !full.is_file() {
+                problems.push(problem(
+                    &toks[w + 4],
+                    format!("image {path:?} not found (looked for {})", full.display()),
+                ));
+            } else if let Err(e) = image::open(&full) {
+                problems.push(problem(
+                    &toks[w + 4],
+                    format!("image {path:?} cannot be read: {e}"),
+                ));
+            }
+        }
         if ns == "keyboard" && KEY_FUNCTIONS.contains(&name.as_str()) {
             // The literal key names inside the call's parentheses (not nested calls).
             let mut depth = 0;
@@ -195,7 +234,7 @@ mod tests {
     fn finds_unknown_functions_and_key_names_with_positions() {
         let api = crate::docs::collect();
         let src = "// keyboard::nothing(\"x\")\nkeyboard::type_txt(\"a\");\n  keyboard::press(\"Entr\");\nkeyboard::hotkey([\"Ctrl\", \"s\"]);\nlet s = \"mouse::nope(\";\n";
-        let p = lint("main.rhai", src, &api);
+        let p = lint("main.rhai", src, &api, None);
         assert_eq!(p.len(), 2, "{p:?}");
         assert_eq!((p[0].line, p[0].column), (2, 11));
         assert!(p[0].message.contains("did you mean `type_text`"));
