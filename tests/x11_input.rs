@@ -29,6 +29,34 @@ keyboard::press("Enter");
 }
 
 #[test]
+fn typing_keys_and_a_hotkey_arrive_exactly_in_a_qt_line_edit() {
+    let x = Xvfb::start();
+    let dir = temp_dir("x11_typing_qt");
+    let app = x
+        // Debian's python3 (which has PyQt5), by the script's own #! line.
+        .command(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/qt/entry.py"))
+        .arg("kuroko-qt")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let script = format!(
+        r#"window::wait("kuroko-qt", 20);
+window::activate("kuroko-qt");
+keyboard::type_text("this will be replaced");
+keyboard::hotkey(["Ctrl", "a"]);
+keyboard::type_text({ASCII:?});
+keyboard::press("Enter");
+"#
+    );
+    let s = scenario(&dir, "s", MANIFEST, &script);
+    run_scenario(&s, Some(&x.display), &[]).expect(0);
+    let (code, out) = finish(app, Duration::from_secs(10));
+    assert_eq!(code, Some(0), "the Qt window did not return (is python3-pyqt5 installed? scripts/test.sh installs it)");
+    assert_eq!(out.trim_end_matches('\n'), ASCII);
+}
+
+#[test]
 fn tab_moves_between_fields_and_a_click_presses_ok() {
     let x = Xvfb::start();
     let dir = temp_dir("x11_tab");
