@@ -34,7 +34,10 @@ fn typing_keys_and_a_hotkey_arrive_exactly_in_a_qt_line_edit() {
     let dir = temp_dir("x11_typing_qt");
     let app = x
         // Debian's python3 (which has PyQt5), by the script's own #! line.
-        .command(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/qt/entry.py"))
+        .command(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/qt/entry.py"
+        ))
         .arg("kuroko-qt")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -52,7 +55,11 @@ keyboard::press("Enter");
     let s = scenario(&dir, "s", MANIFEST, &script);
     run_scenario(&s, Some(&x.display), &[]).expect(0);
     let (code, out) = finish(app, Duration::from_secs(10));
-    assert_eq!(code, Some(0), "the Qt window did not return (is python3-pyqt5 installed? scripts/test.sh installs it)");
+    assert_eq!(
+        code,
+        Some(0),
+        "the Qt window did not return (is python3-pyqt5 installed? scripts/test.sh installs it)"
+    );
     assert_eq!(out.trim_end_matches('\n'), ASCII);
 }
 

@@ -281,14 +281,15 @@ fn search_scale(
     if peaks.is_empty() {
         return Ok(Found::default());
     }
-    // As many candidates as about 3 million multiply-adds of refining allow (8 to 48).
-    let first_refine = (4 * coarse_f / 2 + 1).pow(2)
+    // As many candidates as about 600,000 multiply-adds of the first refining step allow (8 to
+    // 16): that step tries every offset within half a block plus one around each.
+    let first_refine = (2 * (coarse_f / 2 + 1) + 1).pow(2)
         * (tpl.width() as usize * tpl.height() as usize)
         / (coarse_f * coarse_f / 4).max(1);
     let keep = if all {
         512
     } else {
-        (3_000_000 / first_refine.max(1)).clamp(8, 48)
+        (600_000 / first_refine.max(1)).clamp(8, 16)
     };
     let mut candidates: Vec<Candidate> = peaks
         .iter()
