@@ -16,6 +16,7 @@ pub mod exit;
 pub mod geometry;
 pub mod run;
 pub mod scenario;
+pub mod sheets;
 pub mod suggest;
 pub mod timesaved;
 pub mod vision;

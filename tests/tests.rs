@@ -9,6 +9,7 @@ mod demo;
 mod dry_run;
 mod locate;
 mod sandbox;
+mod sheets;
 mod vision;
 mod x11_abort;
 mod x11_images;

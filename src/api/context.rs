@@ -30,6 +30,10 @@ pub struct RunContext {
     pub run_dir: PathBuf,
     /// Decoded template images by resolved path.
     pub templates: RefCell<HashMap<PathBuf, Rc<RgbaImage>>>,
+    /// Files read by `sheet::` functions (writing over them is refused).
+    pub files_read: RefCell<std::collections::HashSet<PathBuf>>,
+    /// Column orders of the tables read, so rows written back keep them.
+    pub column_orders: RefCell<Vec<Vec<String>>>,
     /// A dry run without a screen picture: image searches "find" their template at the centre.
     pub pretend_images: bool,
     pub sandbox: Sandbox,

@@ -8,6 +8,7 @@ mod keyboard;
 mod log;
 mod mouse;
 mod screen;
+mod sheet;
 mod task;
 mod window;
 
@@ -37,6 +38,10 @@ pub const NAMESPACES: &[(&str, &str)] = &[
         "task",
         "Counting the items a run processes (they are what time saved is computed from) and reading run variables.",
     ),
+    (
+        "sheet",
+        "Spreadsheets and CSV: reading rows as maps, writing xlsx and CSV (UTF-8 or Shift_JIS).",
+    ),
     ("log", "Messages in the run log and the terminal."),
 ];
 
@@ -49,6 +54,8 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("window", exported_module!(window::window_api).into());
     engine.register_static_module("task", exported_module!(task::task_api).into());
     engine.register_static_module("log", exported_module!(log::log_api).into());
+    engine.register_static_module("sheet", exported_module!(sheet::sheet_api).into());
+    sheet::register_types(engine);
 }
 
 /// Converts a script integer to a screen coordinate, with a clear error.

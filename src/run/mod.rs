@@ -140,6 +140,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         desktop: RefCell::new(desktop),
         run_dir: run_dir.clone(),
         templates: RefCell::default(),
+        files_read: RefCell::default(),
+        column_orders: RefCell::default(),
         pretend_images: options.dry_run && options.fake_screen.is_none(),
         sandbox,
         abort: abort.clone(),

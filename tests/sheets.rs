@@ -1,0 +1,237 @@
+//! Spreadsheets through the script API: xlsx and CSV read with types, transformed, written, and
+//! read back; Japanese text, dates, empty cells, wide sheets; bad input named precisely.
+
+use std::path::Path;
+
+use calamine::{Data, Reader, open_workbook_auto};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+use crate::support::*;
+
+const MANIFEST_IO: &str = r#"id = "sheets"
+name = "表の入出力"
+manual_minutes_per_item = 1.0
+inputs = ["input"]
+outputs = ["output"]
+"#;
+
+const NAMES: [&str; 5] = [
+    "髙橋 一郎",
+    "𠮷田 花子",
+    "ｶﾞｯｺｳ ﾀﾛｳ",
+    "①番窓口",
+    "㈱深谷商事",
+];
+
+/// An input workbook: 5 rows x 50 columns, with Japanese text, numbers, dates and gaps.
+fn input_workbook(path: &Path) {
+    let mut wb = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let ws = wb.add_worksheet();
+    ws.set_name("申請").unwrap();
+    let mut headers = vec![
+        "受付番号".to_string(),
+        "氏名".into(),
+        "金額".into(),
+        "生年月日".into(),
+        "受付日時".into(),
+        "備考".into(),
+    ];
+    headers.extend((6..50).map(|i| format!("列{i}")));
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, h).unwrap();
+    }
+    for (r, name) in NAMES.iter().enumerate() {
+        let row = r as u32 + 1;
+        ws.write_number(row, 0, 1000.0 + r as f64).unwrap();
+        ws.write_string(row, 1, *name).unwrap();
+        ws.write_number(row, 2, 1234.5 * (r as f64 + 1.0)).unwrap();
+        // 1900-01-15 is before the 1900-03-01 leap-year quirk; the others after.
+        let born = if r == 0 {
+            ExcelDateTime::from_ymd(1900, 1, 15).unwrap()
+        } else {
+            ExcelDateTime::from_ymd(1950 + r as u16, 4, 1).unwrap()
+        };
+        ws.write_datetime_with_format(row, 3, &born, &date).unwrap();
+        let at = ExcelDateTime::from_ymd(2024, 4, 1)
+            .unwrap()
+            .and_hms(9, 30, 0)
+            .unwrap();
+        ws.write_datetime_with_format(
+            row,
+            4,
+            &at,
+            &Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+        )
+        .unwrap();
+        // 備考 (column F) left empty in the middle of the row; the last column filled.
+        ws.write_string(row, 49, format!("end{r}")).unwrap();
+    }
+    wb.save(path).unwrap();
+}
+
+fn read_back(path: &Path, sheet: &str) -> Vec<Vec<Data>> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+#[test]
+fn a_scenario_reads_transforms_and_writes_a_workbook() {
+    let dir = temp_dir("sheets_roundtrip");
+    let script = r#"
+let rows = sheet::read("input/申請.xlsx", #{ sheet: "申請" });
+if rows.len() != 5 { fail(`rows: ${rows.len()}`); }
+let first = rows[0];
+if type_of(first["受付番号"]) != "i64" { fail(`番号 is ${type_of(first["受付番号"])}`); }
+if type_of(first["金額"]) != "f64" { fail("金額"); }
+if first["備考"] != () { fail("empty cell"); }
+if first["生年月日"].to_string() != "1900-01-15" { fail(`born ${first["生年月日"]}`); }
+if rows[1]["生年月日"].year != 1951 || rows[1]["生年月日"].month != 4 { fail("date parts"); }
+if first["受付日時"].to_string() != "2024-04-01T09:30:00" { fail(`at ${first["受付日時"]}`); }
+if first["列49"] != "end0" { fail("50 columns"); }
+let out = [];
+for row in rows {
+    row["確認"] = `${row["氏名"]}様`;
+    out.push(row);
+    task::item_done(row["受付番号"]);
+}
+sheet::write("output/結果.xlsx", out, #{ sheet: "結果" });
+sheet::write("output/二枚.xlsx", #{ sheets: #{ "結果": out, "エラー": [#{ "番号": 1, "理由": "住所不明" }] } });
+"#;
+    let s = scenario(&dir, "s", MANIFEST_IO, script);
+    std::fs::create_dir_all(s.join("input")).unwrap();
+    input_workbook(&s.join("input/申請.xlsx"));
+    run_scenario(&s, None, &["--dry-run"])
+        .expect(0)
+        .stderr_has("5 item(s) done");
+
+    let back = read_back(&s.join("output/結果.xlsx"), "結果");
+    // Columns keep the order they were read in; the new one comes last.
+    let header: Vec<String> = back[0].iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        &header[..5],
+        ["受付番号", "氏名", "金額", "生年月日", "受付日時"]
+    );
+    assert_eq!(header.last().unwrap(), "確認");
+    assert_eq!(header.len(), 51);
+    for (r, name) in NAMES.iter().enumerate() {
+        let row = &back[r + 1];
+        assert_eq!(row[0], Data::Float(1000.0 + r as f64));
+        assert_eq!(row[1], Data::String(name.to_string()));
+        assert_eq!(row[50], Data::String(format!("{name}様")));
+        assert_eq!(row[5], Data::Empty);
+        let Data::DateTime(born) = &row[3] else {
+            panic!("not a date: {:?}", row[3])
+        };
+        let expected = if r == 0 {
+            "1900-01-15".to_string()
+        } else {
+            format!("{}-04-01", 1950 + r)
+        };
+        assert_eq!(born.as_datetime().unwrap().date().to_string(), expected);
+    }
+    let mut wb = open_workbook_auto(s.join("output/二枚.xlsx")).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["エラー", "結果"]);
+    // Maps keep no order of their own: new columns come in key order unless `columns` says.
+    let errors = wb.worksheet_range("エラー").unwrap();
+    let col = (0..2)
+        .find(|&c| errors.get_value((0, c)) == Some(&Data::String("理由".into())))
+        .unwrap();
+    assert_eq!(
+        errors.get_value((1, col)),
+        Some(&Data::String("住所不明".into()))
+    );
+}
+
+#[test]
+fn shift_jis_csv_in_and_out() {
+    let dir = temp_dir("sheets_csv");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST_IO,
+        r#"
+let rows = sheet::read("input/export.csv");
+if rows[0]["番号"] != "00123" { fail(`code ${rows[0]["番号"]}`); }
+if rows[1]["金額"] != 1500 { fail("amount"); }
+sheet::write_csv("output/sjis.csv", rows, #{ encoding: "shift_jis" });
+sheet::write_csv("output/utf8.csv", rows);
+"#,
+    );
+    std::fs::create_dir_all(s.join("input")).unwrap();
+    let text = "番号,氏名,金額\n00123,髙橋 一郎,1200\n00124,ｶﾞｯｺｳ ㈱,1500\n";
+    std::fs::write(
+        s.join("input/export.csv"),
+        encoding_rs::SHIFT_JIS.encode(text).0,
+    )
+    .unwrap();
+    run_scenario(&s, None, &["--dry-run"])
+        .expect(0)
+        .stderr_has("input/export.csv: read as Shift_JIS");
+    let sjis = std::fs::read(s.join("output/sjis.csv")).unwrap();
+    assert_eq!(encoding_rs::SHIFT_JIS.decode(&sjis).0, text);
+    assert_eq!(
+        std::fs::read_to_string(s.join("output/utf8.csv")).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn bad_spreadsheets_are_named_precisely_and_nothing_is_written() {
+    let dir = temp_dir("sheets_bad");
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            "sheet::read(\"input/broken.xlsx\");",
+            "input/broken.xlsx: cannot read the workbook",
+        ),
+        (
+            "sheet::read(\"input/good.xlsx\", #{ sheet: \"申講\" });",
+            "no sheet named \"申講\" (did you mean `申請`?)",
+        ),
+        (
+            "sheet::read(\"input/dup.xlsx\");",
+            "the name \"氏名\" is used twice (columns B and C)",
+        ),
+        (
+            "sheet::read(\"/etc/passwd\");",
+            "reading \"/etc/passwd\" is not allowed",
+        ),
+        (
+            "sheet::read(\"input/good.xlsx\", #{ shet: 1 });",
+            "unknown option `shet` (did you mean `sheet`?)",
+        ),
+        (
+            "let r = sheet::read(\"input/good.xlsx\");\nsheet::write(\"input/good.xlsx\", r);",
+            "not allowed",
+        ),
+        (
+            "let r = sheet::read(\"input/good.xlsx\");\nsheet::write(\"output/x.xlsx\", [#{ a: [1, 2] }]);",
+            "row 1, column \"a\": a array cannot be written",
+        ),
+        (
+            "sheet::write_csv(\"output/x.csv\", [#{ \"氏名\": \"𠮷田\" }], #{ encoding: \"shift_jis\" });",
+            "cannot be written in Shift_JIS",
+        ),
+    ];
+    for (i, (script, expected)) in cases.iter().enumerate() {
+        let s = scenario(&dir, &format!("s{i}"), MANIFEST_IO, script);
+        std::fs::create_dir_all(s.join("input")).unwrap();
+        input_workbook(&s.join("input/good.xlsx"));
+        let good = std::fs::read(s.join("input/good.xlsx")).unwrap();
+        std::fs::write(s.join("input/broken.xlsx"), &good[..good.len() / 2]).unwrap();
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["番号", "氏名", "氏名"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        wb.save(s.join("input/dup.xlsx")).unwrap();
+        run_scenario(&s, None, &["--dry-run"])
+            .expect(1)
+            .stderr_has(expected);
+        let written: Vec<_> = std::fs::read_dir(s.join("output"))
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert!(written.is_empty(), "case {i} left {written:?} in output/");
+    }
+}
