@@ -125,13 +125,28 @@ fn main() {
     );
     for pct in [125u32, 150] {
         let scaled = load(&format!("{data}/scene_{pct}.png"));
+        let expected = Some((bx * pct / 100, by * pct / 100));
         bench(
             &format!("button_at_{pct}pct_auto_scales"),
             &scaled,
             &button,
             &auto,
             reps,
-            Some((bx * pct / 100, by * pct / 100)),
+            expected,
+            3,
+        );
+        // The same search told the right scale: what "auto" costs on top.
+        let known = SearchOptions {
+            scales: vec![pct as f64 / 100.0],
+            ..SearchOptions::default()
+        };
+        bench(
+            &format!("button_at_{pct}pct_known_scale"),
+            &scaled,
+            &button,
+            &known,
+            reps,
+            expected,
             3,
         );
     }
