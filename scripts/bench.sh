@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kuroko beside its peers in one run: image search (OpenCV, pyscreeze) and screen capture (mss,
 # pyautogui), on the peers' deterministic scenes and one 1920x1080 Xvfb. Prints every figure as a
-# JSON line, then the ratios. Usage: scripts/bench.sh [vision|capture|all]
+# JSON line, then the ratios. Usage: scripts/bench.sh [vision|capture|sheets|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -25,6 +25,10 @@ case $what in capture|all)
   "$peers/run.sh" capture | tee -a "$out" || true
   cargo bench --quiet --bench capture -- 200 | tee -a "$out"
   [ -n "${KUROKO_BENCH_GETIMAGE:-}" ] && KUROKO_CAPTURE=getimage cargo bench --quiet --bench capture -- 50 | tee -a "$out" ;;
+esac
+case $what in sheets|all)
+  "$peers/run.sh" sheets | tee -a "$out" || true
+  cargo bench --quiet --bench sheets -- "$data" 100000 3 | tee -a "$out" ;;
 esac
 python3 - "$out" <<'PY'
 import json, sys
@@ -50,4 +54,10 @@ for r in rows:
         print(f"  capture {r['tool']}: {r['ms_median']} ms vs mss {mss['ms_median']} ms -> kuroko/mss = {r['ms_median']/mss['ms_median']:.2f}")
     if r.get("case") == "1000 consecutive":
         print(f"  {r['tool']}: 1000 consecutive captures, {r['failures']} failures ({r['seconds']} s)")
+def sheets(prefix):
+    return next((r for r in rows if r.get("area") == "sheets" and r.get("case", "").startswith(prefix)), None)
+for peer, mine, what in [("read python-calamine", "read kuroko", "read"), ("write XlsxWriter", "write kuroko", "write")]:
+    p, k = sheets(peer), sheets(mine)
+    if p and k:
+        print(f"  {what} {k['rows']} rows: {p['case']} {p['s_median']} s | kuroko {k['s_median']} s -> {p['s_median']/k['s_median']:.1f}x")
 PY

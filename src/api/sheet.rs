@@ -524,6 +524,22 @@ pub mod sheet_api {
         write_csv_with(ctx, path, rows, Map::new())
     }
 
+    /// The date `days` days later (earlier when negative), e.g. a deadline.
+    ///
+    /// ```rhai
+    /// let due = sheet::add_days(sheet::date("2024-04-01"), 14);   // 2024-04-15
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn add_days(date: SheetDate, days: INT) -> RhaiResult<SheetDate> {
+        date.date
+            .checked_add_signed(chrono::Duration::days(days))
+            .map(|d| SheetDate {
+                date: d,
+                time: date.time,
+            })
+            .ok_or_else(|| script_error(format!("{date} plus {days} days is out of range")))
+    }
+
     /// A `Date` from text: `"2024-04-01"`, `"2024/04/01"`, `"2024-04-01 09:30"`.
     ///
     /// ```rhai

@@ -215,13 +215,15 @@ pub fn format_line(event: &Stamped<'_>) -> Option<String> {
             time_saved,
             ..
         } => {
+            // No "-0.0" for a run that saved nothing.
+            let m = |v: f64| if v.abs() < 0.05 { 0.0 } else { v };
             let mut s = format!(
                 "{} — {items_done} item(s) done, {items_failed} failed, in {:.1} s; time saved {:.1} min (before {:.1} min, after {:.1} min)",
                 outcome.as_str(),
                 *duration_ms as f64 / 1000.0,
-                time_saved.saved_minutes,
-                time_saved.before_minutes,
-                time_saved.after_minutes
+                m(time_saved.saved_minutes),
+                m(time_saved.before_minutes),
+                m(time_saved.after_minutes)
             );
             if let Some(m) = message {
                 s.push_str(&format!(
