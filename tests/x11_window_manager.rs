@@ -5,33 +5,36 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-#[allow(clippy::zombie_processes)]
+/// Starts openbox and waits until it has announced itself on the root window; a start that
+/// dies (the X server sometimes drops a client connecting while others start) is retried.
 fn start_openbox(x: &Xvfb) -> std::process::Child {
-    let mut wm = x
-        .command("openbox")
-        .arg("--sm-disable")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Ready when it has announced itself on the root window.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let out = x
-            .command("xprop")
-            .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
-            .output()
+    for _ in 0..3 {
+        let mut wm = x
+            .command("openbox")
+            .arg("--sm-disable")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
             .unwrap();
-        if String::from_utf8_lossy(&out.stdout).contains("window id") {
-            return wm;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let out = x
+                .command("xprop")
+                .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&out.stdout).contains("window id") {
+                return wm;
+            }
+            if wm.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        if Instant::now() > deadline {
-            let _ = wm.kill();
-            let _ = wm.wait();
-            panic!("openbox did not start");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+        let _ = wm.kill();
+        let _ = wm.wait();
     }
+    panic!("openbox did not start");
 }
 
 #[test]

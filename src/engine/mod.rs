@@ -1,5 +1,5 @@
 //! Builds the Rhai engine every scenario runs in: kuroko's API and nothing else that reaches
-//! outside (no module loading, no `eval`), limits on operations, call depth and sizes, the
+//! outside (no module loading, no `eval`), limits on operations and call depth, the
 //! abort signal checked between operations, and `print`/`debug` sent to the run log.
 
 mod errors;
@@ -45,9 +45,9 @@ pub fn build(run: Option<Rc<RunContext>>, limits: Limits) -> Engine {
     engine.set_max_operations(limits.max_operations);
     engine.set_max_call_levels(64);
     engine.set_max_expr_depths(128, 64);
-    engine.set_max_string_size(16 * 1024 * 1024);
-    engine.set_max_array_size(2_000_000);
-    engine.set_max_map_size(100_000);
+    // No string/array/map size limits: Rhai enforces them by walking the whole value after
+    // every change, which made building a 100,000-row table quadratic (over 2 minutes, measured
+    // with benches/sheets.rs). The operation limit and the run timeout bound runaway scripts.
     crate::api::register(&mut engine);
     if let Some(run) = run {
         let abort = run.abort.clone();
