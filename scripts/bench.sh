@@ -27,7 +27,16 @@ case $what in capture|all)
   [ -n "${KUROKO_BENCH_GETIMAGE:-}" ] && KUROKO_CAPTURE=getimage cargo bench --quiet --bench capture -- 50 | tee -a "$out" ;;
 esac
 case $what in sheets|all)
-  "$peers/run.sh" sheets | tee -a "$out" || true
+  # The peers' sheets script uses a Python 3.12 f-string; on an older python run a copy with
+  # that one line written the 3.11 way (same measurements).
+  venv_py=${PEERS_VENV:-$HOME/.cache/kuroko-peers-venv}/bin/python
+  if "$venv_py" -c 'import sys; sys.exit(sys.version_info >= (3, 12))' 2>/dev/null; then
+    compat=$(mktemp -d)
+    sed "s/version(\"python-calamine\")/version('python-calamine')/" "$peers/sheets_peers.py" > "$compat/sheets_peers.py"
+    "$venv_py" "$compat/sheets_peers.py" "$data" 100000 3 | tee -a "$out" || true
+  else
+    "$peers/run.sh" sheets | tee -a "$out" || true
+  fi
   cargo bench --quiet --bench sheets -- "$data" 100000 3 | tee -a "$out" ;;
 esac
 python3 - "$out" <<'PY'
