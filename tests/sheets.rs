@@ -235,3 +235,51 @@ fn bad_spreadsheets_are_named_precisely_and_nothing_is_written() {
         assert!(written.is_empty(), "case {i} left {written:?} in output/");
     }
 }
+
+#[test]
+fn sheets_cells_ranges_header_rows_and_given_columns() {
+    let dir = temp_dir("sheets_options");
+    let script = r#"
+let names = sheet::sheets("input/in.xlsx");
+if names != ["申請", "Sheet2"] { fail(`sheets ${names}`); }
+if sheet::cell("input/in.xlsx", "申請", "B2") != "髙橋 一郎" { fail("cell by name"); }
+if sheet::cell("input/in.xlsx", 0, "A3") != 1001 { fail("cell by index"); }
+if sheet::cell("input/in.xlsx", 0, "F2") != () { fail("empty cell"); }
+let block = sheet::read("input/in.xlsx", #{ range: "A1:B3" });
+if block.len() != 2 || block[1]["氏名"] != "𠮷田 花子" || block[0].len() != 2 { fail(`range ${block}`); }
+let second = sheet::read("input/in.xlsx", #{ sheet: "Sheet2", header_row: 3 });
+if second.len() != 1 || second[0]["code"] != "X1" { fail(`header_row ${second}`); }
+let named = sheet::read("input/in.xlsx", #{ sheet: 1, columns: ["a", "b"], header_row: 4 });
+if named.len() != 1 || named[0]["a"] != "X1" || named[0]["b"] != 7 { fail(`columns ${named}`); }
+"#;
+    let s = scenario(&dir, "s", MANIFEST_IO, script);
+    std::fs::create_dir_all(s.join("input")).unwrap();
+    let path = s.join("input/in.xlsx");
+    input_workbook(&path);
+    // Add a second sheet whose header is on row 3, by rewriting the workbook with both.
+    let mut wb = Workbook::new();
+    let first = read_back(&path, "申請");
+    let ws = wb.add_worksheet();
+    ws.set_name("申請").unwrap();
+    for (r, row) in first.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            match v {
+                Data::String(t) => {
+                    ws.write_string(r as u32, c as u16, t).unwrap();
+                }
+                Data::Float(f) => {
+                    ws.write_number(r as u32, c as u16, *f).unwrap();
+                }
+                _ => {}
+            }
+        }
+    }
+    let ws2 = wb.add_worksheet();
+    ws2.write_string(0, 0, "title line").unwrap();
+    ws2.write_string(2, 0, "code").unwrap();
+    ws2.write_string(2, 1, "count").unwrap();
+    ws2.write_string(3, 0, "X1").unwrap();
+    ws2.write_number(3, 1, 7).unwrap();
+    wb.save(&path).unwrap();
+    run_scenario(&s, None, &["--dry-run"]).expect(0);
+}
