@@ -70,7 +70,56 @@ rows.insert(0, ["id", "amount", "氏名", "住所", "受付日", "済", "受付�
 sheet::write("out/written.xlsx", rows);
 "#;
 
+const STREAM: &str = r#"
+let n = task::get_var("rows").parse_int();
+let names = ["髙橋 太郎", "山﨑 花子", "渡邊 一郎", "ﾌｶﾔｼ ﾔﾏﾀﾞ", "冨田 佐知子"];
+let start = sheet::date("2021-04-01");
+let days = [];
+for d in 0..365 { days.push(sheet::add_days(start, d)); }
+let w = sheet::writer("out/stream.xlsx", ["id", "amount", "氏名", "住所", "受付日", "済", "受付番号", "区分", "調整", "備考"]);
+for i in 0..n {
+    sheet::append(w, [i, i * 1.5, names[i % 5], `埼玉県深谷市仲町${i % 30 + 1}-${i % 7 + 1}`, days[i % 365],
+                      i % 2 == 0, `R${i}`, i % 1000, -i * 0.25, "備考"]);
+}
+sheet::close(w);
+"#;
+
+/// Peak resident memory of this process so far, in MB (Linux).
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
 fn main() {
+    // KUROKO_BENCH_STREAM=ROWS: only the row-by-row writer, in a process of its own, so its
+    // peak memory is its own.
+    if let Some(rows) = std::env::var("KUROKO_BENCH_STREAM")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+    {
+        let work =
+            std::env::temp_dir().join(format!("kuroko-sheets-stream-{}", std::process::id()));
+        let dir = scenario(&work, &work, STREAM);
+        let t = timed(&dir, vec![("rows".to_string(), rows.to_string())], 1);
+        let size = std::fs::metadata(dir.join("out/stream.xlsx"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!(
+            "{{\"area\": \"sheets\", \"case\": \"write kuroko {} sheet::writer/append (scenario, streaming)\", \"rows\": {rows}, \"s_median\": {:.3}, \"peak_mb\": {:.1}, \"file_mb\": {:.1}}}",
+            env!("CARGO_PKG_VERSION"),
+            t[0],
+            peak_mb(),
+            size as f64 / 1e6
+        );
+        let _ = std::fs::remove_dir_all(&work);
+        return;
+    }
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))

@@ -37,7 +37,8 @@ case $what in sheets|all)
   else
     "$peers/run.sh" sheets | tee -a "$out" || true
   fi
-  cargo bench --quiet --bench sheets -- "$data" 100000 3 | tee -a "$out" ;;
+  cargo bench --quiet --bench sheets -- "$data" 100000 3 | tee -a "$out"
+  KUROKO_BENCH_STREAM=1000000 cargo bench --quiet --bench sheets | tee -a "$out" ;;
 esac
 python3 - "$out" <<'PY'
 import json, sys
@@ -69,4 +70,7 @@ for peer, mine, what in [("read python-calamine", "read kuroko", "read"), ("writ
     p, k = sheets(peer), sheets(mine)
     if p and k:
         print(f"  {what} {k['rows']} rows: {p['case']} {p['s_median']} s | kuroko {k['s_median']} s -> {p['s_median']/k['s_median']:.1f}x")
+for r in rows:
+    if r.get("area") == "sheets" and "peak_mb" in r:
+        print(f"  {r['case']}: {r['rows']} rows in {r['s_median']} s, peak memory {r['peak_mb']} MB")
 PY

@@ -283,3 +283,37 @@ if named.len() != 1 || named[0]["a"] != "X1" || named[0]["b"] != 7 { fail(`colum
     wb.save(&path).unwrap();
     run_scenario(&s, None, &["--dry-run"]).expect(0);
 }
+
+#[test]
+fn a_row_by_row_writer_appears_only_when_closed() {
+    let dir = temp_dir("sheets_writer");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST_IO,
+        r#"
+let w = sheet::writer("output/all.xlsx", ["番号", "氏名", "日付"], #{ sheet: "全件" });
+for i in 0..3000 { sheet::append(w, [i, `氏名${i}`, sheet::add_days(sheet::date("2024-04-01"), i % 30)]); }
+sheet::append(w, #{ "番号": 3000, "氏名": "𠮷田" });
+if sheet::close(w) != 3001 { fail("count"); }
+let forgotten = sheet::writer("output/forgotten.xlsx", ["a"]);
+sheet::append(forgotten, [1]);
+"#,
+    );
+    run_scenario(&s, None, &["--dry-run"]).expect(0).stderr_has(
+        "output/forgotten.xlsx was never closed with sheet::close: nothing was written",
+    );
+    let back = read_back(&s.join("output/all.xlsx"), "全件");
+    assert_eq!(back.len(), 3002);
+    assert_eq!(back[3001][1], Data::String("𠮷田".into()));
+    let Data::DateTime(d) = &back[31][2] else {
+        panic!("{:?}", back[31][2])
+    };
+    assert_eq!(d.as_datetime().unwrap().date().to_string(), "2024-04-01");
+    assert!(!s.join("output/forgotten.xlsx").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(s.join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}

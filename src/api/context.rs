@@ -34,6 +34,8 @@ pub struct RunContext {
     pub files_read: RefCell<std::collections::HashSet<PathBuf>>,
     /// Column orders of the tables read, so rows written back keep them.
     pub column_orders: RefCell<Vec<Vec<String>>>,
+    /// Row-by-row writers opened by the script (a writer never closed writes nothing).
+    pub open_writers: RefCell<Vec<crate::api::sheet::SheetWriter>>,
     /// A dry run without a screen picture: image searches "find" their template at the centre.
     pub pretend_images: bool,
     pub sandbox: Sandbox,

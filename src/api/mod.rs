@@ -8,7 +8,7 @@ mod keyboard;
 mod log;
 mod mouse;
 mod screen;
-mod sheet;
+pub(crate) mod sheet;
 mod task;
 mod window;
 

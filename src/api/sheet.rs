@@ -315,8 +315,66 @@ fn write_sheets(run: &RunContext, path: &str, data: Vec<SheetData>) -> RhaiResul
     sheets::write::write_xlsx(&target, path, &data).map_err(|e| script_error(e.0))
 }
 
+/// A workbook being written row by row (`sheet::writer`); shared by clones, closed once.
+#[derive(Clone)]
+pub struct SheetWriter(std::rc::Rc<std::cell::RefCell<Option<WriterState>>>);
+
+pub struct WriterState {
+    stream: sheets::write::XlsxStream,
+    target: PathBuf,
+    label: String,
+    headers: Vec<String>,
+}
+
+impl SheetWriter {
+    /// The file of a writer never closed (its contents are dropped, nothing is written).
+    pub fn unclosed(&self) -> Option<String> {
+        self.0.borrow().as_ref().map(|s| s.label.clone())
+    }
+}
+
+fn writer_impl(
+    ctx: &NativeCallContext,
+    path: &str,
+    columns: &Array,
+    opts: &Map,
+) -> RhaiResult<SheetWriter> {
+    let run = run_context(ctx)?;
+    let mut sheet_name = "Sheet1".to_string();
+    for (k, v) in opts {
+        match k.as_str() {
+            "sheet" => sheet_name = v.to_string(),
+            other => return Err(unknown(other, &["sheet"])),
+        }
+    }
+    let headers: Vec<String> = columns.iter().map(|d| d.to_string()).collect();
+    let target = writable(&run, path)?;
+    if sheets::read::is_csv(&target) {
+        return Err(script_error(format!(
+            "{path}: sheet::writer writes xlsx; use sheet::write_csv for CSV"
+        )));
+    }
+    let stream = sheets::write::XlsxStream::new(path, &sheet_name, &headers)
+        .map_err(|e| script_error(e.0))?;
+    run.action(format!(
+        "open {path} for writing ({} columns)",
+        headers.len()
+    ));
+    let w = SheetWriter(std::rc::Rc::new(std::cell::RefCell::new(Some(
+        WriterState {
+            stream,
+            target,
+            label: path.to_string(),
+            headers,
+        },
+    ))));
+    run.open_writers.borrow_mut().push(w.clone());
+    Ok(w)
+}
+
 /// Registers the `Date` type: getters, ISO text, comparisons.
 pub fn register_types(engine: &mut rhai::Engine) {
+    engine.register_type_with_name::<SheetWriter>("SheetWriter");
     engine
         .register_type_with_name::<SheetDate>("Date")
         .register_get("year", |d: &mut SheetDate| d.year())
@@ -522,6 +580,113 @@ pub mod sheet_api {
     #[rhai_fn(name = "write_csv", return_raw)]
     pub fn write_csv(ctx: NativeCallContext, path: &str, rows: Array) -> RhaiResult<()> {
         write_csv_with(ctx, path, rows, Map::new())
+    }
+
+    /// Opens an xlsx file to be written row by row, for tables too large to hold in memory
+    /// (a million rows in well under 200 MB): `columns` is the header. Add rows with
+    /// `sheet::append`, then `sheet::close`; until then nothing appears, and a run that fails
+    /// or forgets to close writes nothing (the run log says so).
+    ///
+    /// ```rhai
+    /// let w = sheet::writer("output/全件.xlsx", ["番号", "氏名"]);
+    /// for i in 0..3 { sheet::append(w, [i, `氏名${i}`]); }
+    /// sheet::close(w);
+    /// ```
+    #[rhai_fn(name = "writer", return_raw)]
+    pub fn writer(ctx: NativeCallContext, path: &str, columns: Array) -> RhaiResult<SheetWriter> {
+        located(&ctx, || writer_impl(&ctx, path, &columns, &Map::new()))
+    }
+
+    /// `sheet::writer` with options: `sheet` (the sheet's name, default `"Sheet1"`).
+    ///
+    /// ```rhai
+    /// let w = sheet::writer("output/結果.xlsx", ["番号", "結果"], #{ sheet: "結果" });
+    /// sheet::close(w);
+    /// ```
+    #[rhai_fn(name = "writer", return_raw)]
+    pub fn writer_with(
+        ctx: NativeCallContext,
+        path: &str,
+        columns: Array,
+        opts: Map,
+    ) -> RhaiResult<SheetWriter> {
+        located(&ctx, || writer_impl(&ctx, path, &columns, &opts))
+    }
+
+    /// Adds one row to a `sheet::writer`: an array in column order, or a map keyed by the
+    /// column names (missing keys leave the cell empty).
+    ///
+    /// ```rhai
+    /// let w = sheet::writer("output/x.xlsx", ["番号", "氏名"]);
+    /// sheet::append(w, [1, "山田"]);
+    /// sheet::append(w, #{ "番号": 2, "氏名": "佐藤" });
+    /// sheet::close(w);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn append(ctx: NativeCallContext, w: SheetWriter, row: Dynamic) -> RhaiResult<()> {
+        located(&ctx, || {
+            let mut guard = w.0.borrow_mut();
+            let state = guard
+                .as_mut()
+                .ok_or_else(|| script_error("this sheet::writer is already closed"))?;
+            let n = state.stream.rows_written() as usize + 1;
+            let values = if let Some(m) = row.read_lock::<Map>() {
+                for k in m.keys() {
+                    if !state.headers.iter().any(|h| h == k.as_str()) {
+                        return Err(script_error(format!(
+                            "{}: row {n} has {:?}, which is not one of its columns",
+                            state.label,
+                            k.as_str()
+                        )));
+                    }
+                }
+                state
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        m.get(h.as_str())
+                            .map_or(Ok(Value::Empty), |d| to_value(d, n, h))
+                    })
+                    .collect::<RhaiResult<Vec<_>>>()?
+            } else {
+                let arr = row.read_lock::<Array>().ok_or_else(|| {
+                    script_error(format!(
+                        "sheet::append: expected an array or a map, got {}",
+                        row.type_name()
+                    ))
+                })?;
+                arr.iter()
+                    .enumerate()
+                    .map(|(c, d)| to_value(d, n, state.headers.get(c).map_or("?", |s| s.as_str())))
+                    .collect::<RhaiResult<Vec<_>>>()?
+            };
+            state.stream.push(&values).map_err(|e| script_error(e.0))
+        })
+    }
+
+    /// Finishes a `sheet::writer`: the file appears, complete. Returns the number of rows.
+    ///
+    /// ```rhai
+    /// let w = sheet::writer("output/x.xlsx", ["番号"]);
+    /// sheet::append(w, [1]);
+    /// let n = sheet::close(w);   // 1
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn close(ctx: NativeCallContext, w: SheetWriter) -> RhaiResult<INT> {
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let state =
+                w.0.borrow_mut()
+                    .take()
+                    .ok_or_else(|| script_error("this sheet::writer is already closed"))?;
+            let rows = state.stream.rows_written() as INT;
+            run.action(format!("close {} ({rows} rows)", state.label));
+            state
+                .stream
+                .finish(&state.target)
+                .map_err(|e| script_error(e.0))?;
+            Ok(rows)
+        })
     }
 
     /// The date `days` days later (earlier when negative), e.g. a deadline.

@@ -142,6 +142,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         templates: RefCell::default(),
         files_read: RefCell::default(),
         column_orders: RefCell::default(),
+        open_writers: RefCell::default(),
         pretend_images: options.dry_run && options.fake_screen.is_none(),
         sandbox,
         abort: abort.clone(),
@@ -177,6 +178,17 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
     let mut scope = engine::scope(context.vars.clone());
     let result = engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast);
     let stopped_at = Instant::now();
+    for label in context
+        .open_writers
+        .borrow()
+        .iter()
+        .filter_map(|w| w.unclosed())
+    {
+        context.log(
+            Level::Warn,
+            format!("{label} was never closed with sheet::close: nothing was written"),
+        );
+    }
     for e in context.desktop.borrow_mut().release_all() {
         context.log(Level::Warn, format!("releasing held keys/buttons: {e}"));
     }

@@ -50,6 +50,160 @@ fn xlsx_err(label: &str, sheet: &str, e: XlsxError) -> SheetError {
     SheetError(format!("{label}, sheet {sheet:?}: {e}"))
 }
 
+struct Formats {
+    date: Format,
+    datetime: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+        }
+    }
+}
+
+fn write_cell(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    r: u32,
+    c: u16,
+    v: &Value,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    use chrono::{Datelike, Timelike};
+    match v {
+        Value::Empty => {}
+        Value::Int(i) => {
+            ws.write_number(r, c, *i as f64)?;
+        }
+        Value::Float(x) => {
+            ws.write_number(r, c, *x)?;
+        }
+        Value::Text(t) => {
+            ws.write_string(r, c, t)?;
+        }
+        Value::Bool(b) => {
+            ws.write_boolean(r, c, *b)?;
+        }
+        Value::Date(d) => {
+            let excel = ExcelDateTime::from_ymd(
+                d.date.year() as u16,
+                d.date.month() as u8,
+                d.date.day() as u8,
+            )?;
+            match d.time {
+                None => ws.write_datetime_with_format(r, c, &excel, &f.date)?,
+                Some(t) => ws.write_datetime_with_format(
+                    r,
+                    c,
+                    &excel.and_hms(t.hour() as u16, t.minute() as u8, t.second() as f64)?,
+                    &f.datetime,
+                )?,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// An xlsx file written row by row, in constant memory (for a million rows and more); it
+/// appears at `finish`, complete, or not at all.
+pub struct XlsxStream {
+    workbook: Workbook,
+    label: String,
+    sheet: String,
+    columns: usize,
+    next_row: u32,
+    widths: Vec<usize>,
+    formats: Formats,
+}
+
+impl XlsxStream {
+    pub fn new(label: &str, sheet: &str, headers: &[String]) -> Result<XlsxStream, SheetError> {
+        let err = |e| xlsx_err(label, sheet, e);
+        if headers.is_empty() || headers.len() > 16_384 {
+            return Err(SheetError(format!(
+                "{label}: a sheet needs 1 to 16,384 columns, not {}",
+                headers.len()
+            )));
+        }
+        let mut workbook = Workbook::new();
+        let ws = workbook.add_worksheet_with_constant_memory().map_err(err)?;
+        ws.set_name(sheet).map_err(err)?;
+        let bold = Format::new().set_bold();
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, h, &bold)
+                .map_err(err)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(err)?;
+        Ok(XlsxStream {
+            workbook,
+            label: label.into(),
+            sheet: sheet.into(),
+            columns: headers.len(),
+            next_row: 1,
+            widths: headers.iter().map(|h| width(h)).collect(),
+            formats: Formats::new(),
+        })
+    }
+
+    pub fn rows_written(&self) -> u32 {
+        self.next_row - 1
+    }
+
+    pub fn push(&mut self, row: &[Value]) -> Result<(), SheetError> {
+        if self.next_row >= 1_048_576 {
+            return Err(SheetError(format!(
+                "{}, sheet {:?}: Excel holds at most 1,048,575 rows below the header",
+                self.label, self.sheet
+            )));
+        }
+        if row.len() > self.columns {
+            return Err(SheetError(format!(
+                "{}: row {} has {} values for {} columns",
+                self.label,
+                self.next_row,
+                row.len(),
+                self.columns
+            )));
+        }
+        let (label, sheet) = (self.label.clone(), self.sheet.clone());
+        let ws = self
+            .workbook
+            .worksheet_from_index(0)
+            .map_err(|e| xlsx_err(&label, &sheet, e))?;
+        for (c, v) in row.iter().enumerate() {
+            write_cell(ws, self.next_row, c as u16, v, &self.formats)
+                .map_err(|e| xlsx_err(&label, &sheet, e))?;
+        }
+        if self.next_row <= 2000 {
+            for (w, v) in self.widths.iter_mut().zip(row) {
+                *w = (*w).max(shown(v));
+            }
+        }
+        self.next_row += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self, target: &Path) -> Result<(), SheetError> {
+        let (label, sheet) = (self.label.clone(), self.sheet.clone());
+        let ws = self
+            .workbook
+            .worksheet_from_index(0)
+            .map_err(|e| xlsx_err(&label, &sheet, e))?;
+        for (c, w) in self.widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w as f64 + 2.0).clamp(6.0, 60.0))
+                .map_err(|e| xlsx_err(&label, &sheet, e))?;
+        }
+        let temp = temp_path(target);
+        let saved = self
+            .workbook
+            .save(&temp)
+            .map_err(|e| SheetError(format!("{label}: cannot write it ({e})")));
+        finish(saved, &temp, target, &label)
+    }
+}
+
 /// Writes the sheets to `target` (xlsx), atomically.
 pub fn write_xlsx(target: &Path, label: &str, sheets: &[SheetData]) -> Result<(), SheetError> {
     if sheets.is_empty() {
@@ -57,8 +211,7 @@ pub fn write_xlsx(target: &Path, label: &str, sheets: &[SheetData]) -> Result<()
     }
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let Formats { date, datetime } = Formats::new();
     for sheet in sheets {
         let name = sheet.name.as_str();
         let err = |e| xlsx_err(label, name, e);
@@ -91,46 +244,13 @@ pub fn write_xlsx(target: &Path, label: &str, sheets: &[SheetData]) -> Result<()
                 .map_err(err)?;
         }
         ws.set_freeze_panes(1, 0).map_err(err)?;
+        let formats = Formats {
+            date: date.clone(),
+            datetime: datetime.clone(),
+        };
         for (r, row) in sheet.rows.iter().enumerate() {
-            let r = r as u32 + 1;
             for (c, v) in row.iter().enumerate().take(sheet.headers.len()) {
-                let c = c as u16;
-                match v {
-                    Value::Empty => {}
-                    Value::Int(i) => {
-                        ws.write_number(r, c, *i as f64).map_err(err)?;
-                    }
-                    Value::Float(f) => {
-                        ws.write_number(r, c, *f).map_err(err)?;
-                    }
-                    Value::Text(t) => {
-                        ws.write_string(r, c, t).map_err(err)?;
-                    }
-                    Value::Bool(b) => {
-                        ws.write_boolean(r, c, *b).map_err(err)?;
-                    }
-                    Value::Date(d) => {
-                        use chrono::{Datelike, Timelike};
-                        let excel = ExcelDateTime::from_ymd(
-                            d.date.year() as u16,
-                            d.date.month() as u8,
-                            d.date.day() as u8,
-                        )
-                        .map_err(err)?;
-                        match d.time {
-                            None => ws
-                                .write_datetime_with_format(r, c, &excel, &date)
-                                .map_err(err)?,
-                            Some(t) => {
-                                let excel = excel
-                                    .and_hms(t.hour() as u16, t.minute() as u8, t.second() as f64)
-                                    .map_err(err)?;
-                                ws.write_datetime_with_format(r, c, &excel, &datetime)
-                                    .map_err(err)?
-                            }
-                        };
-                    }
-                }
+                write_cell(ws, r as u32 + 1, c as u16, v, &formats).map_err(err)?;
             }
         }
     }
