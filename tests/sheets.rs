@@ -317,3 +317,90 @@ sheet::append(forgotten, [1]);
         .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
+
+#[test]
+fn xls_and_ods_inputs_read_with_their_types() {
+    let dir = temp_dir("sheets_xls_ods");
+    let script = r#"
+for file in ["input/申請.xls", "input/申請.ods"] {
+    let rows = sheet::read(file);
+    if rows.len() != 3 { fail(`${file}: ${rows.len()} rows`); }
+    let a = rows[0];
+    if a["受付番号"] != 1001 || type_of(a["受付番号"]) != "i64" { fail(`${file}: number ${a["受付番号"]}`); }
+    if a["氏名"] != "髙橋 一郎" || rows[1]["氏名"] != "𠮷田 花子" || rows[2]["氏名"] != "ｶﾞｯｺｳ ﾀﾛｳ" { fail(`${file}: names`); }
+    if a["金額"] != 1200.5 || rows[2]["金額"] != 0.25 { fail(`${file}: amounts`); }
+    if a["受付日"].to_string() != "2024-04-01" || rows[1]["受付日"].to_string() != "1900-01-15" { fail(`${file}: dates ${a["受付日"]} ${rows[1]["受付日"]}`); }
+    if rows[1]["備考"] != () || rows[2]["備考"] != "①" || a["備考"] != "㈱深谷" { fail(`${file}: 備考`); }
+    task::item_done(file);
+}
+"#;
+    let s = scenario(&dir, "s", MANIFEST_IO, script);
+    std::fs::create_dir_all(s.join("input")).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sheets");
+    for f in ["申請.xls", "申請.ods"] {
+        std::fs::copy(fixtures.join(f), s.join("input").join(f)).unwrap();
+    }
+    run_scenario(&s, None, &["--dry-run"])
+        .expect(0)
+        .stderr_has("2 item(s) done");
+}
+
+#[test]
+fn dates_in_the_1904_system_and_protected_workbooks() {
+    let dir = temp_dir("sheets_1904_protected");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sheets");
+    let s = scenario(
+        &dir,
+        "dates",
+        MANIFEST_IO,
+        "let rows = sheet::read(\"input/dates1904.xls\");\nif rows[0][\"日付\"].to_string() != \"2024-04-01\" || rows[1][\"日付\"].to_string() != \"1904-01-02\" { fail(`1904: ${rows}`); }\n",
+    );
+    std::fs::create_dir_all(s.join("input")).unwrap();
+    std::fs::copy(
+        fixtures.join("dates1904.xls"),
+        s.join("input/dates1904.xls"),
+    )
+    .unwrap();
+    run_scenario(&s, None, &["--dry-run"]).expect(0);
+
+    let p = scenario(
+        &dir,
+        "protected",
+        MANIFEST_IO,
+        "sheet::read(\"input/protected.xlsx\");\n",
+    );
+    std::fs::create_dir_all(p.join("input")).unwrap();
+    std::fs::copy(
+        fixtures.join("protected.xlsx"),
+        p.join("input/protected.xlsx"),
+    )
+    .unwrap();
+    run_scenario(&p, None, &["--dry-run"])
+        .expect(1)
+        .stderr_has("main.rhai:1:8: input/protected.xlsx: the workbook is password-protected");
+}
+
+#[test]
+fn formula_cells_give_their_value_and_a_read_file_is_not_overwritten() {
+    let dir = temp_dir("sheets_formula");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST_IO,
+        "let rows = sheet::read(\"output/calc.xlsx\");\nif rows[0][\"double\"] != 4 { fail(`formula gave ${rows[0][\"double\"]}`); }\nsheet::write(\"output/calc.xlsx\", rows);\n",
+    );
+    std::fs::create_dir_all(s.join("output")).unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "x").unwrap();
+    ws.write_string(0, 1, "double").unwrap();
+    ws.write_number(1, 0, 2).unwrap();
+    ws.write_formula(1, 1, rust_xlsxwriter::Formula::new("=A2*2").set_result("4"))
+        .unwrap();
+    wb.save(s.join("output/calc.xlsx")).unwrap();
+    let before = std::fs::read(s.join("output/calc.xlsx")).unwrap();
+    run_scenario(&s, None, &["--dry-run"])
+        .expect(1)
+        .stderr_has("main.rhai:3:8: \"output/calc.xlsx\" was read in this run; writing over an input is refused");
+    assert_eq!(std::fs::read(s.join("output/calc.xlsx")).unwrap(), before);
+}

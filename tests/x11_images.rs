@@ -12,7 +12,14 @@ fn geometry(x: &Xvfb, title: &str, dialog: &mut Child) -> (u32, u32, u32, u32) {
     loop {
         let out = x
             .command("xdotool")
-            .args(["search", "--name", title, "getwindowgeometry", "--shell"])
+            .args([
+                "search",
+                "--onlyvisible",
+                "--name",
+                title,
+                "getwindowgeometry",
+                "--shell",
+            ])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string();
