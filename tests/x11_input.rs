@@ -1,4 +1,5 @@
-//! Real input into real GTK windows (zenity) on a private Xvfb: what arrives is compared exactly.
+//! Real input into real windows on a private Xvfb — GTK (zenity) and Qt (a PyQt5 line edit):
+//! what arrives is compared exactly.
 
 use std::time::Duration;
 
@@ -7,45 +8,13 @@ use crate::support::*;
 /// Every printable ASCII character, including the ones that need Shift.
 const ASCII: &str = "Hello, World! 0123456789 ~`!@#$%^&*()_+-={}|[]\\:\";'<>?,./ ABCXYZ abcxyz";
 
-#[test]
-fn typing_keys_and_a_hotkey_arrive_exactly_in_a_gtk_entry() {
-    let x = Xvfb::start();
-    let dir = temp_dir("x11_typing");
-    let zenity = x.zenity(&["--entry", "--title=kuroko-entry", "--text=type here"]);
+/// Types into the window titled `title` (an app started by `app`, whose stdout is what the
+/// window received): text, then Ctrl+A to select it, then every ASCII character and Enter.
+fn type_ascii_into(x: &Xvfb, name: &str, title: &str, app: std::process::Child) {
+    let dir = temp_dir(name);
     let script = format!(
-        r#"window::wait("kuroko-entry", 20);
-window::activate("kuroko-entry");
-keyboard::type_text("this will be replaced");
-keyboard::hotkey(["Ctrl", "a"]);
-keyboard::type_text({ASCII:?});
-keyboard::press("Enter");
-"#
-    );
-    let s = scenario(&dir, "s", MANIFEST, &script);
-    run_scenario(&s, Some(&x.display), &[]).expect(0);
-    let (code, out) = finish(zenity, Duration::from_secs(10));
-    assert_eq!(code, Some(0), "zenity did not return OK");
-    assert_eq!(out.trim_end_matches('\n'), ASCII);
-}
-
-#[test]
-fn typing_keys_and_a_hotkey_arrive_exactly_in_a_qt_line_edit() {
-    let x = Xvfb::start();
-    let dir = temp_dir("x11_typing_qt");
-    let app = x
-        // Debian's python3 (which has PyQt5), by the script's own #! line.
-        .command(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/qt/entry.py"
-        ))
-        .arg("kuroko-qt")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let script = format!(
-        r#"window::wait("kuroko-qt", 20);
-window::activate("kuroko-qt");
+        r#"window::wait("{title}", 20);
+window::activate("{title}");
 keyboard::type_text("this will be replaced");
 keyboard::hotkey(["Ctrl", "a"]);
 keyboard::type_text({ASCII:?});
@@ -58,9 +27,33 @@ keyboard::press("Enter");
     assert_eq!(
         code,
         Some(0),
-        "the Qt window did not return (is python3-pyqt5 installed? scripts/test.sh installs it)"
+        "{title} did not return OK (scripts/test.sh installs zenity and python3-pyqt5)"
     );
     assert_eq!(out.trim_end_matches('\n'), ASCII);
+}
+
+#[test]
+fn typing_keys_and_a_hotkey_arrive_exactly_in_a_gtk_entry() {
+    let x = Xvfb::start();
+    let zenity = x.zenity(&["--entry", "--title=kuroko-entry", "--text=type here"]);
+    type_ascii_into(&x, "x11_typing", "kuroko-entry", zenity);
+}
+
+#[test]
+fn typing_keys_and_a_hotkey_arrive_exactly_in_a_qt_line_edit() {
+    let x = Xvfb::start();
+    // Debian's python3 (which has PyQt5), by the script's own #! line.
+    let app = x
+        .command(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/qt/entry.py"
+        ))
+        .arg("kuroko-qt")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    type_ascii_into(&x, "x11_typing_qt", "kuroko-qt", app);
 }
 
 #[test]
