@@ -191,6 +191,24 @@ impl Query {
                 None,
             ));
         }
+        self.capture_and_search(run, false)
+    }
+
+    /// Every match, non-overlapping, best first (one look).
+    pub fn look_all(&self, run: &RunContext) -> RhaiResult<Found> {
+        if run.pretend_images {
+            return self.look(run).map(|(f, _)| f);
+        }
+        self.capture_and_search(run, true).map(|(f, _)| f)
+    }
+
+    /// Captures the screen (or just the region, checked to lie on it) and searches it; match
+    /// positions are screen positions.
+    fn capture_and_search(
+        &self,
+        run: &RunContext,
+        all: bool,
+    ) -> RhaiResult<(Found, Option<RgbaImage>)> {
         let (screen, origin) = match self.search.region {
             Some(r) => {
                 let (w, h) = run.with_desktop(|d| d.screen.size())?;
@@ -211,30 +229,11 @@ impl Query {
             region: None,
             ..self.search.clone()
         };
-        let mut found = vision::find_all_or_one(&screen, &self.template, &opts, false)
+        let search = if all { vision::find_all } else { vision::find };
+        let mut found = search(&screen, &self.template, &opts)
             .map_err(|e| script_error(format!("{}: {e}", self.label)))?;
         found.shift(origin);
         Ok((found, Some(screen)))
-    }
-
-    /// Every match, non-overlapping, best first (one look).
-    pub fn look_all(&self, run: &RunContext) -> RhaiResult<Found> {
-        if run.pretend_images {
-            return self.look(run).map(|(f, _)| f);
-        }
-        let region = self.search.region;
-        let screen = match region {
-            Some(r) => run.with_desktop(|d| d.screen.capture_region(r))?,
-            None => run.with_desktop(|d| d.screen.capture())?,
-        };
-        let opts = SearchOptions {
-            region: None,
-            ..self.search.clone()
-        };
-        let mut found = vision::find_all_or_one(&screen, &self.template, &opts, true)
-            .map_err(|e| script_error(format!("{}: {e}", self.label)))?;
-        found.shift(region.map_or((0, 0), |r| (r.x, r.y)));
-        Ok(found)
     }
 
     /// Looks until the template appears (`Ok(Some)`) or the timeout passes (`Ok(None)`, with

@@ -460,15 +460,6 @@ pub mod sheet_api {
             let c = Cell::parse(at).ok_or_else(|| {
                 script_error(format!("{at:?} is not a cell reference like \"B3\""))
             })?;
-            if sheets::read::is_csv(&file) {
-                let (grid, _) =
-                    sheets::csv::read_grid(&file, path, None).map_err(|e| script_error(e.0))?;
-                return Ok(grid
-                    .get(c.row as usize)
-                    .and_then(|r| r.get(c.col as usize))
-                    .map(to_dynamic)
-                    .unwrap_or(Dynamic::UNIT));
-            }
             let v = sheets::read::cell(&file, path, &which, c).map_err(|e| script_error(e.0))?;
             Ok(to_dynamic(&v))
         })

@@ -90,6 +90,14 @@ pub fn convert(d: &Data) -> Value {
 
 /// One cell of a sheet, by reference like "B3".
 pub fn cell(path: &Path, label: &str, sheet: &SheetRef, at: Cell) -> Result<Value, SheetError> {
+    if is_csv(path) {
+        let (grid, _) = csv::read_grid(path, label, None)?;
+        return Ok(grid
+            .get(at.row as usize)
+            .and_then(|r| r.get(at.col as usize))
+            .cloned()
+            .unwrap_or(Value::Empty));
+    }
     let mut wb = open_workbook_auto(path).map_err(|e| open_error(label, e))?;
     let name = resolve_sheet(&wb.sheet_names(), sheet, label)?;
     let range = wb

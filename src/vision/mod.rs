@@ -84,16 +84,6 @@ impl Found {
     }
 }
 
-/// `find` or `find_all`.
-pub fn find_all_or_one(
-    screen: &RgbaImage,
-    template: &RgbaImage,
-    opts: &SearchOptions,
-    all: bool,
-) -> Result<Found, SearchError> {
-    search(screen, template, opts, all)
-}
-
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SearchError {
     #[error("the template is empty")]
