@@ -28,6 +28,13 @@ pub enum Error {
     #[error("desktop unavailable: {message}")]
     Desktop { message: String },
 
+    #[error("{message}")]
+    Ledger { message: String },
+
+    /// An input file (e.g. a ledger import) was refused; nothing was changed.
+    #[error("{message}")]
+    Refused { message: String },
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -50,8 +57,8 @@ impl Error {
             Error::Usage { .. } | Error::ScenarioNotFound { .. } | Error::Manifest { .. } => {
                 exit::USAGE
             }
-            Error::Script(_) | Error::CheckFailed { .. } => exit::FAILED,
-            Error::Desktop { .. } | Error::Io { .. } => exit::ENVIRONMENT,
+            Error::Script(_) | Error::CheckFailed { .. } | Error::Refused { .. } => exit::FAILED,
+            Error::Desktop { .. } | Error::Io { .. } | Error::Ledger { .. } => exit::ENVIRONMENT,
         }
     }
 
@@ -66,6 +73,12 @@ impl Error {
         Error::Usage {
             message: message.into(),
         }
+    }
+}
+
+impl From<crate::ledger::LedgerError> for Error {
+    fn from(e: crate::ledger::LedgerError) -> Self {
+        Error::Ledger { message: e.0 }
     }
 }
 

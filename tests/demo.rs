@@ -26,6 +26,8 @@ fn the_demo_scenario_registers_every_application_exactly_once() {
             .arg(format!("{root}/scenarios/demo-intake"))
             .arg("--runs-dir")
             .arg(dir.join("runs"))
+            .arg("--ledger")
+            .arg(dir.join("ledger.sqlite3"))
             .env("DISPLAY", &x.display)
             .output()
             .unwrap(),

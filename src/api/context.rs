@@ -42,6 +42,8 @@ pub struct RunContext {
     pub abort: AbortSignal,
     pub events: EventBus,
     pub items: RefCell<Items>,
+    /// The ledger: items are recorded there as they are reported.
+    pub recorder: crate::ledger::Recorder,
     pub vars: rhai::Map,
     pub dry_run: bool,
 }
@@ -126,17 +128,24 @@ impl RunContext {
         Ok(image)
     }
 
-    pub fn item_done(&self, key: String) -> u64 {
+    /// Counts an item done and records it in the ledger before the script goes on.
+    pub fn item_done(&self, key: String) -> RhaiResult<u64> {
+        self.recorder
+            .item(&key, None)
+            .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
         let done = {
             let mut items = self.items.borrow_mut();
             items.done.push(key.clone());
             items.done.len() as u64
         };
         self.events.emit(RunEvent::ItemDone { key, done });
-        done
+        Ok(done)
     }
 
-    pub fn item_failed(&self, key: String, reason: String) -> u64 {
+    pub fn item_failed(&self, key: String, reason: String) -> RhaiResult<u64> {
+        self.recorder
+            .item(&key, Some(&reason))
+            .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
         let failed = {
             let mut items = self.items.borrow_mut();
             items.failed.push((key.clone(), reason.clone()));
@@ -147,6 +156,6 @@ impl RunContext {
             reason,
             failed,
         });
-        failed
+        Ok(failed)
     }
 }

@@ -35,7 +35,7 @@ pub mod task_api {
         located(&ctx, || {
             let run = run_context(&ctx)?;
             let key = key_text(&key)?;
-            Ok(run.item_done(key) as INT)
+            Ok(run.item_done(key)? as INT)
         })
     }
 
@@ -50,7 +50,28 @@ pub mod task_api {
         located(&ctx, || {
             let run = run_context(&ctx)?;
             let key = key_text(&key)?;
-            Ok(run.item_failed(key, reason.to_string()) as INT)
+            Ok(run.item_failed(key, reason.to_string())? as INT)
+        })
+    }
+
+    /// Whether this scenario has already done the item with this key — in this run or in an
+    /// earlier one recorded in the ledger (also one that was stopped or interrupted). Use it to
+    /// re-run after a stop without entering anything twice. A dry run reads the ledger too.
+    ///
+    /// ```rhai
+    /// for row in sheet::read("input/申請.xlsx") {
+    ///     let no = row["受付番号"];
+    ///     if task::is_done(no) { continue; }   // entered by an earlier run
+    ///     // ... enter the application ...
+    ///     task::item_done(no);
+    /// }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn is_done(ctx: NativeCallContext, key: Dynamic) -> RhaiResult<bool> {
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = key_text(&key)?;
+            Ok(run.recorder.is_done(&key))
         })
     }
 

@@ -3,8 +3,10 @@
 
 mod check;
 mod docs;
+mod ledger;
 mod list;
 mod locate;
+mod report;
 mod run;
 
 use std::path::PathBuf;
@@ -34,6 +36,10 @@ enum Command {
     List(list::Args),
     /// Find a template on a screenshot or the screen, with scores (exit 0 found, 1 not found).
     Locate(locate::Args),
+    /// Look at the ledger of runs, import history from before kuroko, export it.
+    Ledger(ledger::Args),
+    /// The time-saved report for a month, a fiscal year or a range of days (xlsx, csv, table).
+    Report(report::Args),
     /// Write the scripting reference (Markdown) generated from the API's doc comments.
     Docs(docs::Args),
 }
@@ -58,6 +64,8 @@ pub fn main() -> i32 {
         Command::List(args) => list::execute(args),
         Command::Docs(args) => docs::execute(args),
         Command::Locate(args) => locate::execute(args),
+        Command::Ledger(args) => ledger::execute(args),
+        Command::Report(args) => report::execute(args),
     };
     match result {
         Ok(code) => code,

@@ -32,6 +32,9 @@ pub struct Args {
     /// For --dry-run: a PNG that stands in for the screen.
     #[arg(long, value_name = "PNG", requires = "dry_run")]
     screen: Option<PathBuf>,
+    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
     /// Print every action in the terminal (run.log always has them).
     #[arg(long, short)]
     verbose: bool,
@@ -79,6 +82,7 @@ pub fn execute(args: Args) -> Result<i32> {
             failsafe_corner: !args.no_failsafe,
         },
         fake_screen: args.screen,
+        ledger: args.ledger.unwrap_or_else(crate::ledger::default_path),
     };
     let report = run::run(&scenario, &options)?;
     Ok(report.outcome.exit_code())

@@ -6,18 +6,22 @@ use std::path::{Path, PathBuf};
 
 use image::RgbaImage;
 
-/// The default parent of run folders: `$KUROKO_RUNS_DIR`, else `$XDG_DATA_HOME/kuroko/runs`,
-/// else `~/.local/share/kuroko/runs`.
+/// kuroko's data folder: `$XDG_DATA_HOME/kuroko`, else `~/.local/share/kuroko`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("kuroko")
+}
+
+/// The default parent of run folders: `$KUROKO_RUNS_DIR`, else `<data folder>/runs`.
 pub fn default_runs_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KUROKO_RUNS_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir);
-    data.join("kuroko").join("runs")
+    data_dir().join("runs")
 }
 
 /// A new, unique run id: local time, scenario id, process id.

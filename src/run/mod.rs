@@ -18,6 +18,7 @@ use crate::api::{Items, RunContext};
 use crate::desktop::{self, StopSettings};
 use crate::engine::{self, Failure, Limits, Sandbox};
 use crate::error::{Error, Result};
+use crate::ledger::{self, Recorder, RunEnd, RunStart, RunState, process};
 use crate::scenario::Scenario;
 use crate::timesaved::{self, Baselines, TimeSaved};
 use events::{EventBus, EventSink, JsonLines, Level, Outcome, RunEvent, TextLog};
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub stop: StopSettings,
     /// For a dry run: a PNG served as the screen.
     pub fake_screen: Option<PathBuf>,
+    /// The ledger file (a dry run only reads it, for `task::is_done`).
+    pub ledger: PathBuf,
 }
 
 /// What a finished run reports back.
@@ -95,6 +98,18 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
     let ast = engine::compile(&engine::build(None, limits(scenario)), &label, &source)
         .map_err(Error::Script)?;
 
+    let manifest = &scenario.manifest;
+    let run_id = evidence::new_run_id(&manifest.id);
+    let run_dir = options.runs_dir.join(&run_id);
+    let recorder = if options.dry_run {
+        Recorder::read_only(&options.ledger, &manifest.id)?
+    } else {
+        Recorder::start(
+            &options.ledger,
+            &run_start(scenario, &source, &run_id, &run_dir)?,
+        )?
+    };
+
     let desktop = if options.dry_run {
         let screen = match &options.fake_screen {
             Some(path) => Some(
@@ -106,10 +121,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         };
         desktop::fake::desktop(screen, true).0
     } else {
-        desktop::connect_real().map_err(|e| Error::Desktop { message: e.0 })?
+        match desktop::connect_real() {
+            Ok(desktop) => desktop,
+            Err(e) => {
+                let message = format!("desktop unavailable: {}", e.0);
+                recorder.finish(&not_started(&message, &Baselines::of(manifest)))?;
+                return Err(Error::Desktop { message: e.0 });
+            }
+        }
     };
 
-    let manifest = &scenario.manifest;
     let inputs: Vec<PathBuf> = manifest.inputs.iter().map(|f| scenario.folder(f)).collect();
     let outputs: Vec<PathBuf> = manifest
         .outputs
@@ -118,8 +139,6 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         .collect();
     let sandbox = Sandbox::new(&scenario.dir, &inputs, &outputs).map_err(Error::usage)?;
 
-    let run_id = evidence::new_run_id(&manifest.id);
-    let run_dir = options.runs_dir.join(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(|e| Error::io(&run_dir, e))?;
     let open = |name: &str| {
         let path = run_dir.join(name);
@@ -148,6 +167,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         abort: abort.clone(),
         events: EventBus::new(sinks),
         items: RefCell::default(),
+        recorder,
         vars: options
             .vars
             .iter()
@@ -235,6 +255,29 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         items.done.len() as u64,
         elapsed.as_secs_f64() / 60.0,
     );
+    let recorded = context.recorder.finish(&RunEnd {
+        state: outcome.into(),
+        ended_at: ledger::now(),
+        robot_minutes: elapsed.as_secs_f64() / 60.0,
+        items_done: items.done.len() as u64,
+        items_failed: items.failed.len() as u64,
+        time: time_saved,
+        message: failure.as_ref().map(|f| f.message.clone()),
+        location: failure
+            .as_ref()
+            .filter(|f| f.line > 0)
+            .map(|f| f.location()),
+    });
+    if let Err(e) = &recorded {
+        context.log(Level::Error, format!("the run could not be recorded: {e}"));
+    }
+    if recorded.is_ok() && context.recorder.writes() {
+        context.log(
+            Level::Info,
+            format!("recorded in the ledger {}", context.recorder.location()),
+        );
+    }
+
     context.events.emit(RunEvent::Finished {
         outcome,
         message: failure.as_ref().map(|f| f.message.clone()),
@@ -250,6 +293,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         time_saved,
     });
     abort.finish();
+    recorded?;
 
     Ok(RunReport {
         run_id,
@@ -261,6 +305,43 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         elapsed,
         time_saved,
     })
+}
+
+/// The ledger's record of a run about to start.
+fn run_start(scenario: &Scenario, source: &str, run_id: &str, run_dir: &Path) -> Result<RunStart> {
+    let manifest_text = match &scenario.manifest_path {
+        Some(path) => std::fs::read(path).map_err(|e| Error::io(path, e))?,
+        None => Vec::new(),
+    };
+    let m = &scenario.manifest;
+    Ok(RunStart {
+        run_id: run_id.to_string(),
+        scenario_id: m.id.clone(),
+        scenario_name: m.name.clone(),
+        script_hash: ledger::sha256_hex(&[&manifest_text, source.as_bytes()]),
+        department: m.department.clone(),
+        task: m.task.clone(),
+        machine: process::machine_name(),
+        os_user: process::os_user(),
+        process: process::current(),
+        started_at: ledger::now(),
+        baselines: Baselines::of(m),
+        run_dir: run_dir.display().to_string(),
+    })
+}
+
+/// A run that never got going (no desktop): failed, nothing done.
+fn not_started(message: &str, baselines: &Baselines) -> RunEnd {
+    RunEnd {
+        state: RunState::Failed,
+        ended_at: ledger::now(),
+        robot_minutes: 0.0,
+        items_done: 0,
+        items_failed: 0,
+        time: timesaved::for_run(baselines, 0, 0.0),
+        message: Some(message.to_string()),
+        location: None,
+    }
 }
 
 fn arm_stop_triggers(context: &RunContext, stop: &StopSettings, timeout_minutes: Option<f64>) {

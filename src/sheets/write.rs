@@ -195,12 +195,7 @@ impl XlsxStream {
             ws.set_column_width(c as u16, (*w as f64 + 2.0).clamp(6.0, 60.0))
                 .map_err(|e| xlsx_err(&label, &sheet, e))?;
         }
-        let temp = temp_path(target);
-        let saved = self
-            .workbook
-            .save(&temp)
-            .map_err(|e| SheetError(format!("{label}: cannot write it ({e})")));
-        finish(saved, &temp, target, &label)
+        save_atomically(&mut self.workbook, target, &label)
     }
 }
 
@@ -290,6 +285,20 @@ pub fn write_csv(
     let text = String::from_utf8(bytes).map_err(|e| SheetError(format!("{label}: {e}")))?;
     let encoded = super::csv::encode(&text, label, encoding)?;
     crate::run::evidence::write_atomic(target, &encoded).map_err(SheetError)
+}
+
+/// Saves a workbook to `target` through a temporary file beside it: the file appears whole or
+/// not at all.
+pub fn save_atomically(
+    workbook: &mut Workbook,
+    target: &Path,
+    label: &str,
+) -> Result<(), SheetError> {
+    let temp = temp_path(target);
+    let saved = workbook
+        .save(&temp)
+        .map_err(|e| SheetError(format!("{label}: cannot write it ({e})")));
+    finish(saved, &temp, target, label)
 }
 
 fn temp_path(target: &Path) -> std::path::PathBuf {

@@ -63,7 +63,12 @@ pub fn kuroko() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kuroko"));
     cmd.env_remove("DISPLAY")
         .env_remove("KUROKO_ABORT_HOTKEY")
-        .env_remove("KUROKO_CAPTURE");
+        .env_remove("KUROKO_CAPTURE")
+        // Never the user's own ledger; tests that look at the ledger pass their own.
+        .env(
+            "KUROKO_LEDGER",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-ledger.sqlite3"),
+        );
     cmd
 }
 
@@ -94,14 +99,17 @@ pub fn scenario(parent: &Path, id: &str, manifest: &str, script: &str) -> PathBu
     dir
 }
 
-/// `kuroko run <dir> --runs-dir <parent>/runs` plus `extra` arguments, on `display`.
+/// `kuroko run <dir> --runs-dir <parent>/runs --ledger <parent>/ledger.sqlite3` plus `extra`
+/// arguments, on `display`.
 pub fn run_scenario(dir: &Path, display: Option<&str>, extra: &[&str]) -> Ran {
-    let runs = dir.parent().unwrap().join("runs");
+    let parent = dir.parent().unwrap();
     let mut cmd = kuroko();
     cmd.arg("run")
         .arg(dir)
         .arg("--runs-dir")
-        .arg(&runs)
+        .arg(parent.join("runs"))
+        .arg("--ledger")
+        .arg(parent.join("ledger.sqlite3"))
         .args(extra);
     if let Some(d) = display {
         cmd.env("DISPLAY", d);

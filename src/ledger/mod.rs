@@ -1,0 +1,325 @@
+//! The ledger: every run, with the items it finished and the baselines in force, so the
+//! time-saved report is computed from what really happened. Storage sits behind one narrow
+//! trait (`Store`); SQLite (`sqlite.rs`) is the one-PC default, and the SQL is kept portable
+//! so a shared PostgreSQL store can be added beside it.
+
+pub mod import;
+pub mod process;
+pub mod recorder;
+mod sqlite;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::timesaved::{Baselines, TimeSaved};
+
+pub use recorder::Recorder;
+
+/// A ledger error: what failed, and on which ledger.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct LedgerError(pub String);
+
+pub type LResult<T> = Result<T, LedgerError>;
+
+/// How a run ended, as the ledger keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// Still going (or its process died and nobody has looked since).
+    Running,
+    Succeeded,
+    Failed,
+    Aborted,
+    /// The process ended without finishing the run: killed, crashed, power lost.
+    Interrupted,
+}
+
+impl RunState {
+    pub const ALL: [RunState; 5] = [
+        RunState::Running,
+        RunState::Succeeded,
+        RunState::Failed,
+        RunState::Aborted,
+        RunState::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Aborted => "aborted",
+            RunState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunState> {
+        RunState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// In Japanese, for reports.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            RunState::Running => "実行中",
+            RunState::Succeeded => "成功",
+            RunState::Failed => "失敗",
+            RunState::Aborted => "中止",
+            RunState::Interrupted => "中断",
+        }
+    }
+}
+
+impl From<crate::run::events::Outcome> for RunState {
+    fn from(o: crate::run::events::Outcome) -> Self {
+        use crate::run::events::Outcome;
+        match o {
+            Outcome::Succeeded => RunState::Succeeded,
+            Outcome::Failed => RunState::Failed,
+            Outcome::Aborted => RunState::Aborted,
+        }
+    }
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A run of kuroko.
+    Run,
+    /// A row of `kuroko ledger import` (history from before kuroko; may stand for many runs).
+    Import,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Run => "run",
+            Kind::Import => "import",
+        }
+    }
+}
+
+/// Who runs what, written when a run starts.
+#[derive(Debug, Clone)]
+pub struct RunStart {
+    pub run_id: String,
+    pub scenario_id: String,
+    pub scenario_name: String,
+    /// SHA-256 of the manifest and the script, so a report can tell versions apart.
+    pub script_hash: String,
+    pub department: String,
+    pub task: String,
+    pub machine: String,
+    pub os_user: String,
+    pub process: process::Identity,
+    /// Local time, RFC 3339 (`2024-04-01T09:00:00.000+09:00`).
+    pub started_at: String,
+    pub baselines: Baselines,
+    pub run_dir: String,
+}
+
+/// How a run ended, written when it ends.
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub state: RunState,
+    pub ended_at: String,
+    pub robot_minutes: f64,
+    pub items_done: u64,
+    pub items_failed: u64,
+    pub time: TimeSaved,
+    pub message: Option<String>,
+    pub location: Option<String>,
+}
+
+/// One item finished (done or failed) in a run.
+#[derive(Debug, Clone)]
+pub struct ItemRecord {
+    pub key: String,
+    /// `None` when done; the reason when failed.
+    pub failure: Option<String>,
+    pub at: String,
+}
+
+/// A run as the ledger has it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub kind: Kind,
+    pub scenario_id: String,
+    pub scenario_name: String,
+    pub script_hash: String,
+    pub department: String,
+    pub task: String,
+    pub machine: String,
+    pub os_user: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub state: RunState,
+    /// 1 for a run; for an imported row, the runs it stands for.
+    pub runs: u64,
+    pub items_done: u64,
+    pub items_failed: u64,
+    pub robot_minutes: f64,
+    pub baselines: Baselines,
+    pub time: TimeSaved,
+    pub message: Option<String>,
+    pub location: Option<String>,
+    pub run_dir: Option<String>,
+}
+
+/// A failed item, for the report's failure sheet.
+#[derive(Debug, Clone)]
+pub struct FailedItem {
+    pub run_id: String,
+    pub department: String,
+    pub task: String,
+    pub key: String,
+    pub reason: String,
+    pub at: String,
+}
+
+/// Which records to look at. Dates are `YYYY-MM-DD` in local time; `to` is exclusive.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub department: Option<String>,
+    pub scenario_id: Option<String>,
+    /// Only runs that did not succeed or had failed items.
+    pub problems_only: bool,
+    pub newest_first: bool,
+    pub limit: Option<u64>,
+}
+
+/// Sums for one (month, department, task): what the report is built from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupTotals {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub department: String,
+    pub task: String,
+    pub runs: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub aborted: u64,
+    pub interrupted: u64,
+    pub items_done: u64,
+    pub items_failed: u64,
+    pub before_minutes: f64,
+    pub after_minutes: f64,
+    pub saved_minutes: f64,
+    pub robot_minutes: f64,
+}
+
+/// One validated row of an import file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub line: usize,
+    pub date: String,
+    pub department: String,
+    pub task: String,
+    pub runs: u64,
+    pub items: u64,
+    pub before_minutes: f64,
+    pub after_minutes: f64,
+    pub robot_minutes: f64,
+}
+
+/// A whole import file: all its rows go in, or none.
+#[derive(Debug, Clone)]
+pub struct ImportBatch {
+    /// SHA-256 of the file, so the same file is not imported twice.
+    pub file_hash: String,
+    pub file_name: String,
+    pub rows: Vec<ImportRow>,
+}
+
+/// The storage seam. Everything the runs, the report and the command line need from a
+/// ledger, and nothing more.
+pub trait Store {
+    /// Where the ledger lives, for messages.
+    fn location(&self) -> String;
+    /// Writes a run as `running` before it starts.
+    fn begin_run(&mut self, run: &RunStart) -> LResult<()>;
+    /// Records one finished item of a running run, durably, as it happens.
+    fn record_item(&mut self, run_id: &str, item: &ItemRecord) -> LResult<()>;
+    fn finish_run(&mut self, run_id: &str, end: &RunEnd) -> LResult<()>;
+    /// Marks `running` runs of this machine whose process is gone as `interrupted`, with the
+    /// items they had finished. Returns their ids.
+    fn recover_interrupted(
+        &mut self,
+        machine: &str,
+        alive: &dyn Fn(&process::Identity) -> bool,
+    ) -> LResult<Vec<String>>;
+    /// Adds a whole file of history, or nothing (also nothing when it was imported before).
+    fn import(&mut self, batch: &ImportBatch) -> LResult<usize>;
+    /// Keys of the items this scenario has done in any earlier run.
+    fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
+    fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>>;
+    fn for_each_run(
+        &self,
+        filter: &Filter,
+        each: &mut dyn FnMut(RunRecord) -> LResult<()>,
+    ) -> LResult<()>;
+    fn failed_items(&self, filter: &Filter) -> LResult<Vec<FailedItem>>;
+}
+
+/// The default ledger file: `$KUROKO_LEDGER`, else `$XDG_DATA_HOME/kuroko/ledger.sqlite3`,
+/// else `~/.local/share/kuroko/ledger.sqlite3`.
+pub fn default_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("KUROKO_LEDGER").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    crate::run::evidence::data_dir().join("ledger.sqlite3")
+}
+
+/// Opens (creating if needed) the SQLite ledger at `path`, then marks this machine's runs
+/// whose process died as `interrupted`.
+pub fn open(path: &Path) -> LResult<Box<dyn Store>> {
+    let mut store = sqlite::SqliteStore::open(path)?;
+    store.recover_interrupted(&process::machine_name(), &process::is_alive)?;
+    Ok(Box::new(store))
+}
+
+/// Opens the ledger only if its file exists (for a dry run, which records nothing).
+pub fn open_existing(path: &Path) -> LResult<Option<Box<dyn Store>>> {
+    if path.exists() {
+        open(path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// The local time now, as the ledger stores it.
+pub fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
+/// Minutes between two stored times (0 when either does not parse).
+pub fn minutes_between(start: &str, end: &str) -> f64 {
+    match (
+        chrono::DateTime::parse_from_rfc3339(start),
+        chrono::DateTime::parse_from_rfc3339(end),
+    ) {
+        (Ok(a), Ok(b)) => ((b - a).num_milliseconds().max(0) as f64) / 60_000.0,
+        _ => 0.0,
+    }
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for p in parts {
+        hasher.update((p.len() as u64).to_le_bytes());
+        hasher.update(p);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

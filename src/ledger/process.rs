@@ -1,0 +1,83 @@
+//! Who is running: the machine, the OS user, and an identity for this process that survives
+//! pid reuse and reboots, so a run whose process died can be told from one still going.
+
+use serde::Serialize;
+
+/// A process as the ledger remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub pid: i64,
+    /// Something that differs between two processes that had the same pid: on Linux the boot
+    /// id and the process start time. Empty where the platform gives nothing to compare.
+    pub started: String,
+}
+
+/// This process.
+pub fn current() -> Identity {
+    let pid = std::process::id() as i64;
+    Identity {
+        pid,
+        started: start_mark(pid).unwrap_or_default(),
+    }
+}
+
+/// Whether the process that wrote a `running` record is still running on this machine.
+pub fn is_alive(who: &Identity) -> bool {
+    if who.started.is_empty() {
+        // Nothing to compare: assume it runs rather than call a live run interrupted.
+        return !cfg!(target_os = "linux");
+    }
+    start_mark(who.pid).as_deref() == Some(who.started.as_str())
+}
+
+#[cfg(target_os = "linux")]
+fn start_mark(pid: i64) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3; starttime is 22.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let start_time = after_name.split_whitespace().nth(19)?;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    Some(format!("{}:{start_time}", boot.trim()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_mark(_pid: i64) -> Option<String> {
+    None
+}
+
+/// The machine's name, as the ledger records it.
+pub fn machine_name() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// The OS user running kuroko.
+pub fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_reused_pid_is_not() {
+        let me = current();
+        assert!(is_alive(&me));
+        if cfg!(target_os = "linux") {
+            assert!(!me.started.is_empty());
+            let other = Identity {
+                started: format!("{}x", me.started),
+                ..me.clone()
+            };
+            assert!(!is_alive(&other));
+            let gone = Identity {
+                pid: i32::MAX as i64,
+                ..me
+            };
+            assert!(!is_alive(&gone));
+        }
+    }
+}

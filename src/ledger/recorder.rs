@@ -1,0 +1,87 @@
+//! A run's link to the ledger: written as `running` when it starts, each item recorded the
+//! moment the script reports it (so a run killed midway keeps its finished items), finalized
+//! when it ends. A dry run records nothing but still knows which items earlier runs did.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::{ItemRecord, LResult, RunEnd, RunStart, Store, now, open, open_existing};
+
+pub struct Recorder {
+    /// `None` for a dry run.
+    store: Option<RefCell<Box<dyn Store>>>,
+    run_id: String,
+    done_before: HashSet<String>,
+    done_now: RefCell<HashSet<String>>,
+    location: String,
+}
+
+impl Recorder {
+    /// Opens the ledger and writes the run as started.
+    pub fn start(path: &Path, start: &RunStart) -> LResult<Recorder> {
+        let mut store = open(path)?;
+        let done_before = store.done_keys(&start.scenario_id)?;
+        store.begin_run(start)?;
+        Ok(Recorder {
+            location: store.location(),
+            store: Some(RefCell::new(store)),
+            run_id: start.run_id.clone(),
+            done_before,
+            done_now: RefCell::default(),
+        })
+    }
+
+    /// For a dry run: nothing is written; items done in earlier runs are still known.
+    pub fn read_only(path: &Path, scenario_id: &str) -> LResult<Recorder> {
+        let done_before = match open_existing(path)? {
+            Some(store) => store.done_keys(scenario_id)?,
+            None => HashSet::new(),
+        };
+        Ok(Recorder {
+            store: None,
+            run_id: String::new(),
+            done_before,
+            done_now: RefCell::default(),
+            location: path.display().to_string(),
+        })
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn writes(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// Records an item done (`failure` `None`) or failed, durably, before the script goes on.
+    pub fn item(&self, key: &str, failure: Option<&str>) -> LResult<()> {
+        if let Some(store) = &self.store {
+            store.borrow_mut().record_item(
+                &self.run_id,
+                &ItemRecord {
+                    key: key.to_string(),
+                    failure: failure.map(str::to_string),
+                    at: now(),
+                },
+            )?;
+        }
+        if failure.is_none() {
+            self.done_now.borrow_mut().insert(key.to_string());
+        }
+        Ok(())
+    }
+
+    /// Whether this scenario has done the item, in this run or an earlier one.
+    pub fn is_done(&self, key: &str) -> bool {
+        self.done_before.contains(key) || self.done_now.borrow().contains(key)
+    }
+
+    pub fn finish(&self, end: &RunEnd) -> LResult<()> {
+        match &self.store {
+            Some(store) => store.borrow_mut().finish_run(&self.run_id, end),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,569 @@
+//! The SQLite ledger: one file, WAL journal (readers never wait for the writer), every write in
+//! a `BEGIN IMMEDIATE` transaction with a busy timeout (two kuroko processes writing at once
+//! both succeed), `synchronous = FULL` (an item recorded survives a power loss). The SQL itself
+//! is plain (no SQLite-only functions or upserts) so a PostgreSQL store can share it.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
+
+use super::*;
+use crate::timesaved;
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS kuroko_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    scenario_id TEXT NOT NULL,
+    scenario_name TEXT NOT NULL,
+    script_hash TEXT NOT NULL,
+    department TEXT NOT NULL,
+    task TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    os_user TEXT NOT NULL,
+    pid BIGINT NOT NULL,
+    process_started TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    state TEXT NOT NULL,
+    runs BIGINT NOT NULL,
+    items_done BIGINT NOT NULL,
+    items_failed BIGINT NOT NULL,
+    robot_minutes DOUBLE PRECISION NOT NULL,
+    manual_minutes_per_item DOUBLE PRECISION NOT NULL,
+    human_minutes_per_item DOUBLE PRECISION NOT NULL,
+    human_minutes_per_run DOUBLE PRECISION NOT NULL,
+    attended INTEGER NOT NULL,
+    before_minutes DOUBLE PRECISION NOT NULL,
+    after_minutes DOUBLE PRECISION NOT NULL,
+    saved_minutes DOUBLE PRECISION NOT NULL,
+    message TEXT,
+    location TEXT,
+    run_dir TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at);
+CREATE INDEX IF NOT EXISTS runs_scenario ON runs (scenario_id);
+CREATE INDEX IF NOT EXISTS runs_state ON runs (state);
+CREATE TABLE IF NOT EXISTS items (
+    run_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    item_key TEXT NOT NULL,
+    failure TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS imports (
+    file_hash TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    rows_imported BIGINT NOT NULL
+);
+";
+
+const RUN_COLUMNS: &str = "run_id, kind, scenario_id, scenario_name, script_hash, department, \
+    task, machine, os_user, started_at, ended_at, state, runs, items_done, items_failed, \
+    robot_minutes, manual_minutes_per_item, human_minutes_per_item, human_minutes_per_run, \
+    attended, before_minutes, after_minutes, saved_minutes, message, location, run_dir";
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+}
+
+fn err(path: &str, what: &str) -> impl Fn(rusqlite::Error) -> LedgerError {
+    let path = path.to_string();
+    let what = what.to_string();
+    move |e| LedgerError(format!("ledger {path}: {what}: {e}"))
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> LResult<SqliteStore> {
+        let label = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                LedgerError(format!("ledger {label}: cannot create its folder: {e}"))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(err(&label, "cannot open"))?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(err(&label, "cannot set the busy timeout"))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err(&label, "not a kuroko ledger (or not an SQLite file)"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(LedgerError(format!(
+                "ledger {label}: cannot use WAL journaling (got {mode}); is it on a network drive?"
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(err(&label, "cannot configure"))?;
+        let mut store = SqliteStore { conn, path: label };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> LResult<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err(&path, "cannot start a transaction"))?;
+        tx.execute_batch(SCHEMA)
+            .map_err(err(&path, "cannot create the tables"))?;
+        let version: Option<i64> = tx
+            .query_row("SELECT MAX(version) FROM kuroko_schema", [], |r| r.get(0))
+            .map_err(err(&path, "cannot read the schema version"))?;
+        match version {
+            None => {
+                tx.execute(
+                    "INSERT INTO kuroko_schema (version) VALUES (?1)",
+                    [SCHEMA_VERSION],
+                )
+                .map_err(err(&path, "cannot write the schema version"))?;
+            }
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(LedgerError(format!(
+                    "ledger {path} was written by a newer kuroko (schema {v}, this one knows {SCHEMA_VERSION}); update kuroko"
+                )));
+            }
+            Some(_) => {}
+        }
+        tx.commit().map_err(err(&path, "cannot commit"))
+    }
+
+    fn write<T>(
+        &mut self,
+        what: &str,
+        body: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> LResult<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err(&path, what))?;
+        let value = body(&tx).map_err(err(&path, what))?;
+        tx.commit().map_err(err(&path, what))?;
+        Ok(value)
+    }
+}
+
+/// The WHERE clause and its parameters for a filter (plain SQL, `?` placeholders).
+fn where_clause(filter: &Filter) -> (String, Vec<String>) {
+    let mut conditions = Vec::new();
+    let mut values = Vec::new();
+    if let Some(from) = &filter.from {
+        conditions.push("started_at >= ?");
+        values.push(from.clone());
+    }
+    if let Some(to) = &filter.to {
+        conditions.push("started_at < ?");
+        values.push(to.clone());
+    }
+    if let Some(d) = &filter.department {
+        conditions.push("department = ?");
+        values.push(d.clone());
+    }
+    if let Some(s) = &filter.scenario_id {
+        conditions.push("scenario_id = ?");
+        values.push(s.clone());
+    }
+    if filter.problems_only {
+        conditions.push("(state <> 'succeeded' OR items_failed > 0)");
+    }
+    if conditions.is_empty() {
+        (String::new(), values)
+    } else {
+        (format!(" WHERE {}", conditions.join(" AND ")), values)
+    }
+}
+
+fn run_record(r: &Row) -> rusqlite::Result<RunRecord> {
+    let kind: String = r.get(1)?;
+    let state: String = r.get(11)?;
+    Ok(RunRecord {
+        run_id: r.get(0)?,
+        kind: if kind == "import" {
+            Kind::Import
+        } else {
+            Kind::Run
+        },
+        scenario_id: r.get(2)?,
+        scenario_name: r.get(3)?,
+        script_hash: r.get(4)?,
+        department: r.get(5)?,
+        task: r.get(6)?,
+        machine: r.get(7)?,
+        os_user: r.get(8)?,
+        started_at: r.get(9)?,
+        ended_at: r.get(10)?,
+        state: RunState::parse(&state).unwrap_or(RunState::Failed),
+        runs: r.get::<_, i64>(12)? as u64,
+        items_done: r.get::<_, i64>(13)? as u64,
+        items_failed: r.get::<_, i64>(14)? as u64,
+        robot_minutes: r.get(15)?,
+        baselines: Baselines {
+            manual_minutes_per_item: r.get(16)?,
+            human_minutes_per_item: r.get(17)?,
+            human_minutes_per_run: r.get(18)?,
+            attended: r.get::<_, i64>(19)? != 0,
+        },
+        time: TimeSaved {
+            before_minutes: r.get(20)?,
+            after_minutes: r.get(21)?,
+            saved_minutes: r.get(22)?,
+        },
+        message: r.get(23)?,
+        location: r.get(24)?,
+        run_dir: r.get(25)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn location(&self) -> String {
+        self.path.clone()
+    }
+
+    fn begin_run(&mut self, run: &RunStart) -> LResult<()> {
+        self.write("cannot record the start of the run", |tx| {
+            let b = &run.baselines;
+            tx.execute(
+                &format!(
+                    "INSERT INTO runs ({RUN_COLUMNS}, pid, process_started) VALUES \
+                     (?1, 'run', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 'running', 1, 0, 0, \
+                      0, ?10, ?11, ?12, ?13, 0, ?14, ?15, NULL, NULL, ?16, ?17, ?18)"
+                ),
+                params![
+                    run.run_id,
+                    run.scenario_id,
+                    run.scenario_name,
+                    run.script_hash,
+                    run.department,
+                    run.task,
+                    run.machine,
+                    run.os_user,
+                    run.started_at,
+                    b.manual_minutes_per_item,
+                    b.human_minutes_per_item,
+                    b.human_minutes_per_run,
+                    b.attended as i64,
+                    b.human_minutes_per_run,
+                    -b.human_minutes_per_run,
+                    run.run_dir,
+                    run.process.pid,
+                    run.process.started,
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn record_item(&mut self, run_id: &str, item: &ItemRecord) -> LResult<()> {
+        self.write("cannot record an item", |tx| {
+            let seq: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM items WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO items (run_id, seq, item_key, failure, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run_id, seq + 1, item.key, item.failure, item.at],
+            )?;
+            let column = if item.failure.is_some() {
+                "items_failed"
+            } else {
+                "items_done"
+            };
+            tx.execute(
+                &format!("UPDATE runs SET {column} = {column} + 1 WHERE run_id = ?1"),
+                [run_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn finish_run(&mut self, run_id: &str, end: &RunEnd) -> LResult<()> {
+        self.write("cannot record the end of the run", |tx| {
+            tx.execute(
+                "UPDATE runs SET state = ?2, ended_at = ?3, robot_minutes = ?4, items_done = ?5, \
+                 items_failed = ?6, before_minutes = ?7, after_minutes = ?8, saved_minutes = ?9, \
+                 message = ?10, location = ?11 WHERE run_id = ?1",
+                params![
+                    run_id,
+                    end.state.as_str(),
+                    end.ended_at,
+                    end.robot_minutes,
+                    end.items_done as i64,
+                    end.items_failed as i64,
+                    end.time.before_minutes,
+                    end.time.after_minutes,
+                    end.time.saved_minutes,
+                    end.message,
+                    end.location,
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn recover_interrupted(
+        &mut self,
+        machine: &str,
+        alive: &dyn Fn(&process::Identity) -> bool,
+    ) -> LResult<Vec<String>> {
+        let path = self.path.clone();
+        let running: Vec<(String, process::Identity)> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT run_id, pid, process_started FROM runs \
+                     WHERE state = 'running' AND machine = ?1",
+                )
+                .map_err(err(&path, "cannot look for unfinished runs"))?;
+            stmt.query_map([machine], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    process::Identity {
+                        pid: r.get(1)?,
+                        started: r.get(2)?,
+                    },
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(err(&path, "cannot look for unfinished runs"))?
+        };
+        let dead: Vec<String> = running
+            .into_iter()
+            .filter(|(_, who)| !alive(who))
+            .map(|(id, _)| id)
+            .collect();
+        for run_id in &dead {
+            self.write("cannot mark an interrupted run", |tx| {
+                let (started_at, manual, human_item, human_run, attended): (String, f64, f64, f64, i64) =
+                    tx.query_row(
+                        "SELECT started_at, manual_minutes_per_item, human_minutes_per_item, \
+                         human_minutes_per_run, attended FROM runs \
+                         WHERE run_id = ?1 AND state = 'running'",
+                        [run_id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    )?;
+                let (done, failed, last_at): (i64, i64, Option<String>) = tx.query_row(
+                    "SELECT SUM(CASE WHEN failure IS NULL THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN failure IS NULL THEN 0 ELSE 1 END), MAX(at) \
+                     FROM items WHERE run_id = ?1",
+                    [run_id],
+                    |r| {
+                        Ok((
+                            r.get::<_, Option<i64>>(0)?.unwrap_or(0),
+                            r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                            r.get(2)?,
+                        ))
+                    },
+                )?;
+                let ended_at = last_at.unwrap_or_else(|| started_at.clone());
+                let robot_minutes = minutes_between(&started_at, &ended_at);
+                let time = timesaved::for_run(
+                    &Baselines {
+                        manual_minutes_per_item: manual,
+                        human_minutes_per_item: human_item,
+                        human_minutes_per_run: human_run,
+                        attended: attended != 0,
+                    },
+                    done as u64,
+                    robot_minutes,
+                );
+                tx.execute(
+                    "UPDATE runs SET state = 'interrupted', ended_at = ?2, robot_minutes = ?3, \
+                     items_done = ?4, items_failed = ?5, before_minutes = ?6, after_minutes = ?7, \
+                     saved_minutes = ?8, message = ?9 WHERE run_id = ?1 AND state = 'running'",
+                    params![
+                        run_id,
+                        ended_at,
+                        robot_minutes,
+                        done,
+                        failed,
+                        time.before_minutes,
+                        time.after_minutes,
+                        time.saved_minutes,
+                        "the kuroko process ended before the run finished (killed, crashed or power lost); \
+                         the time is up to the last item recorded",
+                    ],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(dead)
+    }
+
+    fn import(&mut self, batch: &ImportBatch) -> LResult<usize> {
+        let path = self.path.clone();
+        let earlier: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT file_name, imported_at FROM imports WHERE file_hash = ?1",
+                [&batch.file_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err(&path, "cannot check earlier imports"))?;
+        if let Some((name, at)) = earlier {
+            return Err(LedgerError(format!(
+                "{}: this file was already imported (as {name}, at {at}); nothing imported",
+                batch.file_name
+            )));
+        }
+        let machine = process::machine_name();
+        let user = process::os_user();
+        let now = now();
+        let prefix = &batch.file_hash[..16.min(batch.file_hash.len())];
+        self.write("cannot import", |tx| {
+            {
+                let mut insert = tx.prepare(&format!(
+                    "INSERT INTO runs ({RUN_COLUMNS}, pid, process_started) VALUES \
+                     (?1, 'import', '', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 'succeeded', ?9, ?10, 0, \
+                      ?11, ?12, 0, 0, 0, ?13, ?14, ?15, NULL, NULL, NULL, 0, '')"
+                ))?;
+                for row in &batch.rows {
+                    let manual = if row.items > 0 {
+                        row.before_minutes / row.items as f64
+                    } else {
+                        0.0
+                    };
+                    insert.execute(params![
+                        format!("import-{prefix}-{}", row.line),
+                        row.task,
+                        batch.file_hash,
+                        row.department,
+                        row.task,
+                        machine,
+                        user,
+                        format!("{}T00:00:00", row.date),
+                        row.runs as i64,
+                        row.items as i64,
+                        row.robot_minutes,
+                        manual,
+                        row.before_minutes,
+                        row.after_minutes,
+                        row.before_minutes - row.after_minutes,
+                    ])?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO imports (file_hash, file_name, imported_at, rows_imported) VALUES (?1, ?2, ?3, ?4)",
+                params![batch.file_hash, batch.file_name, now, batch.rows.len() as i64],
+            )?;
+            Ok(batch.rows.len())
+        })
+    }
+
+    fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
+                 WHERE runs.scenario_id = ?1 AND items.failure IS NULL",
+            )
+            .map_err(err(&self.path, "cannot read the items done"))?;
+        stmt.query_map([scenario_id], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect())
+            .map_err(err(&self.path, "cannot read the items done"))
+    }
+
+    fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>> {
+        let (where_sql, values) = where_clause(filter);
+        let sql = format!(
+            "SELECT SUBSTR(started_at, 1, 7), department, task, SUM(runs), \
+             SUM(CASE WHEN state = 'succeeded' THEN runs ELSE 0 END), \
+             SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN state = 'aborted' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN state = 'interrupted' THEN 1 ELSE 0 END), \
+             SUM(items_done), SUM(items_failed), SUM(before_minutes), SUM(after_minutes), \
+             SUM(saved_minutes), SUM(robot_minutes) \
+             FROM runs{where_sql} GROUP BY SUBSTR(started_at, 1, 7), department, task \
+             ORDER BY 1, 2, 3"
+        );
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(err(&self.path, "cannot sum the runs"))?;
+        stmt.query_map(params_from_iter(values.iter()), |r| {
+            Ok(GroupTotals {
+                month: r.get(0)?,
+                department: r.get(1)?,
+                task: r.get(2)?,
+                runs: r.get::<_, i64>(3)? as u64,
+                succeeded: r.get::<_, i64>(4)? as u64,
+                failed: r.get::<_, i64>(5)? as u64,
+                aborted: r.get::<_, i64>(6)? as u64,
+                interrupted: r.get::<_, i64>(7)? as u64,
+                items_done: r.get::<_, i64>(8)? as u64,
+                items_failed: r.get::<_, i64>(9)? as u64,
+                before_minutes: r.get(10)?,
+                after_minutes: r.get(11)?,
+                saved_minutes: r.get(12)?,
+                robot_minutes: r.get(13)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(err(&self.path, "cannot sum the runs"))
+    }
+
+    fn for_each_run(
+        &self,
+        filter: &Filter,
+        each: &mut dyn FnMut(RunRecord) -> LResult<()>,
+    ) -> LResult<()> {
+        let (where_sql, mut values) = where_clause(filter);
+        let order = if filter.newest_first { "DESC" } else { "ASC" };
+        let mut sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs{where_sql} ORDER BY started_at {order}, run_id {order}"
+        );
+        if let Some(limit) = filter.limit {
+            sql.push_str(" LIMIT ?");
+            values.push(limit.to_string());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(err(&self.path, "cannot read the runs"))?;
+        let mut rows = stmt
+            .query(params_from_iter(values.iter()))
+            .map_err(err(&self.path, "cannot read the runs"))?;
+        while let Some(row) = rows
+            .next()
+            .map_err(err(&self.path, "cannot read the runs"))?
+        {
+            each(run_record(row).map_err(err(&self.path, "cannot read a run"))?)?;
+        }
+        Ok(())
+    }
+
+    fn failed_items(&self, filter: &Filter) -> LResult<Vec<FailedItem>> {
+        let (where_sql, values) = where_clause(filter);
+        let sql = format!(
+            "SELECT items.run_id, runs.department, runs.task, items.item_key, items.failure, items.at \
+             FROM items JOIN (SELECT run_id, department, task FROM runs{where_sql}) runs \
+             ON runs.run_id = items.run_id WHERE items.failure IS NOT NULL ORDER BY items.at"
+        );
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(err(&self.path, "cannot read the failed items"))?;
+        stmt.query_map(params_from_iter(values.iter()), |r| {
+            Ok(FailedItem {
+                run_id: r.get(0)?,
+                department: r.get(1)?,
+                task: r.get(2)?,
+                key: r.get(3)?,
+                reason: r.get(4)?,
+                at: r.get(5)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(err(&self.path, "cannot read the failed items"))
+    }
+}

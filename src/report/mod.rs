@@ -1,0 +1,275 @@
+//! The time-saved report managers take to the council: for a month, a Japanese fiscal year
+//! (April–March) or any range of days, per task (業務別), per department (課別) and per month —
+//! runs, items, 導入前, 導入後, 削減時間, 削減率, robot runtime, failures — summed from the ledger.
+
+pub mod text;
+pub mod xlsx;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Months, NaiveDate};
+
+use crate::japanese::wareki;
+use crate::ledger::{Filter, GroupTotals, LResult, Store};
+
+/// The days a report covers: `from` up to, not including, `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// e.g. "令和3年度 (2021-04-01〜2022-03-31)".
+    pub label: String,
+    /// A short name for files: "FY2021", "2024-04", "2024-04-01_2024-06-30".
+    pub slug: String,
+}
+
+impl Period {
+    /// `YYYY-MM`.
+    pub fn month(text: &str) -> Result<Period, String> {
+        let from = NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+            .map_err(|_| format!("--month {text:?}: expected YYYY-MM, e.g. 2024-04"))?;
+        let to = from + Months::new(1);
+        let era = wareki::era_of(from)
+            .map(|(e, y)| format!("{}{}年{}月", e.name, wareki::year_text(y), from.month()))
+            .unwrap_or_default();
+        Ok(Period {
+            label: format!("{}年{}月 ({era})", from.year(), from.month()),
+            slug: from.format("%Y-%m").to_string(),
+            from,
+            to,
+        })
+    }
+
+    /// A Japanese fiscal year: `2021` is 令和3年度, 2021-04-01 to 2022-03-31.
+    pub fn fiscal_year(text: &str) -> Result<Period, String> {
+        let fy: i32 = text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|y| (1900..=9998).contains(y))
+            .ok_or_else(|| {
+                format!("--fiscal-year {text:?}: expected a year such as 2021 (令和3年度)")
+            })?;
+        let (from, to) = wareki::fiscal_year_bounds(fy).ok_or("bad fiscal year")?;
+        let name = wareki::fiscal_year_name(fy).unwrap_or_default();
+        Ok(Period {
+            label: format!("{name} ({from}〜{})", to.pred_opt().unwrap_or(to)),
+            slug: format!("FY{fy}"),
+            from,
+            to,
+        })
+    }
+
+    /// `from` and `to` inclusive, `YYYY-MM-DD`.
+    pub fn days(from: &str, to: &str) -> Result<Period, String> {
+        let parse = |flag: &str, t: &str| {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map_err(|_| format!("{flag} {t:?}: expected YYYY-MM-DD"))
+        };
+        let first = parse("--from", from)?;
+        let last = parse("--to", to)?;
+        if last < first {
+            return Err(format!("--to {to} is before --from {from}"));
+        }
+        Ok(Period {
+            label: format!("{first}〜{last}"),
+            slug: format!("{first}_{last}"),
+            from: first,
+            to: last.succ_opt().ok_or("--to is too far in the future")?,
+        })
+    }
+
+    /// Every `YYYY-MM` the period touches, in order.
+    pub fn months(&self) -> Vec<String> {
+        let mut months = Vec::new();
+        let mut m = self.from.with_day(1).unwrap_or(self.from);
+        while m < self.to {
+            months.push(m.format("%Y-%m").to_string());
+            m = m + Months::new(1);
+        }
+        months
+    }
+
+    pub fn filter(&self, department: Option<&str>) -> Filter {
+        Filter {
+            from: Some(self.from.to_string()),
+            to: Some(self.to.to_string()),
+            department: department.map(str::to_string),
+            ..Filter::default()
+        }
+    }
+}
+
+/// Sums for one line of the report (a task, a department, a month, or everything).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    pub runs: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub aborted: u64,
+    pub interrupted: u64,
+    pub items_done: u64,
+    pub items_failed: u64,
+    pub before_minutes: f64,
+    pub after_minutes: f64,
+    pub saved_minutes: f64,
+    pub robot_minutes: f64,
+}
+
+impl Totals {
+    fn add(&mut self, g: &GroupTotals) {
+        self.runs += g.runs;
+        self.succeeded += g.succeeded;
+        self.failed += g.failed;
+        self.aborted += g.aborted;
+        self.interrupted += g.interrupted;
+        self.items_done += g.items_done;
+        self.items_failed += g.items_failed;
+        self.before_minutes += g.before_minutes;
+        self.after_minutes += g.after_minutes;
+        self.saved_minutes += g.saved_minutes;
+        self.robot_minutes += g.robot_minutes;
+    }
+
+    pub fn before_hours(&self) -> f64 {
+        self.before_minutes / 60.0
+    }
+    pub fn after_hours(&self) -> f64 {
+        self.after_minutes / 60.0
+    }
+    pub fn saved_hours(&self) -> f64 {
+        self.saved_minutes / 60.0
+    }
+    pub fn robot_hours(&self) -> f64 {
+        self.robot_minutes / 60.0
+    }
+
+    /// 削減率: saved / before, as a fraction (`None` when nothing was done by hand before).
+    pub fn saved_rate(&self) -> Option<f64> {
+        (self.before_minutes > 0.0).then(|| self.saved_minutes / self.before_minutes)
+    }
+
+    /// Runs that did not finish their work: failed, stopped or interrupted.
+    pub fn unsuccessful(&self) -> u64 {
+        self.failed + self.aborted + self.interrupted
+    }
+}
+
+/// A report, ready to be written in any format.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub period: Period,
+    pub department: Option<String>,
+    pub total: Totals,
+    /// (department, task) → totals, sorted.
+    pub by_task: Vec<((String, String), Totals)>,
+    pub by_department: Vec<(String, Totals)>,
+    /// Every month of the period, with zeros where nothing ran.
+    pub by_month: Vec<(String, Totals)>,
+}
+
+impl Report {
+    pub fn build(store: &dyn Store, period: Period, department: Option<String>) -> LResult<Report> {
+        let groups = store.group_totals(&period.filter(department.as_deref()))?;
+        Ok(Report::from_groups(period, department, &groups))
+    }
+
+    pub fn from_groups(
+        period: Period,
+        department: Option<String>,
+        groups: &[GroupTotals],
+    ) -> Report {
+        let mut total = Totals::default();
+        let mut by_task: BTreeMap<(String, String), Totals> = BTreeMap::new();
+        let mut by_department: BTreeMap<String, Totals> = BTreeMap::new();
+        let mut by_month: BTreeMap<String, Totals> = period
+            .months()
+            .into_iter()
+            .map(|m| (m, Totals::default()))
+            .collect();
+        for g in groups {
+            total.add(g);
+            by_task
+                .entry((g.department.clone(), g.task.clone()))
+                .or_default()
+                .add(g);
+            by_department
+                .entry(g.department.clone())
+                .or_default()
+                .add(g);
+            by_month.entry(g.month.clone()).or_default().add(g);
+        }
+        Report {
+            period,
+            department,
+            total,
+            by_task: by_task.into_iter().collect(),
+            by_department: by_department.into_iter().collect(),
+            by_month: by_month.into_iter().collect(),
+        }
+    }
+}
+
+/// How the numbers are computed, printed under every report.
+pub const MODEL_NOTE: &str = "導入前 = 処理件数 × 手作業の分/件。導入後 = 処理件数 × 人手の分/件 + 人手の分/回 \
+(+ 有人実行ではロボットの稼働時間)。削減時間 = 導入前 − 導入後。削減率 = 削減時間 ÷ 導入前。\
+失敗・中止・中断した実行は、終えた件数の分だけ数えます。基準値は実行時のものを台帳に保存しています。";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(month: &str, dept: &str, task: &str, before: f64, after: f64) -> GroupTotals {
+        GroupTotals {
+            month: month.into(),
+            department: dept.into(),
+            task: task.into(),
+            runs: 1,
+            succeeded: 1,
+            items_done: 10,
+            before_minutes: before,
+            after_minutes: after,
+            saved_minutes: before - after,
+            ..GroupTotals::default()
+        }
+    }
+
+    #[test]
+    fn periods() {
+        let fy = Period::fiscal_year("2021").unwrap();
+        assert_eq!(fy.from.to_string(), "2021-04-01");
+        assert_eq!(fy.to.to_string(), "2022-04-01");
+        assert_eq!(fy.label, "令和3年度 (2021-04-01〜2022-03-31)");
+        assert_eq!(fy.months().len(), 12);
+        assert_eq!(fy.months()[11], "2022-03");
+        let m = Period::month("2019-05").unwrap();
+        assert_eq!(m.label, "2019年5月 (令和元年5月)");
+        assert_eq!(m.to.to_string(), "2019-06-01");
+        let d = Period::days("2024-01-30", "2024-02-02").unwrap();
+        assert_eq!(
+            (d.to.to_string(), d.months().len()),
+            ("2024-02-03".into(), 2)
+        );
+        assert!(Period::month("2024-13").is_err());
+        assert!(Period::days("2024-02-02", "2024-01-30").is_err());
+        assert!(Period::fiscal_year("R3").is_err());
+    }
+
+    #[test]
+    fn sums_per_task_department_and_month() {
+        let groups = [
+            group("2021-04", "市民課", "住民票", 600.0, 60.0),
+            group("2021-05", "市民課", "住民票", 600.0, 60.0),
+            group("2021-05", "税務課", "課税", 300.0, 0.0),
+        ];
+        let r = Report::from_groups(Period::fiscal_year("2021").unwrap(), None, &groups);
+        assert_eq!(r.total.saved_minutes, 1380.0);
+        assert_eq!(r.by_task.len(), 2);
+        assert_eq!(r.by_department[0].0, "市民課");
+        assert_eq!(r.by_department[0].1.saved_hours(), 18.0);
+        assert_eq!(r.by_month.len(), 12);
+        assert_eq!(r.by_month[1].1.saved_minutes, 840.0);
+        assert_eq!(r.by_month[5].1, Totals::default());
+        assert!((r.total.saved_rate().unwrap() - 1380.0 / 1500.0).abs() < 1e-12);
+    }
+}

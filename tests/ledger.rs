@@ -1,0 +1,578 @@
+//! The ledger and the report, end to end through the binary: history shaped like Fukaya
+//! City's fiscal 2021, real runs (succeeded, failed, aborted, attended and unattended) on a
+//! private X server, a run killed with SIGKILL, and import files with mistakes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader, open_workbook_auto};
+
+use crate::support::*;
+
+const DEPARTMENTS: [&str; 14] = [
+    "市民課",
+    "保険年金課",
+    "税務課",
+    "収納課",
+    "福祉政策課",
+    "障害福祉課",
+    "こども未来課",
+    "長寿福祉課",
+    "健康づくり課",
+    "環境課",
+    "道路管理課",
+    "都市計画課",
+    "教育総務課",
+    "会計課",
+];
+
+/// Fukaya City's fiscal 2021, as a month-by-month history: 64 tasks in 14 departments, 6,629 h
+/// by hand before and 407 h after in total (in whole minutes, spread unevenly), plus one row on
+/// the day before and one on the day after the fiscal year, which the report must leave out.
+fn fukaya_history(path: &Path) {
+    let rows = 64 * 12;
+    let (before, after) = (6629 * 60, 407 * 60);
+    let weights: Vec<u64> = (0..rows as u64).map(|i| 1 + (i * 7919) % 13).collect();
+    let spread = |total: u64| {
+        let sum: u64 = weights.iter().sum();
+        let mut parts: Vec<u64> = weights.iter().map(|w| total * w / sum).collect();
+        let short = total - parts.iter().sum::<u64>();
+        parts[0] += short;
+        parts
+    };
+    let (b, a) = (spread(before), spread(after));
+    let mut csv = String::from(
+        "date,department,task,runs,items,before_minutes,after_minutes,robot_minutes\n",
+    );
+    for task in 0..64 {
+        let department = DEPARTMENTS[task % 14];
+        for month in 0..12 {
+            let (year, m) = if month < 9 {
+                (2021, month + 4)
+            } else {
+                (2022, month - 8)
+            };
+            let i = task * 12 + month;
+            csv.push_str(&format!(
+                "{year}-{m:02}-{:02},{department},業務{task:02},{},{},{},{},{}\n",
+                1 + (i % 28),
+                1 + i % 5,
+                10 + i % 40,
+                b[i],
+                a[i],
+                5 + i % 30
+            ));
+        }
+    }
+    csv.push_str("2021-03-31,市民課,業務00,1,10,600,10,5\n");
+    csv.push_str("2022-04-01,市民課,業務00,1,10,600,10,5\n");
+    std::fs::write(path, csv).unwrap();
+}
+
+fn ledger_cmd(ledger: &Path) -> std::process::Command {
+    let mut cmd = kuroko();
+    cmd.arg("ledger").arg("--ledger").arg(ledger);
+    cmd
+}
+
+fn report_cmd(ledger: &Path, args: &[&str]) -> Ran {
+    Ran::from(
+        kuroko()
+            .arg("report")
+            .arg("--ledger")
+            .arg(ledger)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn number(d: &Data) -> f64 {
+    match d {
+        Data::Float(f) => *f,
+        Data::Int(i) => *i as f64,
+        other => panic!("expected a number, found {other:?}"),
+    }
+}
+
+/// The file names inside a zip (xlsx) archive, listed by Python's zipfile.
+fn zip_names(path: &Path) -> String {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
+    let dir = temp_dir("ledger_fukaya");
+    let history = dir.join("history.csv");
+    fukaya_history(&history);
+    let ledger = dir.join("ledger.sqlite3");
+    Ran::from(
+        ledger_cmd(&ledger)
+            .arg("import")
+            .arg(&history)
+            .output()
+            .unwrap(),
+    )
+    .expect(0)
+    .stdout_has("imported 770 row(s)");
+
+    // xlsx, read back.
+    let xlsx = dir.join("FY2021.xlsx");
+    let out = xlsx.display().to_string();
+    report_cmd(&ledger, &["--fiscal-year", "2021", "--out", &out]).expect(0);
+    let mut book = open_workbook_auto(&xlsx).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        ["概要", "業務別", "課別", "実行一覧", "失敗一覧"]
+    );
+    let summary = book.worksheet_range("概要").unwrap();
+    let title = summary.get_value((0, 0)).unwrap().to_string();
+    assert!(title.contains("令和3年度"), "{title}");
+    let header: Vec<String> = (0..12)
+        .map(|c| summary.get_value((4, c)).unwrap().to_string())
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap() as u32;
+    let value = |name: &str| number(summary.get_value((5, at(name))).unwrap());
+    assert!((value("導入前(h)") - 6629.0).abs() < 1e-9);
+    assert!((value("導入後(h)") - 407.0).abs() < 1e-9);
+    assert!((value("削減時間(h)") - 6222.0).abs() < 1e-9);
+    assert_eq!(format!("{:.1}", value("削減率") * 100.0), "93.9");
+    let tasks = book.worksheet_range("業務別").unwrap();
+    assert_eq!(tasks.height(), 1 + 64 + 1, "header, 64 tasks, 合計");
+    assert_eq!(tasks.get_value((65, 0)).unwrap().to_string(), "合計");
+    let departments = book.worksheet_range("課別").unwrap();
+    assert_eq!(departments.height(), 1 + 14 + 1);
+    let runs = book.worksheet_range("実行一覧").unwrap();
+    assert_eq!(
+        runs.height(),
+        1 + 768,
+        "the rows outside the fiscal year are left out"
+    );
+    assert!(matches!(runs.get_value((1, 0)).unwrap(), Data::DateTime(_)));
+    let names = zip_names(&xlsx);
+    assert!(
+        names.contains("xl/charts/chart1.xml") && names.contains("xl/charts/chart2.xml"),
+        "{names}"
+    );
+
+    // csv: the 合計 row.
+    let csv = dir.join("FY2021.csv");
+    report_cmd(
+        &ledger,
+        &["--fiscal-year", "2021", "--out", &csv.display().to_string()],
+    )
+    .expect(0);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with('\u{feff}'), "BOM for Excel");
+    let total = text.lines().last().unwrap();
+    assert!(
+        total.contains(",合計,全課,") && total.contains(",6629.0,407.0,6222.0,93.9,"),
+        "{total}"
+    );
+    assert_eq!(text.lines().count(), 1 + 64 + 1);
+
+    // table, in the terminal.
+    report_cmd(&ledger, &["--fiscal-year", "2021", "--format", "table"])
+        .expect(0)
+        .stdout_has("令和3年度 (2021-04-01〜2022-03-31)")
+        .stdout_has("6,629.0")
+        .stdout_has("407.0")
+        .stdout_has("6,222.0")
+        .stdout_has("93.9");
+
+    // One department only; and the same file cannot be imported twice.
+    report_cmd(
+        &ledger,
+        &["--fiscal-year", "2021", "--department", "市民課"],
+    )
+    .expect(0)
+    .stdout_has("[課: 市民課]");
+    Ran::from(
+        ledger_cmd(&ledger)
+            .arg("import")
+            .arg(&history)
+            .output()
+            .unwrap(),
+    )
+    .expect(1)
+    .stderr_has("already imported");
+}
+
+#[test]
+fn a_bad_import_names_line_and_column_and_imports_nothing() {
+    let dir = temp_dir("ledger_bad_import");
+    let ledger = dir.join("ledger.sqlite3");
+    let header = "date,department,task,runs,items,before_minutes,after_minutes,robot_minutes\n";
+    let cases = [
+        (
+            format!("{header}2021-04-01,市民課,住民票,1,10,100,10,5\n2021-04-31,市民課,住民票,1,10,100,10,5\n"),
+            "line 3, column date: \"2021-04-31\" is not a date",
+        ),
+        (
+            format!("{header}2021-04-01,市民課,住民票,1,10,100,10,5\n2021-04-02,市民課,住民票,1,10,-100,10,5\n"),
+            "line 3, column before_minutes: \"-100\" is negative",
+        ),
+        (
+            "date,department,task,runs,items,before_minutes,robot_minutes\n2021-04-01,市民課,住民票,1,10,100,5\n"
+                .to_string(),
+            "line 1: missing column(s) after_minutes",
+        ),
+    ];
+    for (i, (text, message)) in cases.iter().enumerate() {
+        let file = dir.join(format!("bad{i}.csv"));
+        std::fs::write(&file, text).unwrap();
+        Ran::from(
+            ledger_cmd(&ledger)
+                .arg("import")
+                .arg(&file)
+                .output()
+                .unwrap(),
+        )
+        .expect(1)
+        .stderr_has(message)
+        .stderr_has("nothing was imported");
+    }
+    // Shift_JIS works, and nothing from the bad files is there.
+    let text = format!("{header}2021-04-01,市民課,住民票,2,10,100,10,5\n");
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    let good = dir.join("good.csv");
+    std::fs::write(&good, &sjis).unwrap();
+    Ran::from(
+        ledger_cmd(&ledger)
+            .arg("import")
+            .arg(&good)
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    let list = Ran::from(ledger_cmd(&ledger).arg("list").output().unwrap());
+    list.expect(0).stdout_has("(import x2)  市民課");
+    assert_eq!(list.stdout.lines().count(), 2, "{}", list.stdout);
+}
+
+const UNATTENDED: &str = r#"id = "juminhyo"
+name = "住民票の写し交付"
+department = "市民課"
+task = "住民票交付"
+manual_minutes_per_item = 5.0
+human_minutes_per_item = 0.5
+human_minutes_per_run = 2.0
+mode = "unattended"
+"#;
+
+fn manifest(id: &str, mode: &str) -> String {
+    UNATTENDED
+        .replace("juminhyo", id)
+        .replace("\"unattended\"", &format!("\"{mode}\""))
+}
+
+/// Runs `script` as scenario `id` and returns the exit code.
+fn run(dir: &Path, x: &Xvfb, id: &str, mode: &str, script: &str) -> Ran {
+    let s = scenario(dir, id, &manifest(id, mode), script);
+    run_scenario(&s, Some(&x.display), &[])
+}
+
+/// The export as (header → column) and rows.
+fn export(ledger: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let out = ledger_cmd(ledger).arg("export").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            headers
+                .iter()
+                .zip(r.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn started_run(dir: &Path, x: &Xvfb, id: &str, script: &str) -> (Child, PathBuf) {
+    let s = scenario(dir, id, &manifest(id, "unattended"), script);
+    let runs = dir.join(format!("runs-{id}"));
+    let child = kuroko()
+        .arg("run")
+        .arg(&s)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .arg("--ledger")
+        .arg(dir.join("ledger.sqlite3"))
+        .env("DISPLAY", &x.display)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, runs)
+}
+
+/// Waits until the run has reported `n` items done.
+fn wait_for_items(runs: &Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let done = std::fs::read_dir(runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("events.jsonl")).ok())
+            .map(|events| events.matches("\"event\":\"item_done\"").count())
+            .unwrap_or(0);
+        if done >= n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the run never did {n} items");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
+    let x = Xvfb::start();
+    let dir = temp_dir("ledger_runs");
+    let ledger = dir.join("ledger.sqlite3");
+    let four_and_one_failed = r#"
+        for i in 1..=4 { task::item_done(`A-${i}`); }
+        task::item_failed("A-5", "住所が見つかりません");
+    "#;
+    run(&dir, &x, "unattended", "unattended", four_and_one_failed).expect(0);
+    run(
+        &dir,
+        &x,
+        "attended",
+        "attended",
+        &four_and_one_failed.replace("A-", "B-"),
+    )
+    .expect(0);
+    run(
+        &dir,
+        &x,
+        "failing",
+        "unattended",
+        "task::item_done(\"C-1\"); task::item_done(\"C-2\");\nfail(\"業務システムが応答しません\");",
+    )
+    .expect(1);
+    let (child, runs) = started_run(
+        &dir,
+        &x,
+        "stopped",
+        "for i in 1..=3 { task::item_done(`D-${i}`); } sleep(60000);",
+    );
+    wait_for_items(&runs, 3);
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let (code, _) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, Some(3), "aborted");
+
+    let rows = export(&ledger);
+    let by_id = |id: &str| rows.iter().find(|r| r["scenario_id"] == id).unwrap();
+    let f = |r: &std::collections::HashMap<String, String>, k: &str| r[k].parse::<f64>().unwrap();
+
+    // Unattended: before 4 x 5 = 20; after 4 x 0.5 + 2 = 4; saved 16.
+    let u = by_id("unattended");
+    assert_eq!(
+        (
+            u["outcome"].as_str(),
+            u["items_done"].as_str(),
+            u["items_failed"].as_str()
+        ),
+        ("succeeded", "4", "1")
+    );
+    assert_eq!(
+        (
+            f(u, "before_minutes"),
+            f(u, "after_minutes"),
+            f(u, "saved_minutes")
+        ),
+        (20.0, 4.0, 16.0)
+    );
+    // Attended: the robot's runtime is added to after.
+    let a = by_id("attended");
+    let robot = f(a, "robot_minutes");
+    assert!(robot > 0.0);
+    assert!((f(a, "after_minutes") - (4.0 + robot)).abs() < 1e-9);
+    assert!((f(a, "saved_minutes") - (16.0 - robot)).abs() < 1e-9);
+    // Failed: the two items done count, nothing more.
+    let failed = by_id("failing");
+    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(
+        (f(failed, "before_minutes"), f(failed, "after_minutes")),
+        (10.0, 3.0)
+    );
+    assert!(
+        failed["message"].contains("業務システムが応答しません"),
+        "{failed:?}"
+    );
+    assert!(failed["location"].contains("main.rhai:2:"), "{failed:?}");
+    // Aborted: three items.
+    let stopped = by_id("stopped");
+    assert_eq!(
+        (stopped["outcome"].as_str(), f(stopped, "before_minutes")),
+        ("aborted", 15.0)
+    );
+    // Baselines and who ran it are kept with each run.
+    assert_eq!(f(u, "manual_minutes_per_item"), 5.0);
+    assert_eq!(u["department"], "市民課");
+    assert_eq!(u["script_hash"].len(), 64);
+    assert!(!u["machine"].is_empty() && !u["os_user"].is_empty());
+
+    // The report: today's runs.
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let csv = dir.join("today.csv");
+    report_cmd(
+        &ledger,
+        &[
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--out",
+            &csv.display().to_string(),
+        ],
+    )
+    .expect(0);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let total = text.lines().last().unwrap().to_string();
+    let fields: Vec<&str> = total.split(',').collect();
+    // 期間,課,業務,実行回数,成功,失敗,中止,中断,処理件数,失敗件数,導入前(h),導入後(h),...
+    assert_eq!(
+        &fields[3..10],
+        ["4", "2", "1", "1", "0", "13", "2"],
+        "{total}"
+    );
+    let before_h: f64 = fields[10].parse().unwrap();
+    assert_eq!(
+        format!("{before_h:.1}"),
+        format!("{:.1}", (20.0 + 20.0 + 10.0 + 15.0) / 60.0)
+    );
+    let after = 4.0 + (4.0 + robot) + 3.0 + (1.5 + 2.0);
+    assert_eq!(fields[11], format!("{:.1}", after / 60.0), "{total}");
+
+    // The xlsx lists the failure with its message, and the failed items with their reasons.
+    let xlsx = dir.join("today.xlsx");
+    report_cmd(
+        &ledger,
+        &[
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--out",
+            &xlsx.display().to_string(),
+        ],
+    )
+    .expect(0);
+    let mut book = open_workbook_auto(&xlsx).unwrap();
+    let failures = book.worksheet_range("失敗一覧").unwrap();
+    let cells: Vec<String> = failures.cells().map(|(_, _, c)| c.to_string()).collect();
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.contains("業務システムが応答しません"))
+    );
+    assert!(cells.iter().any(|c| c == "中止"));
+    assert_eq!(
+        cells
+            .iter()
+            .filter(|c| *c == "住所が見つかりません")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them() {
+    let x = Xvfb::start();
+    let dir = temp_dir("ledger_kill");
+    let ledger = dir.join("ledger.sqlite3");
+    let script = r#"
+        for i in 1..=5 {
+            if task::is_done(`K-${i}`) { log::info(`K-${i} already done`); continue; }
+            task::item_done(`K-${i}`);
+            if i == 3 && task::get_var("slow", "no") == "yes" { sleep(60000); }
+        }
+    "#;
+    let s = scenario(&dir, "killed", &manifest("killed", "unattended"), script);
+    let runs = dir.join("runs-first");
+    let child = kuroko()
+        .args(["run", "--var", "slow=yes", "--runs-dir"])
+        .arg(&runs)
+        .arg("--ledger")
+        .arg(&ledger)
+        .arg(&s)
+        .env("DISPLAY", &x.display)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_items(&runs, 3);
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap();
+    let (code, _) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, None, "killed by a signal");
+
+    let list = Ran::from(ledger_cmd(&ledger).arg("list").output().unwrap());
+    list.expect(0);
+    let line = list.stdout.lines().nth(1).unwrap().to_string();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        &cells[2..9],
+        [
+            "interrupted",
+            "killed",
+            "市民課",
+            "住民票交付",
+            "3",
+            "0",
+            "11.5"
+        ],
+        "{line}"
+    );
+
+    // Run again: the three done are skipped, the other two are done.
+    let again = run_scenario(&s, Some(&x.display), &[]);
+    again
+        .expect(0)
+        .stderr_has("K-3 already done")
+        .stderr_has("2 item(s) done");
+    let rows = export(&ledger);
+    let done: u64 = rows
+        .iter()
+        .map(|r| r["items_done"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(done, 5, "every item once");
+}
+
+#[test]
+fn two_runs_writing_the_ledger_at_once_both_succeed() {
+    let x = Xvfb::start();
+    let dir = temp_dir("ledger_concurrent");
+    let script = "for i in 1..=150 { task::item_done(`${i}`); }";
+    let (a, _) = started_run(&dir, &x, "first", script);
+    let (b, _) = started_run(&dir, &x, "second", script);
+    assert_eq!(finish(a, Duration::from_secs(60)).0, Some(0));
+    assert_eq!(finish(b, Duration::from_secs(60)).0, Some(0));
+    let rows = export(&dir.join("ledger.sqlite3"));
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(
+            (r["outcome"].as_str(), r["items_done"].as_str()),
+            ("succeeded", "150")
+        );
+    }
+}
