@@ -157,6 +157,30 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
         "the rows outside the fiscal year are left out"
     );
     assert!(matches!(runs.get_value((1, 0)).unwrap(), Data::DateTime(_)));
+    // A capped run list says where the rest is.
+    let capped = dir.join("capped.xlsx");
+    report_cmd(
+        &ledger,
+        &[
+            "--fiscal-year",
+            "2021",
+            "--max-runs",
+            "10",
+            "--out",
+            &capped.display().to_string(),
+        ],
+    )
+    .expect(0);
+    let runs = open_workbook_auto(&capped)
+        .unwrap()
+        .worksheet_range("実行一覧")
+        .unwrap();
+    assert_eq!(runs.height(), 1 + 10 + 1);
+    let note = runs.get_value((11, 0)).unwrap().to_string();
+    assert!(
+        note.contains("kuroko ledger export --from 2021-04-01 --to 2022-03-31"),
+        "{note}"
+    );
     let names = zip_names(&xlsx);
     assert!(
         names.contains("xl/charts/chart1.xml") && names.contains("xl/charts/chart2.xml"),

@@ -35,6 +35,9 @@ pub struct Args {
     /// Where to write the xlsx or csv [default: kuroko-report-<period>.<format> here].
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
+    /// At most this many runs in the xlsx's 実行一覧 sheet, newest first (`kuroko ledger export` has them all).
+    #[arg(long, value_name = "N", default_value_t = xlsx::DEFAULT_MAX_RUNS)]
+    max_runs: u64,
     /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
     #[arg(long, value_name = "FILE")]
     ledger: Option<PathBuf>,
@@ -105,7 +108,7 @@ pub fn execute(args: Args) -> Result<i32> {
         }
         Format::Xlsx => {
             let out = out.unwrap_or_else(default_out);
-            let runs = xlsx::write(&report, &*store, &out)?;
+            let runs = xlsx::write(&report, &*store, &out, args.max_runs)?;
             eprintln!("report written to {} ({runs} run record(s))", out.display());
         }
     }

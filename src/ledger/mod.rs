@@ -188,7 +188,7 @@ pub struct Filter {
     pub to: Option<String>,
     pub department: Option<String>,
     pub scenario_id: Option<String>,
-    /// Only runs that did not succeed or had failed items.
+    /// Only runs that failed, were stopped or were interrupted.
     pub problems_only: bool,
     pub newest_first: bool,
     pub limit: Option<u64>,
@@ -258,6 +258,8 @@ pub trait Store {
     fn import(&mut self, batch: &ImportBatch) -> LResult<usize>;
     /// Keys of the items this scenario has done in any earlier run.
     fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
+    /// Sums of the finished runs (and imported rows) per month, department and task. Only
+    /// `from`, `to` and `department` of the filter apply.
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>>;
     fn for_each_run(
         &self,

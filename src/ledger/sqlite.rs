@@ -57,6 +57,24 @@ CREATE TABLE IF NOT EXISTS items (
     at TEXT NOT NULL,
     PRIMARY KEY (run_id, seq)
 );
+CREATE INDEX IF NOT EXISTS items_failure ON items (failure);
+CREATE TABLE IF NOT EXISTS daily_totals (
+    day TEXT NOT NULL,
+    department TEXT NOT NULL,
+    task TEXT NOT NULL,
+    runs BIGINT NOT NULL,
+    succeeded BIGINT NOT NULL,
+    failed BIGINT NOT NULL,
+    aborted BIGINT NOT NULL,
+    interrupted BIGINT NOT NULL,
+    items_done BIGINT NOT NULL,
+    items_failed BIGINT NOT NULL,
+    before_minutes DOUBLE PRECISION NOT NULL,
+    after_minutes DOUBLE PRECISION NOT NULL,
+    saved_minutes DOUBLE PRECISION NOT NULL,
+    robot_minutes DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (day, department, task)
+);
 CREATE TABLE IF NOT EXISTS imports (
     file_hash TEXT PRIMARY KEY,
     file_name TEXT NOT NULL,
@@ -173,7 +191,7 @@ fn where_clause(filter: &Filter) -> (String, Vec<String>) {
         values.push(s.clone());
     }
     if filter.problems_only {
-        conditions.push("(state <> 'succeeded' OR items_failed > 0)");
+        conditions.push("state IN ('failed', 'aborted', 'interrupted')");
     }
     if conditions.is_empty() {
         (String::new(), values)
@@ -288,25 +306,7 @@ impl Store for SqliteStore {
 
     fn finish_run(&mut self, run_id: &str, end: &RunEnd) -> LResult<()> {
         self.write("cannot record the end of the run", |tx| {
-            tx.execute(
-                "UPDATE runs SET state = ?2, ended_at = ?3, robot_minutes = ?4, items_done = ?5, \
-                 items_failed = ?6, before_minutes = ?7, after_minutes = ?8, saved_minutes = ?9, \
-                 message = ?10, location = ?11 WHERE run_id = ?1",
-                params![
-                    run_id,
-                    end.state.as_str(),
-                    end.ended_at,
-                    end.robot_minutes,
-                    end.items_done as i64,
-                    end.items_failed as i64,
-                    end.time.before_minutes,
-                    end.time.after_minutes,
-                    end.time.saved_minutes,
-                    end.message,
-                    end.location,
-                ],
-            )
-            .map(|_| ())
+            finalize(tx, run_id, end).map(|_| ())
         })
     }
 
@@ -343,14 +343,19 @@ impl Store for SqliteStore {
             .collect();
         for run_id in &dead {
             self.write("cannot mark an interrupted run", |tx| {
-                let (started_at, manual, human_item, human_run, attended): (String, f64, f64, f64, i64) =
-                    tx.query_row(
-                        "SELECT started_at, manual_minutes_per_item, human_minutes_per_item, \
+                let (started_at, manual, human_item, human_run, attended): (
+                    String,
+                    f64,
+                    f64,
+                    f64,
+                    i64,
+                ) = tx.query_row(
+                    "SELECT started_at, manual_minutes_per_item, human_minutes_per_item, \
                          human_minutes_per_run, attended FROM runs \
                          WHERE run_id = ?1 AND state = 'running'",
-                        [run_id],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                    )?;
+                    [run_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )?;
                 let (done, failed, last_at): (i64, i64, Option<String>) = tx.query_row(
                     "SELECT SUM(CASE WHEN failure IS NULL THEN 1 ELSE 0 END), \
                      SUM(CASE WHEN failure IS NULL THEN 0 ELSE 1 END), MAX(at) \
@@ -376,22 +381,23 @@ impl Store for SqliteStore {
                     done as u64,
                     robot_minutes,
                 );
-                tx.execute(
-                    "UPDATE runs SET state = 'interrupted', ended_at = ?2, robot_minutes = ?3, \
-                     items_done = ?4, items_failed = ?5, before_minutes = ?6, after_minutes = ?7, \
-                     saved_minutes = ?8, message = ?9 WHERE run_id = ?1 AND state = 'running'",
-                    params![
-                        run_id,
+                finalize(
+                    tx,
+                    run_id,
+                    &RunEnd {
+                        state: RunState::Interrupted,
                         ended_at,
                         robot_minutes,
-                        done,
-                        failed,
-                        time.before_minutes,
-                        time.after_minutes,
-                        time.saved_minutes,
-                        "the kuroko process ended before the run finished (killed, crashed or power lost); \
-                         the time is up to the last item recorded",
-                    ],
+                        items_done: done as u64,
+                        items_failed: failed as u64,
+                        time,
+                        message: Some(
+                            "the kuroko process ended before the run finished (killed, crashed or \
+                             power lost); the time is up to the last item recorded"
+                                .into(),
+                        ),
+                        location: None,
+                    },
                 )?;
                 Ok(())
             })?;
@@ -450,6 +456,22 @@ impl Store for SqliteStore {
                         row.after_minutes,
                         row.before_minutes - row.after_minutes,
                     ])?;
+                    add_to_daily(
+                        tx,
+                        &row.date,
+                        &row.department,
+                        &row.task,
+                        &GroupTotals {
+                            runs: row.runs,
+                            succeeded: row.runs,
+                            items_done: row.items,
+                            before_minutes: row.before_minutes,
+                            after_minutes: row.after_minutes,
+                            saved_minutes: row.before_minutes - row.after_minutes,
+                            robot_minutes: row.robot_minutes,
+                            ..GroupTotals::default()
+                        },
+                    )?;
                 }
             }
             tx.execute(
@@ -474,16 +496,30 @@ impl Store for SqliteStore {
     }
 
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>> {
-        let (where_sql, values) = where_clause(filter);
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        if let Some(from) = &filter.from {
+            conditions.push("day >= ?");
+            values.push(from.clone());
+        }
+        if let Some(to) = &filter.to {
+            conditions.push("day < ?");
+            values.push(to.clone());
+        }
+        if let Some(d) = &filter.department {
+            conditions.push("department = ?");
+            values.push(d.clone());
+        }
+        let where_sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
         let sql = format!(
-            "SELECT SUBSTR(started_at, 1, 7), department, task, SUM(runs), \
-             SUM(CASE WHEN state = 'succeeded' THEN runs ELSE 0 END), \
-             SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN state = 'aborted' THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN state = 'interrupted' THEN 1 ELSE 0 END), \
-             SUM(items_done), SUM(items_failed), SUM(before_minutes), SUM(after_minutes), \
-             SUM(saved_minutes), SUM(robot_minutes) \
-             FROM runs{where_sql} GROUP BY SUBSTR(started_at, 1, 7), department, task \
+            "SELECT SUBSTR(day, 1, 7), department, task, SUM(runs), SUM(succeeded), SUM(failed), \
+             SUM(aborted), SUM(interrupted), SUM(items_done), SUM(items_failed), \
+             SUM(before_minutes), SUM(after_minutes), SUM(saved_minutes), SUM(robot_minutes) \
+             FROM daily_totals{where_sql} GROUP BY SUBSTR(day, 1, 7), department, task \
              ORDER BY 1, 2, 3"
         );
         let mut stmt = self
@@ -566,4 +602,103 @@ impl Store for SqliteStore {
         .and_then(|rows| rows.collect())
         .map_err(err(&self.path, "cannot read the failed items"))
     }
+}
+
+/// Ends a `running` run: its outcome and numbers in `runs`, its sums in `daily_totals` (what
+/// reports read, so a year's report does not scan a year of runs). Returns whether it was
+/// still running (a run is finalized once).
+fn finalize(tx: &rusqlite::Transaction, run_id: &str, end: &RunEnd) -> rusqlite::Result<bool> {
+    let updated = tx.execute(
+        "UPDATE runs SET state = ?2, ended_at = ?3, robot_minutes = ?4, items_done = ?5, \
+         items_failed = ?6, before_minutes = ?7, after_minutes = ?8, saved_minutes = ?9, \
+         message = ?10, location = ?11 WHERE run_id = ?1 AND state = 'running'",
+        params![
+            run_id,
+            end.state.as_str(),
+            end.ended_at,
+            end.robot_minutes,
+            end.items_done as i64,
+            end.items_failed as i64,
+            end.time.before_minutes,
+            end.time.after_minutes,
+            end.time.saved_minutes,
+            end.message,
+            end.location,
+        ],
+    )?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    let (started_at, department, task): (String, String, String) = tx.query_row(
+        "SELECT started_at, department, task FROM runs WHERE run_id = ?1",
+        [run_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let one = |state: RunState| u64::from(end.state == state);
+    add_to_daily(
+        tx,
+        started_at.get(..10).unwrap_or(&started_at),
+        &department,
+        &task,
+        &GroupTotals {
+            runs: 1,
+            succeeded: one(RunState::Succeeded),
+            failed: one(RunState::Failed),
+            aborted: one(RunState::Aborted),
+            interrupted: one(RunState::Interrupted),
+            items_done: end.items_done,
+            items_failed: end.items_failed,
+            before_minutes: end.time.before_minutes,
+            after_minutes: end.time.after_minutes,
+            saved_minutes: end.time.saved_minutes,
+            robot_minutes: end.robot_minutes,
+            ..GroupTotals::default()
+        },
+    )?;
+    Ok(true)
+}
+
+/// Adds to one day's sums for a task (`INSERT ... ON CONFLICT DO UPDATE`, which SQLite and
+/// PostgreSQL both speak).
+fn add_to_daily(
+    tx: &rusqlite::Transaction,
+    day: &str,
+    department: &str,
+    task: &str,
+    t: &GroupTotals,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO daily_totals (day, department, task, runs, succeeded, failed, aborted, \
+         interrupted, items_done, items_failed, before_minutes, after_minutes, saved_minutes, \
+         robot_minutes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+         ON CONFLICT (day, department, task) DO UPDATE SET \
+         runs = daily_totals.runs + excluded.runs, \
+         succeeded = daily_totals.succeeded + excluded.succeeded, \
+         failed = daily_totals.failed + excluded.failed, \
+         aborted = daily_totals.aborted + excluded.aborted, \
+         interrupted = daily_totals.interrupted + excluded.interrupted, \
+         items_done = daily_totals.items_done + excluded.items_done, \
+         items_failed = daily_totals.items_failed + excluded.items_failed, \
+         before_minutes = daily_totals.before_minutes + excluded.before_minutes, \
+         after_minutes = daily_totals.after_minutes + excluded.after_minutes, \
+         saved_minutes = daily_totals.saved_minutes + excluded.saved_minutes, \
+         robot_minutes = daily_totals.robot_minutes + excluded.robot_minutes",
+    )?
+    .execute(params![
+        day,
+        department,
+        task,
+        t.runs as i64,
+        t.succeeded as i64,
+        t.failed as i64,
+        t.aborted as i64,
+        t.interrupted as i64,
+        t.items_done as i64,
+        t.items_failed as i64,
+        t.before_minutes,
+        t.after_minutes,
+        t.saved_minutes,
+        t.robot_minutes,
+    ])?;
+    Ok(())
 }

@@ -344,6 +344,7 @@ fn runs_sheet(
     wb: &mut Workbook,
     store: &dyn Store,
     filter: &Filter,
+    max_runs: u64,
     label: &str,
     f: &Formats,
 ) -> LResult<u64> {
@@ -359,28 +360,46 @@ fn runs_sheet(
         ws.set_column_width(c as u16, *w).map_err(x(label))?;
     }
     ws.set_freeze_panes(1, 0).map_err(x(label))?;
+    let limit = max_runs.min(MAX_ROWS as u64 - 2);
+    let newest = Filter {
+        newest_first: true,
+        limit: Some(limit + 1),
+        ..filter.clone()
+    };
     let mut row = 0u32;
-    let mut left_out = 0u64;
-    store.for_each_run(filter, &mut |run| {
-        if row >= MAX_ROWS - 1 {
-            left_out += 1;
+    let mut more = false;
+    store.for_each_run(&newest, &mut |run| {
+        if row as u64 >= limit {
+            more = true;
             return Ok(());
         }
         row += 1;
         write_run(ws, row, &run, f).map_err(x(label))
     })?;
-    if left_out > 0 {
+    if more {
+        let to = filter
+            .to
+            .as_deref()
+            .and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+            .and_then(|d| d.pred_opt())
+            .map(|d| format!(" --to {d}"))
+            .unwrap_or_default();
+        let from = filter
+            .from
+            .as_deref()
+            .map(|d| format!(" --from {d}"))
+            .unwrap_or_default();
         ws.write_string_with_format(
             row + 1,
             0,
             format!(
-                "… and {left_out} more runs than an Excel sheet holds: see `kuroko ledger export`"
+                "新しい順に {limit} 件まで表示しています。全件は kuroko ledger export{from}{to} で出力できます。"
             ),
             &f.bold,
         )
         .map_err(x(label))?;
     }
-    Ok(row as u64 + left_out)
+    Ok(row as u64)
 }
 
 fn failures_sheet(
@@ -473,8 +492,11 @@ fn failures_sheet(
     Ok(())
 }
 
+/// How many runs the 実行一覧 sheet lists by default, newest first (the ledger export has all).
+pub const DEFAULT_MAX_RUNS: u64 = 50_000;
+
 /// Writes the workbook to `target`. Returns how many runs it lists.
-pub fn write(report: &Report, store: &dyn Store, target: &Path) -> LResult<u64> {
+pub fn write(report: &Report, store: &dyn Store, target: &Path, max_runs: u64) -> LResult<u64> {
     let label = target.display().to_string();
     let f = Formats::new();
     let mut wb = Workbook::new();
@@ -501,7 +523,7 @@ pub fn write(report: &Report, store: &dyn Store, target: &Path) -> LResult<u64> 
     )
     .map_err(x(&label))?;
     let filter = report.period.filter(report.department.as_deref());
-    let runs = runs_sheet(&mut wb, store, &filter, &label, &f)?;
+    let runs = runs_sheet(&mut wb, store, &filter, max_runs, &label, &f)?;
     failures_sheet(&mut wb, store, &filter, &label, &f)?;
     save_atomically(&mut wb, target, &label).map_err(|e| LedgerError(e.0))?;
     Ok(runs)
