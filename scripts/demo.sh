@@ -22,5 +22,8 @@ scripts/with-display.sh bash -c '
   echo
   echo "What the intake window registered ($1/registrations.csv):"
   cat "$1/registrations.csv" 2>/dev/null || echo "(nothing)"
+  echo
+  echo "The time-saved report for this month, from the ledger (kuroko report --month $(date +%Y-%m)):"
+  target/debug/kuroko report --month "$(date +%Y-%m)"
   exit $status
 ' demo "$work"

@@ -82,92 +82,55 @@ pub fn parse(text: &str, label: &str) -> Result<Vec<ImportRow>, Vec<String>> {
             continue;
         }
         let mut row_problems = Vec::new();
-        let mut field = |i: usize| -> (&'static str, String) {
+        let mut check = |i: usize, parse: &dyn Fn(&str) -> Result<(), String>| {
             let column = COLUMNS[i];
             match record.get(index[i]) {
-                Some(v) => (column, v.to_string()),
-                None => {
-                    row_problems.push(format!(
-                        "{label}: line {line}, column {column}: missing (the row has {} field(s))",
-                        record.len()
-                    ));
-                    (column, String::new())
+                None => row_problems.push(format!(
+                    "{label}: line {line}, column {column}: missing (the row has {} field(s))",
+                    record.len()
+                )),
+                Some(text) => {
+                    if let Err(why) = parse(text) {
+                        row_problems.push(format!(
+                            "{label}: line {line}, column {column}: {text:?} {why}"
+                        ));
+                    }
                 }
             }
         };
-        let values: Vec<(&str, String)> = (0..8).map(&mut field).collect();
-        let mut problem = |column: &str, text: &str, why: &str| {
-            row_problems.push(format!(
-                "{label}: line {line}, column {column}: {text:?} {why}"
-            ));
-        };
-        let date = parse_date(&values[0].1);
-        if date.is_none() && !values[0].1.is_empty() {
-            problem("date", &values[0].1, "is not a date (expected YYYY-MM-DD)");
+        let field = |i: usize| record.get(index[i]).unwrap_or("");
+        check(0, &|t| {
+            parse_date(t)
+                .map(|_| ())
+                .ok_or("is not a date (expected YYYY-MM-DD)".into())
+        });
+        for i in [1, 2] {
+            check(i, &|t| {
+                if t.is_empty() {
+                    Err("is empty".into())
+                } else {
+                    Ok(())
+                }
+            });
         }
-        for (column, value) in &values[1..3] {
-            if value.is_empty() {
-                problem(column, value, "is empty");
-            }
+        check(3, &|t| whole(t, 1).map(|_| ()));
+        check(4, &|t| whole(t, 0).map(|_| ()));
+        for i in 5..8 {
+            check(i, &|t| minutes(t).map(|_| ()));
         }
-        let missing = record.len();
-        let present = |i: usize| index[i] < missing;
-        let mut count = |(column, text): &(&str, String), least: u64| -> u64 {
-            if text.is_empty() && !present(COLUMNS.iter().position(|c| c == column).unwrap_or(0)) {
-                return 0;
-            }
-            match parse_number(text) {
-                Some(n) if n.fract() == 0.0 && n >= least as f64 => n as u64,
-                Some(n) if n < 0.0 => {
-                    problem(column, text, "is negative");
-                    0
-                }
-                Some(n) if n.fract() != 0.0 => {
-                    problem(column, text, "is not a whole number");
-                    0
-                }
-                Some(_) => {
-                    problem(column, text, &format!("must be at least {least}"));
-                    0
-                }
-                None => {
-                    problem(column, text, "is not a number");
-                    0
-                }
-            }
-        };
-        let runs = count(&values[3], 1);
-        let items = count(&values[4], 0);
-        let mut minutes = |(column, text): &(&str, String)| -> f64 {
-            if text.is_empty() && !present(COLUMNS.iter().position(|c| c == column).unwrap_or(0)) {
-                return 0.0;
-            }
-            match parse_number(text) {
-                Some(n) if n >= 0.0 => n,
-                Some(_) => {
-                    problem(column, text, "is negative");
-                    0.0
-                }
-                None => {
-                    problem(column, text, "is not a number");
-                    0.0
-                }
-            }
-        };
-        let before = minutes(&values[5]);
-        let after = minutes(&values[6]);
-        let robot = minutes(&values[7]);
         if row_problems.is_empty() {
             rows.push(ImportRow {
                 line,
-                date: date.map(|d| d.to_string()).unwrap_or_default(),
-                department: values[1].1.clone(),
-                task: values[2].1.clone(),
-                runs,
-                items,
-                before_minutes: before,
-                after_minutes: after,
-                robot_minutes: robot,
+                date: parse_date(field(0))
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                department: field(1).to_string(),
+                task: field(2).to_string(),
+                runs: whole(field(3), 1).unwrap_or(0),
+                items: whole(field(4), 0).unwrap_or(0),
+                before_minutes: minutes(field(5)).unwrap_or(0.0),
+                after_minutes: minutes(field(6)).unwrap_or(0.0),
+                robot_minutes: minutes(field(7)).unwrap_or(0.0),
             });
         } else {
             problems.append(&mut row_problems);
@@ -194,6 +157,26 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
         .or_else(|_| NaiveDate::parse_from_str(text, "%Y/%m/%d"))
         .ok()
         .filter(|_| text.len() >= 8)
+}
+
+/// A count: a whole number, at least `least`.
+fn whole(text: &str, least: u64) -> Result<u64, String> {
+    match parse_number(text) {
+        None => Err("is not a number".into()),
+        Some(n) if n < 0.0 => Err("is negative".into()),
+        Some(n) if n.fract() != 0.0 => Err("is not a whole number".into()),
+        Some(n) if n < least as f64 => Err(format!("must be at least {least}")),
+        Some(n) => Ok(n as u64),
+    }
+}
+
+/// Minutes: a number, not negative.
+fn minutes(text: &str) -> Result<f64, String> {
+    match parse_number(text) {
+        None => Err("is not a number".into()),
+        Some(n) if n < 0.0 => Err("is negative".into()),
+        Some(n) => Ok(n),
+    }
 }
 
 /// A plain decimal number, thousands separators allowed ("1,234.5").

@@ -580,10 +580,13 @@ impl Store for SqliteStore {
 
     fn failed_items(&self, filter: &Filter) -> LResult<Vec<FailedItem>> {
         let (where_sql, values) = where_clause(filter);
+        let runs_filter = where_sql.replacen(" WHERE ", " AND ", 1);
+        // Failed items are few and indexed: start from them (CROSS JOIN keeps that order in
+        // SQLite and means the same as JOIN elsewhere), then check their runs.
         let sql = format!(
             "SELECT items.run_id, runs.department, runs.task, items.item_key, items.failure, items.at \
-             FROM items JOIN (SELECT run_id, department, task FROM runs{where_sql}) runs \
-             ON runs.run_id = items.run_id WHERE items.failure IS NOT NULL ORDER BY items.at"
+             FROM items CROSS JOIN runs WHERE items.failure IS NOT NULL \
+             AND runs.run_id = items.run_id{runs_filter} ORDER BY items.at"
         );
         let mut stmt = self
             .conn
@@ -701,4 +704,167 @@ fn add_to_daily(
         t.robot_minutes,
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_ledger(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kuroko-ledger-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("ledger.sqlite3")
+    }
+
+    fn start(run_id: &str, pid: i64) -> RunStart {
+        RunStart {
+            run_id: run_id.into(),
+            scenario_id: "s".into(),
+            scenario_name: "住民票".into(),
+            script_hash: "h".into(),
+            department: "市民課".into(),
+            task: "交付".into(),
+            machine: "pc1".into(),
+            os_user: "clerk".into(),
+            process: process::Identity {
+                pid,
+                started: "boot:1".into(),
+            },
+            started_at: "2024-04-01T09:00:00.000+09:00".into(),
+            baselines: Baselines {
+                manual_minutes_per_item: 6.0,
+                human_minutes_per_item: 1.0,
+                human_minutes_per_run: 0.0,
+                attended: false,
+            },
+            run_dir: "/runs/x".into(),
+        }
+    }
+
+    fn item(key: &str, failure: Option<&str>, at: &str) -> ItemRecord {
+        ItemRecord {
+            key: key.into(),
+            failure: failure.map(str::to_string),
+            at: at.into(),
+        }
+    }
+
+    #[test]
+    fn a_dead_run_becomes_interrupted_once_with_its_items_and_sums() {
+        let path = temp_ledger("recover");
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.begin_run(&start("r1", 1)).unwrap();
+        store.begin_run(&start("r2", 2)).unwrap();
+        store
+            .record_item("r1", &item("a", None, "2024-04-01T09:01:00.000+09:00"))
+            .unwrap();
+        store
+            .record_item(
+                "r1",
+                &item("b", Some("no address"), "2024-04-01T09:02:00.000+09:00"),
+            )
+            .unwrap();
+        store
+            .record_item("r1", &item("c", None, "2024-04-01T09:03:00.000+09:00"))
+            .unwrap();
+        // Another machine's runs and live processes are left alone.
+        let dead = store
+            .recover_interrupted("pc1", &|who: &process::Identity| who.pid == 2)
+            .unwrap();
+        assert_eq!(dead, ["r1"]);
+        assert!(
+            store
+                .recover_interrupted("pc1", &|_: &process::Identity| true)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .recover_interrupted("pc2", &|_: &process::Identity| false)
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut runs = Vec::new();
+        store
+            .for_each_run(&Filter::default(), &mut |r| {
+                runs.push(r);
+                Ok(())
+            })
+            .unwrap();
+        let r1 = runs.iter().find(|r| r.run_id == "r1").unwrap();
+        assert_eq!(r1.state, RunState::Interrupted);
+        assert_eq!((r1.items_done, r1.items_failed), (2, 1));
+        assert_eq!(
+            r1.ended_at.as_deref(),
+            Some("2024-04-01T09:03:00.000+09:00")
+        );
+        assert!((r1.robot_minutes - 3.0).abs() < 1e-9);
+        assert_eq!((r1.time.before_minutes, r1.time.after_minutes), (12.0, 2.0));
+        assert_eq!(
+            store.done_keys("s").unwrap(),
+            HashSet::from(["a".into(), "c".into()])
+        );
+
+        // The report's sums: the interrupted run only (r2 is still running).
+        let sums = store.group_totals(&Filter::default()).unwrap();
+        assert_eq!(sums.len(), 1);
+        assert_eq!(
+            (
+                sums[0].month.as_str(),
+                sums[0].runs,
+                sums[0].interrupted,
+                sums[0].saved_minutes
+            ),
+            ("2024-04", 1, 1, 10.0)
+        );
+        // A finish after recovery (it cannot happen for a live process) does not count twice.
+        store
+            .finish_run(
+                "r1",
+                &RunEnd {
+                    state: RunState::Succeeded,
+                    ended_at: "x".into(),
+                    robot_minutes: 1.0,
+                    items_done: 9,
+                    items_failed: 0,
+                    time: TimeSaved {
+                        before_minutes: 54.0,
+                        after_minutes: 9.0,
+                        saved_minutes: 45.0,
+                    },
+                    message: None,
+                    location: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(store.group_totals(&Filter::default()).unwrap(), sums);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_ledger_from_a_newer_kuroko_is_refused() {
+        let path = temp_ledger("newer");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE kuroko_schema SET version = 99", [])
+            .unwrap();
+        drop(conn);
+        let e = SqliteStore::open(&path).err().unwrap();
+        assert!(e.0.contains("newer kuroko"), "{e}");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_ledger_is_refused_with_its_name() {
+        let path = temp_ledger("garbage");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"this is not sqlite at all, just text ...........").unwrap();
+        let e = SqliteStore::open(&path).err().unwrap();
+        assert!(
+            e.0.contains("ledger.sqlite3") && e.0.contains("not a kuroko ledger"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
 }
