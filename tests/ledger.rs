@@ -96,15 +96,16 @@ fn number(d: &Data) -> f64 {
     }
 }
 
-/// The file names inside a zip (xlsx) archive, listed by Python's zipfile.
-fn zip_names(path: &Path) -> String {
+/// A file inside a zip (xlsx) archive, read by Python's zipfile.
+fn zip_member(path: &Path, member: &str) -> String {
     let out = std::process::Command::new("python3")
         .arg("-c")
-        .arg("import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))")
+        .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())")
         .arg(path)
+        .arg(member)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(out.status.success(), "{member}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -181,11 +182,14 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
         note.contains("kuroko ledger export --from 2021-04-01 --to 2022-03-31"),
         "{note}"
     );
-    let names = zip_names(&xlsx);
-    assert!(
-        names.contains("xl/charts/chart1.xml") && names.contains("xl/charts/chart2.xml"),
-        "{names}"
-    );
+    // The charts plot the month table (12 months) and the department table (14), on 概要.
+    let months = zip_member(&xlsx, "xl/charts/chart1.xml");
+    assert!(months.contains("<c:f>概要!$D$13:$D$24</c:f>") && months.contains("val=\"col\""), "{months}");
+    let departments = zip_member(&xlsx, "xl/charts/chart2.xml");
+    assert!(departments.contains("<c:f>概要!$B$29:$B$42</c:f>") && departments.contains("val=\"bar\""), "{departments}");
+    assert_eq!(summary.get_value((12, 0)).unwrap().to_string(), "2021-04");
+    assert_eq!(summary.get_value((23, 0)).unwrap().to_string(), "2022-03");
+    assert_eq!(summary.get_value((28, 0)).unwrap().to_string(), DEPARTMENTS.iter().min().unwrap().to_string());
 
     // csv: the 合計 row.
     let csv = dir.join("FY2021.csv");
