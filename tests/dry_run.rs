@@ -93,3 +93,31 @@ fn an_ad_hoc_script_runs_with_its_own_output_folder() {
     let png = image::open(dir.join("output/shot.png")).unwrap();
     assert_eq!((png.width(), png.height()), (1920, 1080));
 }
+
+#[test]
+fn text_helpers_convert_in_scripts_and_bad_wareki_names_the_line() {
+    let dir = temp_dir("dry_run_text");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        r#"
+log::info(text::zenkaku("ﾔﾏﾀﾞ ﾀﾛｳ 1-2"));
+log::info(text::hankaku("０４８－５７１　ガッコウ"));
+log::info(text::to_wareki(text::from_wareki("H31.4.30"), "long"));
+log::info(text::to_wareki("2019-05-01", "padded"));
+log::info(text::from_wareki("令和元年5月1日").to_string());
+let bad = text::from_wareki("令和6年2月30日");
+"#,
+    );
+    run_scenario(&s, None, &["--dry-run"])
+        .expect(1)
+        .stderr_has("ヤマダ　タロウ　１－２")
+        .stderr_has("048-571 ｶﾞｯｺｳ")
+        .stderr_has("平成31年4月30日")
+        .stderr_has("R01/05/01")
+        .stderr_has("2019-05-01")
+        .stderr_has(
+            "main.rhai:7:17: \"令和6年2月30日\" is not a 和暦 date: 令和6年2月30日 does not exist",
+        );
+}

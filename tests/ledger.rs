@@ -105,7 +105,11 @@ fn zip_member(path: &Path, member: &str) -> String {
         .arg(member)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{member}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{member}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -184,12 +188,21 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     );
     // The charts plot the month table (12 months) and the department table (14), on 概要.
     let months = zip_member(&xlsx, "xl/charts/chart1.xml");
-    assert!(months.contains("<c:f>概要!$D$13:$D$24</c:f>") && months.contains("val=\"col\""), "{months}");
+    assert!(
+        months.contains("<c:f>概要!$D$13:$D$24</c:f>") && months.contains("val=\"col\""),
+        "{months}"
+    );
     let departments = zip_member(&xlsx, "xl/charts/chart2.xml");
-    assert!(departments.contains("<c:f>概要!$B$29:$B$42</c:f>") && departments.contains("val=\"bar\""), "{departments}");
+    assert!(
+        departments.contains("<c:f>概要!$B$29:$B$42</c:f>") && departments.contains("val=\"bar\""),
+        "{departments}"
+    );
     assert_eq!(summary.get_value((12, 0)).unwrap().to_string(), "2021-04");
     assert_eq!(summary.get_value((23, 0)).unwrap().to_string(), "2022-03");
-    assert_eq!(summary.get_value((28, 0)).unwrap().to_string(), DEPARTMENTS.iter().min().unwrap().to_string());
+    assert_eq!(
+        summary.get_value((28, 0)).unwrap().to_string(),
+        DEPARTMENTS.iter().min().unwrap().to_string()
+    );
 
     // csv: the 合計 row.
     let csv = dir.join("FY2021.csv");

@@ -10,6 +10,7 @@ mod mouse;
 mod screen;
 pub(crate) mod sheet;
 mod task;
+mod text;
 mod window;
 
 use rhai::{Engine, exported_module};
@@ -42,6 +43,10 @@ pub const NAMESPACES: &[(&str, &str)] = &[
         "sheet",
         "Spreadsheets and CSV: reading rows as maps, writing xlsx and CSV (UTF-8 or Shift_JIS).",
     ),
+    (
+        "text",
+        "Japanese clerical conversions: full-width and half-width forms (全角/半角), and 和暦 dates.",
+    ),
     ("log", "Messages in the run log and the terminal."),
 ];
 
@@ -54,6 +59,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("window", exported_module!(window::window_api).into());
     engine.register_static_module("task", exported_module!(task::task_api).into());
     engine.register_static_module("log", exported_module!(log::log_api).into());
+    engine.register_static_module("text", exported_module!(text::text_api).into());
     engine.register_static_module("sheet", exported_module!(sheet::sheet_api).into());
     sheet::register_types(engine);
 }
