@@ -2,7 +2,65 @@
 
 use crate::api::context::{RhaiResult, located, run_context, script_error};
 use crate::desktop::Key;
+use crate::desktop::typing::{self, Method, Piece, Saved};
+use crate::run::events::Level;
 use rhai::plugin::*;
+
+/// Types step by step (an abort lands between steps), then puts the clipboard back — also
+/// when typing failed or was stopped — and reads the field back when asked.
+fn type_with(ctx: &NativeCallContext, text: &str, method: Method, verify: bool) -> RhaiResult<()> {
+    let run = run_context(ctx)?;
+    let pieces = {
+        let mut desktop = run.desktop.borrow_mut();
+        typing::plan(text, method, &mut |c| desktop.keyboard.has_key_for(c))
+    };
+    let pasted = pieces.iter().any(|p| matches!(p, Piece::Paste(_)));
+    run.action(format!(
+        "type {text:?}{}",
+        if pasted { " (paste)" } else { "" }
+    ));
+    let mut saved = Saved::default();
+    let mut typed = pieces
+        .iter()
+        .try_for_each(|piece| run.with_desktop(|d| typing::perform(d, piece, &mut saved)));
+    let mut read_back = None;
+    if typed.is_ok() && verify {
+        match run.with_desktop(|d| typing::read_field(d, &mut saved)) {
+            Ok(text) => read_back = Some(text),
+            Err(e) => typed = Err(e),
+        }
+    }
+    let restored = saved.restore(&mut run.desktop.borrow_mut());
+    match restored {
+        Ok(left_out) if !left_out.is_empty() => run.log(
+            Level::Warn,
+            format!(
+                "the clipboard was put back without {} (too large to keep)",
+                left_out.join(", ")
+            ),
+        ),
+        Ok(_) => {}
+        Err(e) => run.log(
+            Level::Warn,
+            format!("the clipboard could not be put back: {e}"),
+        ),
+    }
+    typed?;
+    match read_back {
+        Some(_) if run.dry_run => {
+            run.log(Level::Info, "dry run: the field was not read back");
+            Ok(())
+        }
+        Some(Some(got)) if got == text => Ok(()),
+        Some(Some(got)) => Err(script_error(format!(
+            "the field holds {got:?}, not {text:?} as typed"
+        ))),
+        Some(None) => Err(script_error(format!(
+            "the field could not be read back after typing {text:?} (Ctrl+A, Ctrl+C copied nothing)"
+        ))),
+        None => Ok(()),
+    }
+}
 
 fn parse_key(name: &str) -> RhaiResult<Key> {
     Key::parse(name).map_err(script_error)
@@ -12,28 +70,61 @@ fn parse_key(name: &str) -> RhaiResult<Key> {
 pub mod keyboard_api {
     use super::*;
 
-    /// Characters typed between two checks for an abort: small enough that a stop lands
-    /// within milliseconds even in a long text.
-    const CHUNK: usize = 8;
-
-    /// Types `text` into the focused window exactly as written (letters, digits, symbols,
-    /// spaces; `"\n"` presses Enter and `"\t"` Tab). A stop request ends typing at once.
+    /// Types `text` into the focused window exactly as written — any Unicode text: kanji
+    /// (also rare ones such as 𠮷 and 髙), kana, half-width kana (ｶﾞ), symbols (㈱ ① 〒 ～),
+    /// full-width digits. `"\n"` presses Enter and `"\t"` Tab. Lines the keyboard layout can
+    /// type go out as key events; other lines are pasted through the clipboard (Ctrl+V), and
+    /// the clipboard's earlier contents are put back afterwards. A stop request ends typing at
+    /// once.
     ///
     /// ```rhai
     /// keyboard::type_text("Yamada Taro");
-    /// keyboard::type_text("1-2-3 Chuo\n");
+    /// keyboard::type_text("埼玉県深谷市仲町１１－１\n");
     /// ```
     #[rhai_fn(return_raw)]
     pub fn type_text(ctx: NativeCallContext, text: &str) -> RhaiResult<()> {
+        located(&ctx, || type_with(&ctx, text, Method::Auto, false))
+    }
+
+    /// Types `text` with options:
+    /// - `method`: `"auto"` (the default, as above), `"keys"` (key events only; characters the
+    ///   layout lacks are typed by remapping a spare key, which some applications read late —
+    ///   prefer `"auto"` for Japanese), or `"paste"` (the clipboard for every line);
+    /// - `verify`: `true` to read the field back afterwards (select all, copy) and fail, with
+    ///   both texts, if it does not hold exactly `text`. The field's whole content is compared,
+    ///   so clear it first; the caret is left at the end.
+    ///
+    /// ```rhai
+    /// keyboard::hotkey(["Ctrl", "a"]);                       // replace what the field holds
+    /// keyboard::type_text("髙橋 𠮷男", #{ verify: true });
+    /// keyboard::type_text("ﾀｶﾊｼ", #{ method: "paste" });
+    /// ```
+    #[rhai_fn(name = "type_text", return_raw)]
+    pub fn type_text_with(
+        ctx: NativeCallContext,
+        text: &str,
+        options: rhai::Map,
+    ) -> RhaiResult<()> {
         located(&ctx, || {
-            let run = run_context(&ctx)?;
-            run.action(format!("type {text:?}"));
-            let chars: Vec<char> = text.chars().collect();
-            for chunk in chars.chunks(CHUNK) {
-                let piece: String = chunk.iter().collect();
-                run.with_desktop(|d| d.keyboard.type_text(&piece))?;
+            let mut method = Method::Auto;
+            let mut verify = false;
+            for (key, value) in &options {
+                match key.as_str() {
+                    "method" => method = Method::parse(&value.to_string()).map_err(script_error)?,
+                    "verify" => {
+                        verify = value.as_bool().map_err(|t| {
+                            script_error(format!("option verify: expected true or false, got {t}"))
+                        })?
+                    }
+                    other => {
+                        return Err(script_error(format!(
+                            "unknown option `{other}`{}; options are method, verify",
+                            crate::suggest::hint(other, ["method", "verify"].into_iter())
+                        )));
+                    }
+                }
             }
-            Ok(())
+            type_with(&ctx, text, method, verify)
         })
     }
 

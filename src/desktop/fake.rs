@@ -45,6 +45,7 @@ pub fn desktop(screen: Option<RgbaImage>, invent_windows: bool) -> (Desktop, Act
         mouse: Box::new(Fake(state.clone())),
         screen: Box::new(Fake(state.clone())),
         windows: Box::new(Fake(state.clone())),
+        clipboard: Box::new(FakeClipboard::default()),
         stop_triggers: Box::new(Fake(state)),
         backend: "fake",
     };
@@ -162,5 +163,47 @@ impl Windows for Fake {
 impl StopTriggers for Fake {
     fn start(&mut self, _abort: &AbortSignal, _settings: &StopSettings) -> DResult<Vec<String>> {
         Ok(Vec::new())
+    }
+}
+
+/// An in-memory clipboard: what is offered is "taken" at once; nothing is ever copied by an
+/// application, so reading a field back finds nothing.
+#[derive(Default)]
+struct FakeClipboard {
+    text: Option<String>,
+}
+
+impl crate::desktop::Clipboard for FakeClipboard {
+    fn text(&mut self) -> DResult<Option<String>> {
+        Ok(self.text.clone())
+    }
+    fn offer_text(&mut self, text: &str) -> DResult<u64> {
+        self.text = Some(text.to_string());
+        Ok(0)
+    }
+    fn wait_taken(&mut self, _mark: u64, _timeout: std::time::Duration) -> DResult<bool> {
+        Ok(true)
+    }
+    fn clear(&mut self) -> DResult<()> {
+        self.text = None;
+        Ok(())
+    }
+    fn wait_copied(&mut self, _timeout: std::time::Duration) -> DResult<Option<String>> {
+        Ok(None)
+    }
+    fn snapshot(&mut self) -> DResult<crate::desktop::ClipboardSnapshot> {
+        let mut s = crate::desktop::ClipboardSnapshot::default();
+        if let Some(t) = &self.text {
+            s.had_owner = true;
+            s.formats.insert(0, (0, 8, t.as_bytes().to_vec()));
+        }
+        Ok(s)
+    }
+    fn restore(&mut self, snapshot: crate::desktop::ClipboardSnapshot) -> DResult<()> {
+        self.text = snapshot
+            .formats
+            .get(&0)
+            .map(|(_, _, b)| String::from_utf8_lossy(b).into_owned());
+        Ok(())
     }
 }

@@ -4,9 +4,13 @@
 
 pub mod fake;
 pub mod keys;
+pub mod typing;
 #[cfg(target_os = "linux")]
 pub mod x11;
 pub mod xcap_screen;
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use image::RgbaImage;
 
@@ -53,6 +57,40 @@ pub trait Keyboard {
     fn key_up(&mut self, key: Key) -> DResult<()>;
     /// Releases every key this backend pressed and has not released (abort, end of run).
     fn release_all(&mut self) -> DResult<()>;
+    /// Whether `c` can be typed as key events without changing the keyboard layout (the
+    /// typing method `"auto"` pastes text that has other characters).
+    fn has_key_for(&mut self, _c: char) -> bool {
+        true
+    }
+}
+
+/// What the clipboard held, in every format it offered, to be put back after kuroko used it.
+#[derive(Debug, Clone, Default)]
+pub struct ClipboardSnapshot {
+    /// Whether anything was on the clipboard.
+    pub had_owner: bool,
+    /// Format (backend's id) → (type, bits per unit, bytes).
+    pub formats: HashMap<u32, (u32, u8, Vec<u8>)>,
+    /// Formats that could not be saved, by name (for a warning).
+    pub left_out: Vec<String>,
+}
+
+/// The clipboard, for typing by paste and reading a field back.
+pub trait Clipboard {
+    /// The text on the clipboard, if any.
+    fn text(&mut self) -> DResult<Option<String>>;
+    /// Puts `text` on the clipboard; returns a mark for `wait_taken`.
+    fn offer_text(&mut self, text: &str) -> DResult<u64>;
+    /// Waits until a program has read what was offered after `mark`; false on timeout.
+    fn wait_taken(&mut self, mark: u64, timeout: Duration) -> DResult<bool>;
+    /// Empties the clipboard so that a copy by the application can be seen.
+    fn clear(&mut self) -> DResult<()>;
+    /// Waits until another program has put something on the clipboard, and returns its text.
+    fn wait_copied(&mut self, timeout: Duration) -> DResult<Option<String>>;
+    /// Everything on the clipboard now.
+    fn snapshot(&mut self) -> DResult<ClipboardSnapshot>;
+    /// Puts a snapshot back (an empty one empties the clipboard).
+    fn restore(&mut self, snapshot: ClipboardSnapshot) -> DResult<()>;
 }
 
 pub trait Mouse {
@@ -113,6 +151,7 @@ pub struct Desktop {
     pub mouse: Box<dyn Mouse>,
     pub screen: Box<dyn Screen>,
     pub windows: Box<dyn Windows>,
+    pub clipboard: Box<dyn Clipboard>,
     pub stop_triggers: Box<dyn StopTriggers>,
     /// "x11", "fake", ...: shown in the run log.
     pub backend: &'static str,

@@ -160,6 +160,14 @@ impl crate::desktop::Keyboard for X11Keyboard {
         Ok(())
     }
 
+    fn has_key_for(&mut self, c: char) -> bool {
+        self.shared
+            .borrow()
+            .keymap
+            .position(keysym_for_char(c))
+            .is_some()
+    }
+
     fn release_all(&mut self) -> DResult<()> {
         let mut first_error = None;
         while let Some(key) = self.held.pop() {

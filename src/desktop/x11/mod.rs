@@ -3,6 +3,7 @@
 //! connection, and the stop triggers (global hotkey, failsafe corner) on their own connections.
 
 mod capture;
+mod clipboard;
 mod input;
 mod keymap;
 mod triggers;
@@ -62,6 +63,7 @@ pub fn connect() -> DResult<Desktop> {
             _ => Box::new(capture::X11Screen::connect()?),
         },
         windows: Box::new(windows::X11Windows::connect()?),
+        clipboard: Box::new(clipboard::X11Clipboard::connect()?),
         stop_triggers: Box::new(triggers::X11StopTriggers::new(commanded)),
         backend: "x11",
     })
