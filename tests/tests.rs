@@ -15,4 +15,5 @@ mod vision;
 mod x11_abort;
 mod x11_images;
 mod x11_input;
+mod x11_japanese;
 mod x11_window_manager;

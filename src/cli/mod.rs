@@ -40,6 +40,9 @@ enum Command {
     Ledger(ledger::Args),
     /// The time-saved report for a month, a fiscal year or a range of days (xlsx, csv, table).
     Report(report::Args),
+    /// (internal) Keeps what a run put back on the clipboard after kuroko exits.
+    #[command(hide = true)]
+    ClipboardKeeper,
     /// Write the scripting reference (Markdown) generated from the API's doc comments.
     Docs(docs::Args),
 }
@@ -66,6 +69,7 @@ pub fn main() -> i32 {
         Command::Locate(args) => locate::execute(args),
         Command::Ledger(args) => ledger::execute(args),
         Command::Report(args) => report::execute(args),
+        Command::ClipboardKeeper => keep_clipboard(),
     };
     match result {
         Ok(code) => code,
@@ -74,6 +78,18 @@ pub fn main() -> i32 {
             e.code()
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+fn keep_clipboard() -> crate::error::Result<i32> {
+    crate::desktop::x11::keep_clipboard()
+        .map(|_| exit::SUCCEEDED)
+        .map_err(|e| crate::error::Error::Desktop { message: e.0 })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn keep_clipboard() -> crate::error::Result<i32> {
+    Ok(exit::SUCCEEDED)
 }
 
 pub(crate) fn default_scenarios_dir() -> PathBuf {

@@ -38,6 +38,7 @@ struct Atoms {
     incr: Atom,
     property: Atom,
     quit: Atom,
+    change: Atom,
     multiple: Atom,
     save_targets: Atom,
 }
@@ -63,6 +64,7 @@ impl Atoms {
             incr: atom("INCR")?,
             property: atom("KUROKO_CLIPBOARD")?,
             quit: atom("KUROKO_CLIPBOARD_QUIT")?,
+            change: atom("KUROKO_CLIPBOARD_CHANGE")?,
             multiple: atom("MULTIPLE")?,
             save_targets: atom("SAVE_TARGETS")?,
         })
@@ -76,7 +78,7 @@ fn x_err(e: impl std::fmt::Display) -> DesktopError {
 /// What kuroko offers while it owns the clipboard: (target, type, format, bytes).
 #[derive(Default)]
 struct Offer {
-    formats: Vec<(Atom, Atom, u8, Vec<u8>)>,
+    formats: Vec<Format>,
 }
 
 #[derive(Default)]
@@ -84,6 +86,8 @@ struct Shared {
     offer: Option<Offer>,
     /// Data requests answered (not TARGETS): a paste was taken when this moves.
     served: u64,
+    /// What to offer once the serving thread takes the clipboard (`None`: let it go).
+    pending: Option<Option<Offer>>,
 }
 
 pub struct X11Clipboard {
@@ -92,6 +96,8 @@ pub struct X11Clipboard {
     atoms: Arc<Atoms>,
     shared: Arc<Mutex<Shared>>,
     notifications: Receiver<SelectionNotifyEvent>,
+    /// The serving thread's answer to a change of ownership: whether kuroko owns it now.
+    changes: Receiver<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -119,9 +125,10 @@ impl X11Clipboard {
         conn.flush().map_err(x_err)?;
         let shared = Arc::new(Mutex::new(Shared::default()));
         let (tx, rx) = channel();
+        let (changed_tx, changed_rx) = channel();
         let thread = {
             let (conn, atoms, shared) = (conn.clone(), atoms.clone(), shared.clone());
-            std::thread::spawn(move || serve(&conn, window, &atoms, &shared, &tx))
+            std::thread::spawn(move || serve(&conn, window, &atoms, &shared, &tx, &changed_tx))
         };
         Ok(X11Clipboard {
             conn,
@@ -129,6 +136,7 @@ impl X11Clipboard {
             atoms,
             shared,
             notifications: rx,
+            changes: changed_rx,
             thread: Some(thread),
         })
     }
@@ -192,19 +200,33 @@ impl X11Clipboard {
     }
 
     fn take_ownership(&self, offer: Offer) -> DResult<()> {
-        {
-            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            shared.offer = Some(offer);
-        }
-        self.conn
-            .set_selection_owner(self.window, self.atoms.clipboard, CURRENT_TIME)
-            .map_err(x_err)?;
-        if self.owner()? != self.window {
-            return Err(DesktopError::new(
+        if self.change_owner(Some(offer))? {
+            Ok(())
+        } else {
+            Err(DesktopError::new(
                 "clipboard: another program kept the clipboard",
-            ));
+            ))
         }
-        Ok(())
+    }
+
+    /// Takes the clipboard with `offer`, or lets it go (`None`). The serving thread does it,
+    /// between two events, so a "you lost the clipboard" event that was already on its way
+    /// (from letting it go a moment ago, or from an application's copy) is handled before and
+    /// cannot drop the new offer.
+    fn change_owner(&self, offer: Option<Offer>) -> DResult<bool> {
+        while self.changes.try_recv().is_ok() {}
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pending = Some(offer);
+        let change = ClientMessageEvent::new(32, self.window, self.atoms.change, [0u32; 5]);
+        self.conn
+            .send_event(false, self.window, EventMask::NO_EVENT, change)
+            .map_err(x_err)?;
+        self.conn.flush().map_err(x_err)?;
+        self.changes
+            .recv_timeout(READ_TIMEOUT)
+            .map_err(|_| DesktopError::new("clipboard: no answer from the clipboard thread"))
     }
 
     fn text_offer(&self, text: &str) -> Offer {
@@ -321,11 +343,8 @@ impl crate::desktop::Clipboard for X11Clipboard {
     fn restore(&mut self, snapshot: ClipboardSnapshot) -> DResult<()> {
         if !snapshot.had_owner || snapshot.formats.is_empty() {
             // It was empty: empty it again (if kuroko still owns it).
-            if self.owner()? == self.window {
-                self.conn
-                    .set_selection_owner(NONE, self.atoms.clipboard, CURRENT_TIME)
-                    .map_err(x_err)?;
-                self.conn.flush().map_err(x_err)?;
+            if self.owns() {
+                self.change_owner(None)?;
             }
             return Ok(());
         }
@@ -350,8 +369,118 @@ impl X11Clipboard {
     }
 }
 
+impl X11Clipboard {
+    fn owns(&self) -> bool {
+        self.owner().is_ok_and(|o| o == self.window)
+    }
+
+    /// At the end of a run kuroko may own the clipboard with what it put back; that content
+    /// would vanish with the process. A small keeper process (this binary, `clipboard-keeper`)
+    /// takes it over and serves it until someone copies something else.
+    fn hand_over(&self) {
+        let formats = {
+            let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            match &shared.offer {
+                Some(offer) if !offer.formats.is_empty() => encode(&offer.formats),
+                _ => return,
+            }
+        };
+        if !self.owns() {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        if !exe
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("kuroko"))
+        {
+            return;
+        }
+        use std::io::Write;
+        use std::os::unix::process::CommandExt;
+        let child = std::process::Command::new(exe)
+            .arg("clipboard-keeper")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            // Its own process group: stopping the run (or the launcher) does not end it.
+            .process_group(0)
+            .spawn();
+        if let Ok(mut child) = child
+            && let Some(mut stdin) = child.stdin.take()
+        {
+            let _ = stdin.write_all(&formats);
+            drop(stdin);
+            // Wait until it owns the clipboard (it says so by closing its stdout... or we
+            // simply see the owner change), so there is no moment without an owner that
+            // matters to anyone: at most a second.
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while self.owns() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+}
+
+/// `kuroko clipboard-keeper`: reads formats from stdin, owns the clipboard with them, and
+/// exits when another program takes the clipboard (or the display goes away).
+pub fn keep_from_stdin() -> DResult<()> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| DesktopError::new(format!("clipboard keeper: {e}")))?;
+    let formats =
+        decode(&bytes).ok_or_else(|| DesktopError::new("clipboard keeper: malformed input"))?;
+    let clipboard = X11Clipboard::connect()?;
+    clipboard.take_ownership(Offer { formats })?;
+    while clipboard.owns() {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Nothing to hand over: someone else owns it now.
+    clipboard
+        .shared
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .offer = None;
+    Ok(())
+}
+
+type Format = (Atom, Atom, u8, Vec<u8>);
+
+fn encode(formats: &[Format]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (target, ty, format, bytes) in formats {
+        out.extend(target.to_le_bytes());
+        out.extend(ty.to_le_bytes());
+        out.push(*format);
+        out.extend((bytes.len() as u32).to_le_bytes());
+        out.extend(bytes);
+    }
+    out
+}
+
+fn decode(mut bytes: &[u8]) -> Option<Vec<Format>> {
+    let mut formats = Vec::new();
+    let u32_at = |b: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    while !bytes.is_empty() {
+        let target = u32_at(bytes, 0)?;
+        let ty = u32_at(bytes, 4)?;
+        let format = *bytes.get(8)?;
+        let len = u32_at(bytes, 9)? as usize;
+        let data = bytes.get(13..13 + len)?.to_vec();
+        formats.push((target, ty, format, data));
+        bytes = &bytes[13 + len..];
+    }
+    Some(formats)
+}
+
 impl Drop for X11Clipboard {
     fn drop(&mut self) {
+        self.hand_over();
         let quit = ClientMessageEvent::new(32, self.window, self.atoms.quit, [0u32; 5]);
         let _ = self
             .conn
@@ -373,6 +502,7 @@ fn serve(
     atoms: &Atoms,
     shared: &Mutex<Shared>,
     notifications: &Sender<SelectionNotifyEvent>,
+    changes: &Sender<bool>,
 ) {
     loop {
         let Ok(event) = conn.wait_for_event() else {
@@ -380,10 +510,27 @@ fn serve(
         };
         match event {
             Event::SelectionRequest(request) => {
-                let _ = answer(conn, atoms, shared, &request);
+                let answered = answer(conn, atoms, shared, &request);
+                debug(|| {
+                    format!(
+                        "request {} time {} -> {answered:?}",
+                        request.target, request.time
+                    )
+                });
             }
             Event::SelectionClear(clear) if clear.owner == window => {
+                debug(|| format!("lost the clipboard (time {})", clear.time));
                 shared.lock().unwrap_or_else(|e| e.into_inner()).offer = None;
+            }
+            Event::ClientMessage(m) if m.type_ == atoms.change => {
+                let pending = shared
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pending
+                    .take();
+                if let Some(offer) = pending {
+                    let _ = changes.send(change_owner(conn, window, atoms, shared, offer));
+                }
             }
             Event::SelectionNotify(n) => {
                 let _ = notifications.send(n);
@@ -394,12 +541,38 @@ fn serve(
     }
 }
 
+/// On the serving thread: offer and take, or let go; whether kuroko owns the clipboard now.
+fn change_owner(
+    conn: &RustConnection,
+    window: Window,
+    atoms: &Atoms,
+    shared: &Mutex<Shared>,
+    offer: Option<Offer>,
+) -> bool {
+    let owner = if offer.is_some() { window } else { NONE };
+    debug(|| format!("change owner to {owner}"));
+    shared.lock().unwrap_or_else(|e| e.into_inner()).offer = offer;
+    let set = conn
+        .set_selection_owner(owner, atoms.clipboard, CURRENT_TIME)
+        .ok()
+        .and_then(|_| conn.get_selection_owner(atoms.clipboard).ok())
+        .and_then(|c| c.reply().ok());
+    set.is_some_and(|r| r.owner == window)
+}
+
+/// `KUROKO_DEBUG_CLIPBOARD=1`: every request and loss of the clipboard on stderr.
+fn debug(message: impl FnOnce() -> String) {
+    if std::env::var_os("KUROKO_DEBUG_CLIPBOARD").is_some() {
+        eprintln!("clipboard: {}", message());
+    }
+}
+
 fn answer(
     conn: &RustConnection,
     atoms: &Atoms,
     shared: &Mutex<Shared>,
     request: &SelectionRequestEvent,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<Option<bool>, Box<dyn std::error::Error>> {
     // Obsolete clients name no property: use the target.
     let property = if request.property == NONE {
         request.target
@@ -467,9 +640,21 @@ fn answer(
     } else {
         conn.flush()?;
     }
-    Ok(())
+    Ok(answered)
 }
 
 fn shared_served(shared: &Mutex<Shared>) {
     shared.lock().unwrap_or_else(|e| e.into_inner()).served += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_survive_the_trip_to_the_keeper() {
+        let formats = vec![(1, 2, 8, "課長".as_bytes().to_vec()), (3, 4, 32, vec![])];
+        assert_eq!(decode(&encode(&formats)).unwrap(), formats);
+        assert!(decode(&[1, 2, 3]).is_none());
+    }
 }

@@ -4,6 +4,8 @@
 
 mod capture;
 mod clipboard;
+
+pub use clipboard::keep_from_stdin as keep_clipboard;
 mod input;
 mod keymap;
 mod triggers;

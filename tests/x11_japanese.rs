@@ -1,0 +1,328 @@
+//! Japanese text typed into real GTK (zenity) and Qt (PyQt5) windows on a private Xvfb arrives
+//! exactly — 300 generated municipal strings with rare kanji (髙﨑𠮷邊), half-width kana with
+//! voiced marks, full-width digits and －, ㈱, 〒 — and the clipboard a clerk had is put back.
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use crate::support::*;
+
+const SURNAMES: [&str; 16] = [
+    "髙橋",
+    "﨑山",
+    "𠮷田",
+    "渡邊",
+    "齋藤",
+    "佐藤",
+    "鈴木",
+    "田中",
+    "伊藤",
+    "山﨑",
+    "邉見",
+    "髙木",
+    "𠮷野",
+    "斎藤",
+    "小林",
+    "長谷川",
+];
+const GIVEN: [&str; 10] = [
+    "花子",
+    "太郎",
+    "一郎",
+    "美咲",
+    "翔太",
+    "陽菜",
+    "健二",
+    "さくら",
+    "ゆう",
+    "瑠璃子",
+];
+const READINGS: [&str; 8] = [
+    "ﾀｶﾊｼ ﾊﾅｺ",
+    "ｻｷﾔﾏ ﾀﾛｳ",
+    "ﾖｼﾀﾞ ｲﾁﾛｳ",
+    "ﾜﾀﾅﾍﾞ ﾐｻｷ",
+    "ｻｲﾄｳ ｼｮｳﾀ",
+    "ﾊﾟｰｸ ｳﾞｨﾗ",
+    "ｶﾞｯｺｳ ﾎｳｼﾞﾝ",
+    "ﾍﾞﾝﾁｬｰ ﾋﾟｱﾉ",
+];
+const TOWNS: [&str; 8] = [
+    "埼玉県深谷市仲町",
+    "埼玉県深谷市岡部",
+    "埼玉県深谷市花園",
+    "埼玉県熊谷市宮町",
+    "東京都千代田区霞が関",
+    "埼玉県さいたま市浦和区高砂",
+    "群馬県高崎市高松町",
+    "埼玉県深谷市上柴町西",
+];
+const COMPANIES: [&str; 4] = [
+    "㈱深谷商事",
+    "㈲花園農園",
+    "(株)岡部建設",
+    "一般社団法人 深谷観光協会",
+];
+
+fn full_width_digits(n: u32) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+        .collect()
+}
+
+/// `n` strings of the kinds a municipal clerk types, all different.
+pub fn municipal_strings(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let k = i as u32;
+            let name = format!("{} {}", SURNAMES[i % 16], GIVEN[(i / 16) % 10]);
+            match i % 6 {
+                0 => name,
+                1 => format!("{}（{}）", name, READINGS[(i / 6) % 8]),
+                2 => format!(
+                    "〒{}－{} {}{}－{}－{}",
+                    full_width_digits(360 + k % 10),
+                    full_width_digits(1000 + k * 7 % 9000),
+                    TOWNS[(i / 6) % 8],
+                    full_width_digits(1 + k % 30),
+                    full_width_digits(1 + k % 9),
+                    full_width_digits(1 + k % 20)
+                ),
+                3 => format!("{} 代表 {} ①②③ ～{}件", COMPANIES[(i / 6) % 4], name, k),
+                4 => format!(
+                    "{}{}番地 {}号室 電話048-571-{:04}",
+                    TOWNS[(i / 6) % 8],
+                    k % 50 + 1,
+                    k % 9 + 101,
+                    k
+                ),
+                _ => format!(
+                    "R{}.{}.{} 生 {} ﾒﾓ:ﾃﾞｰﾀ確認済",
+                    k % 6 + 1,
+                    k % 12 + 1,
+                    k % 28 + 1,
+                    name
+                ),
+            }
+        })
+        .collect()
+}
+
+/// A Rhai string literal for any text (the source is UTF-8; only `\` and `"` need escaping).
+fn rhai_literal(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn rhai_array(texts: &[String]) -> String {
+    format!(
+        "[{}]",
+        texts
+            .iter()
+            .map(|t| rhai_literal(t))
+            .collect::<Vec<_>>()
+            .join(",\n")
+    )
+}
+
+fn qt_lines(x: &Xvfb, title: &str) -> Child {
+    x.command(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/qt/entry.py"
+    ))
+    .args([title, "--lines"])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap()
+}
+
+#[test]
+fn the_generated_strings_are_municipal_and_distinct() {
+    let s = municipal_strings(300);
+    let distinct: std::collections::HashSet<&String> = s.iter().collect();
+    assert_eq!(distinct.len(), 300);
+    let all = s.concat();
+    for needle in [
+        "髙", "﨑", "𠮷", "邊", "ｶﾞ", "ﾊﾟ", "ｳﾞ", "－", "㈱", "〒", "①", "～", "３",
+    ] {
+        assert!(all.contains(needle), "{needle}");
+    }
+}
+
+#[test]
+fn three_hundred_municipal_strings_arrive_exactly_in_a_gtk_text_view() {
+    let x = Xvfb::start();
+    let dir = temp_dir("x11_japanese_gtk");
+    let strings = municipal_strings(300);
+    let zenity = x.zenity(&[
+        "--text-info",
+        "--editable",
+        "--title=kuroko-ja",
+        "--width=900",
+        "--height=600",
+    ]);
+    let script = format!(
+        r#"let w = window::wait("kuroko-ja", 20);
+window::activate("kuroko-ja");
+mouse::click(w.x + w.w / 2, w.y + 100);
+for s in {} {{
+    keyboard::type_text(s);
+    keyboard::type_text("\n");
+}}
+sleep(500);
+mouse::click(w.x + w.w - 51, w.y + w.h - 25);   // OK
+"#,
+        rhai_array(&strings)
+    );
+    let s = scenario(&dir, "s", MANIFEST, &script);
+    run_scenario(&s, Some(&x.display), &[]).expect(0);
+    let (code, out) = finish(zenity, Duration::from_secs(20));
+    assert_eq!(code, Some(0));
+    let got: Vec<&str> = out.lines().collect();
+    let mut wrong = Vec::new();
+    for (i, want) in strings.iter().enumerate() {
+        if got.get(i) != Some(&want.as_str()) {
+            wrong.push(format!("#{i}: typed {want:?}, got {:?}", got.get(i)));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of 300 differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn three_hundred_municipal_strings_arrive_exactly_in_a_qt_line_edit_each_verified() {
+    let x = Xvfb::start();
+    let dir = temp_dir("x11_japanese_qt");
+    let strings = municipal_strings(300);
+    let app = qt_lines(&x, "kuroko-ja-qt");
+    let script = format!(
+        r#"window::wait("kuroko-ja-qt", 20);
+window::activate("kuroko-ja-qt");
+for s in {} {{
+    keyboard::type_text(s, #{{ verify: true }});
+    keyboard::press("Enter");
+}}
+keyboard::press("Escape");
+"#,
+        rhai_array(&strings)
+    );
+    let s = scenario(&dir, "s", MANIFEST, &script);
+    run_scenario(&s, Some(&x.display), &[]).expect(0);
+    let (code, out) = finish(app, Duration::from_secs(20));
+    assert_eq!(code, Some(0));
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(got.len(), 300);
+    for (want, got) in strings.iter().zip(&got) {
+        assert_eq!(want, got);
+    }
+}
+
+#[test]
+fn keys_typed_after_a_paste_land_after_it_and_verify_catches_a_difference() {
+    let x = Xvfb::start();
+    let dir = temp_dir("x11_japanese_order");
+    let app = qt_lines(&x, "kuroko-order");
+    let script = r#"window::wait("kuroko-order", 20);
+window::activate("kuroko-order");
+for i in 0..20 {
+    keyboard::type_text("山田");
+    keyboard::type_text("abc");
+    keyboard::type_text("髙");
+    keyboard::type_text("1");
+    keyboard::press("Enter");
+}
+keyboard::type_text("already here");
+keyboard::type_text(" 追加", #{ verify: true });
+"#;
+    let s = scenario(&dir, "s", MANIFEST, script);
+    run_scenario(&s, Some(&x.display), &[])
+        .expect(1)
+        .stderr_has("main.rhai:11:")
+        .stderr_has("the field holds \"already here 追加\", not \" 追加\" as typed");
+    x.xdotool(&["key", "Escape"]);
+    let (code, out) = finish(app, Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "山田abc髙1\n".repeat(20));
+}
+
+/// Puts `text` on the clipboard with xclip (which keeps serving it in the background).
+fn set_clipboard(x: &Xvfb, text: &str) {
+    let mut xclip = x
+        .command("xclip")
+        .args(["-selection", "clipboard", "-i"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    xclip
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    xclip.wait().unwrap();
+}
+
+fn clipboard(x: &Xvfb) -> String {
+    let out = x
+        .command("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_clipboard_a_clerk_had_is_back_after_a_paste() {
+    let x = Xvfb::start();
+    let dir = temp_dir("x11_japanese_clipboard");
+    set_clipboard(&x, "課長への報告メモ 2024");
+    let app = qt_lines(&x, "kuroko-clip");
+    let script = r#"window::wait("kuroko-clip", 20);
+window::activate("kuroko-clip");
+keyboard::type_text("深谷市役所", #{ verify: true });
+keyboard::press("Enter");
+keyboard::press("Escape");
+log::info("typed");
+sleep(3000);
+"#;
+    let s = scenario(&dir, "s", MANIFEST, script);
+    let runs = dir.join("runs");
+    let run = kuroko()
+        .arg("run")
+        .arg(&s)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .arg("--ledger")
+        .arg(dir.join("ledger.sqlite3"))
+        .env("DISPLAY", &x.display)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // While the run still goes on, and after it ended: the clerk's text.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_dir(&runs)
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("run.log")).ok())
+        .is_some_and(|log| log.contains("typed"))
+    {
+        assert!(std::time::Instant::now() < deadline, "the run never typed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(clipboard(&x), "課長への報告メモ 2024");
+    let (code, _) = finish(app, Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    assert_eq!(finish(run, Duration::from_secs(20)).0, Some(0));
+    assert_eq!(
+        clipboard(&x),
+        "課長への報告メモ 2024",
+        "kept after kuroko exits"
+    );
+}
