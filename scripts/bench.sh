@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kuroko beside its peers in one run: image search (OpenCV, pyscreeze) and screen capture (mss,
 # pyautogui), on the peers' deterministic scenes and one 1920x1080 Xvfb. Prints every figure as a
-# JSON line, then the ratios. Usage: scripts/bench.sh [vision|capture|sheets|ledger|all]
+# JSON line, then the ratios. Usage: scripts/bench.sh [vision|capture|typing|sheets|ledger|all]
 # (ledger has no peer: the target is a fiscal-year report of 1,000,000 runs in under 3 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,10 @@ case $what in capture|all)
   "$peers/run.sh" capture | tee -a "$out" || true
   cargo bench --quiet --bench capture -- 200 | tee -a "$out"
   [ -n "${KUROKO_BENCH_GETIMAGE:-}" ] && KUROKO_CAPTURE=getimage cargo bench --quiet --bench capture -- 50 | tee -a "$out" ;;
+esac
+case $what in typing|all)
+  "$peers/run.sh" typing | tee -a "$out" || true
+  cargo bench --quiet --bench typing -- 5 | tee -a "$out" ;;
 esac
 case $what in sheets|all)
   # The peers' sheets script uses a Python 3.12 f-string; on an older python run a copy with
@@ -59,6 +63,14 @@ for case in ["button", "icon", "label", "absent"]:
     if cv and k:
         print(f"  find {case:7s}: opencv gray {cv['ms_median']:7.2f} ms (found={cv['found']}, correct={cv['correct']}, score {cv['score']}) "
               f"| kuroko {k['ms_median']:6.2f} ms (found={k['found']}, correct={k['correct']}, score {k['score']}) -> {cv['ms_median']/k['ms_median']:.1f}x")
+for case in ["ascii200", "japanese"]:
+    k = next((r for r in rows if r.get("area") == "typing" and r["tool"].startswith("kuroko") and r.get("case") == case), None)
+    for r in rows:
+        if k and r.get("area") == "typing" and not r["tool"].startswith("kuroko") and r.get("case") == case:
+            print(f"  type {case:9s}: {r['tool']:16s} {r['chars_per_s']:8.1f} chars/s exact={r['exact']} | {k['tool']} {k['chars_per_s']:9.1f} chars/s exact={k['exact']} -> {k['chars_per_s']/r['chars_per_s']:.1f}x")
+for r in rows:
+    if r.get("area") == "typing" and r["tool"].startswith("kuroko") and r.get("case") == "japanese1000":
+        print(f"  type 1,000 Japanese characters: {r['ms']} ms ({r['chars_per_s']} chars/s), exact={r['exact']}")
 for r in rows:
     if r.get("area") == "vision" and r["tool"].startswith("kuroko") and r.get("case") not in ("button", "icon", "label", "absent"):
         print(f"  kuroko {r['case']}: {r['ms_median']} ms, found={r['found']}, correct={r['correct']}, score {r['score']}, at {r.get('at')}")
