@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # a virtual display, real windows to drive, and tools tests use to poke them
-  xvfb zenity xdotool xclip imagemagick x11-utils openbox
+  xvfb zenity xdotool xclip imagemagick x11-utils openbox fonts-droid-fallback
   # a Qt window (tests/fixtures/qt/entry.py): typing must be exact in Qt as well as GTK
   python3 python3-pyqt5
   # libraries and tools the build needs (xcap, enigo)

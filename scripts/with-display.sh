@@ -11,8 +11,9 @@ for n in $(seq 90 140); do
   [ -e "/tmp/.X${n}-lock" ] && continue
   Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
   xvfb_pid=$!
+  # Ready when it answers (the socket appears a little before the server accepts clients).
   for _ in $(seq 1 100); do
-    [ -S "/tmp/.X11-unix/X$n" ] && break
+    [ -S "/tmp/.X11-unix/X$n" ] && xdpyinfo -display ":$n" >/dev/null 2>&1 && break
     kill -0 "$xvfb_pid" 2>/dev/null || break
     sleep 0.05
   done

@@ -131,7 +131,7 @@ impl RunContext {
     /// Counts an item done and records it in the ledger before the script goes on.
     pub fn item_done(&self, key: String) -> RhaiResult<u64> {
         self.recorder
-            .item(&key, None)
+            .item(&key, crate::ledger::ItemState::Done)
             .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
         let done = {
             let mut items = self.items.borrow_mut();
@@ -144,7 +144,7 @@ impl RunContext {
 
     pub fn item_failed(&self, key: String, reason: String) -> RhaiResult<u64> {
         self.recorder
-            .item(&key, Some(&reason))
+            .item(&key, crate::ledger::ItemState::Failed(reason.clone()))
             .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
         let failed = {
             let mut items = self.items.borrow_mut();

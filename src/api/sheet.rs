@@ -9,6 +9,7 @@ use rhai::{Array, FLOAT, INT, Map};
 use crate::api::context::{RhaiResult, RunContext, located, run_context, script_error};
 use crate::run::events::Level;
 use crate::sheets::{self, Cell, ReadOptions, SheetDate, SheetRef, Value, write::SheetData};
+use chrono::Timelike;
 
 const READ_KEYS: &[&str] = &[
     "sheet",
@@ -706,5 +707,16 @@ pub mod sheet_api {
     pub fn date(text: &str) -> RhaiResult<SheetDate> {
         SheetDate::parse(text)
             .ok_or_else(|| script_error(format!("{text:?} is not a date like \"2024-04-01\"")))
+    }
+
+    /// The date and time now (local, to the second), e.g. for a "registered at" column.
+    ///
+    /// ```rhai
+    /// let at = sheet::now();
+    /// log::info(`started at ${at}`);   // 2024-04-01 09:30:15
+    /// ```
+    pub fn now() -> SheetDate {
+        let now = chrono::Local::now().naive_local();
+        SheetDate::from_datetime(now.with_nanosecond(0).unwrap_or(now))
     }
 }

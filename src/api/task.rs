@@ -75,6 +75,49 @@ pub mod task_api {
         })
     }
 
+    /// Records that the step which cannot be undone is about to happen for this item (e.g.
+    /// pressing 登録). If the run is stopped or killed before `item_done`/`item_failed`, the
+    /// next run's `task::is_unfinished(key)` is true: the item may or may not have been
+    /// registered, and the script should look in the target system before entering it again.
+    ///
+    /// ```rhai
+    /// task::item_started("R6-000123");
+    /// // screen::click_image("images/登録.png"); screen::wait_for("images/登録しました.png");
+    /// task::item_done("R6-000123");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn item_started(ctx: NativeCallContext, key: Dynamic) -> RhaiResult<()> {
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = key_text(&key)?;
+            run.recorder
+                .item(&key, crate::ledger::ItemState::Started)
+                .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
+            run.events
+                .emit(crate::run::events::RunEvent::ItemStarted { key });
+            Ok(())
+        })
+    }
+
+    /// Whether an earlier run of this scenario called `task::item_started(key)` and then
+    /// stopped (a stop request, a failure, a killed process) before the item was done or
+    /// failed. Such an item may already be in the target system: check there first.
+    ///
+    /// ```rhai
+    /// let no = "R6-000123";
+    /// if task::is_unfinished(no) {
+    ///     log::warn(`${no}: the last run stopped while registering it; looking it up first`);
+    /// }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn is_unfinished(ctx: NativeCallContext, key: Dynamic) -> RhaiResult<bool> {
+        located(&ctx, || {
+            let run = run_context(&ctx)?;
+            let key = key_text(&key)?;
+            Ok(run.recorder.is_unfinished(&key))
+        })
+    }
+
     /// A run variable given with `kuroko run ... --var name=value`; an error if it was not given.
     ///
     /// ```rhai

@@ -134,12 +134,37 @@ pub struct RunEnd {
     pub location: Option<String>,
 }
 
-/// One item finished (done or failed) in a run.
+/// What happened to an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemState {
+    /// About to do what cannot be undone (e.g. press 登録); not counted.
+    Started,
+    Done,
+    Failed(String),
+}
+
+impl ItemState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ItemState::Started => "started",
+            ItemState::Done => "done",
+            ItemState::Failed(_) => "failed",
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            ItemState::Failed(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// One item's step in a run.
 #[derive(Debug, Clone)]
 pub struct ItemRecord {
     pub key: String,
-    /// `None` when done; the reason when failed.
-    pub failure: Option<String>,
+    pub state: ItemState,
     pub at: String,
 }
 
@@ -258,6 +283,8 @@ pub trait Store {
     fn import(&mut self, batch: &ImportBatch) -> LResult<usize>;
     /// Keys of the items this scenario has done in any earlier run.
     fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
+    /// Keys this scenario started in an earlier run but never finished (done or failed).
+    fn unfinished_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
     /// Sums of the finished runs (and imported rows) per month, department and task. Only
     /// `from`, `to` and `department` of the filter apply.
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>>;

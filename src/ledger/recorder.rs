@@ -6,13 +6,15 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{ItemRecord, LResult, RunEnd, RunStart, Store, now, open, open_existing};
+use super::{ItemRecord, ItemState, LResult, RunEnd, RunStart, Store, now, open, open_existing};
 
 pub struct Recorder {
     /// `None` for a dry run.
     store: Option<RefCell<Box<dyn Store>>>,
     run_id: String,
     done_before: HashSet<String>,
+    /// Started in an earlier run and never finished: look before doing again.
+    unfinished_before: HashSet<String>,
     done_now: RefCell<HashSet<String>>,
     location: String,
 }
@@ -22,26 +24,32 @@ impl Recorder {
     pub fn start(path: &Path, start: &RunStart) -> LResult<Recorder> {
         let mut store = open(path)?;
         let done_before = store.done_keys(&start.scenario_id)?;
+        let unfinished_before = store.unfinished_keys(&start.scenario_id)?;
         store.begin_run(start)?;
         Ok(Recorder {
             location: store.location(),
             store: Some(RefCell::new(store)),
             run_id: start.run_id.clone(),
             done_before,
+            unfinished_before,
             done_now: RefCell::default(),
         })
     }
 
     /// For a dry run: nothing is written; items done in earlier runs are still known.
     pub fn read_only(path: &Path, scenario_id: &str) -> LResult<Recorder> {
-        let done_before = match open_existing(path)? {
-            Some(store) => store.done_keys(scenario_id)?,
-            None => HashSet::new(),
+        let (done_before, unfinished_before) = match open_existing(path)? {
+            Some(store) => (
+                store.done_keys(scenario_id)?,
+                store.unfinished_keys(scenario_id)?,
+            ),
+            None => (HashSet::new(), HashSet::new()),
         };
         Ok(Recorder {
             store: None,
             run_id: String::new(),
             done_before,
+            unfinished_before,
             done_now: RefCell::default(),
             location: path.display().to_string(),
         })
@@ -55,22 +63,28 @@ impl Recorder {
         self.store.is_some()
     }
 
-    /// Records an item done (`failure` `None`) or failed, durably, before the script goes on.
-    pub fn item(&self, key: &str, failure: Option<&str>) -> LResult<()> {
+    /// Records a step of an item (started, done or failed), durably, before the script goes on.
+    pub fn item(&self, key: &str, state: ItemState) -> LResult<()> {
+        let done = state == ItemState::Done;
         if let Some(store) = &self.store {
             store.borrow_mut().record_item(
                 &self.run_id,
                 &ItemRecord {
                     key: key.to_string(),
-                    failure: failure.map(str::to_string),
+                    state,
                     at: now(),
                 },
             )?;
         }
-        if failure.is_none() {
+        if done {
             self.done_now.borrow_mut().insert(key.to_string());
         }
         Ok(())
+    }
+
+    /// Whether an earlier run started this item and stopped before it was done or failed.
+    pub fn is_unfinished(&self, key: &str) -> bool {
+        self.unfinished_before.contains(key) && !self.is_done(key)
     }
 
     /// Whether this scenario has done the item, in this run or an earlier one.

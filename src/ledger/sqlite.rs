@@ -12,7 +12,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, 
 use super::*;
 use crate::timesaved;
 
-const SCHEMA_VERSION: i64 = 1;
+/// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kuroko_schema (version INTEGER NOT NULL);
@@ -53,11 +54,13 @@ CREATE TABLE IF NOT EXISTS items (
     run_id TEXT NOT NULL,
     seq BIGINT NOT NULL,
     item_key TEXT NOT NULL,
+    state TEXT NOT NULL,
     failure TEXT,
     at TEXT NOT NULL,
     PRIMARY KEY (run_id, seq)
 );
 CREATE INDEX IF NOT EXISTS items_failure ON items (failure);
+CREATE INDEX IF NOT EXISTS items_key ON items (item_key);
 CREATE TABLE IF NOT EXISTS daily_totals (
     day TEXT NOT NULL,
     department TEXT NOT NULL,
@@ -143,6 +146,14 @@ impl SqliteStore {
                     [SCHEMA_VERSION],
                 )
                 .map_err(err(&path, "cannot write the schema version"))?;
+            }
+            Some(1) => {
+                tx.execute_batch(
+                    "ALTER TABLE items ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
+                     UPDATE items SET state = 'failed' WHERE failure IS NOT NULL;
+                     UPDATE kuroko_schema SET version = 2;",
+                )
+                .map_err(err(&path, "cannot update the ledger to schema 2"))?;
             }
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(LedgerError(format!(
@@ -288,13 +299,21 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )?;
             tx.execute(
-                "INSERT INTO items (run_id, seq, item_key, failure, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run_id, seq + 1, item.key, item.failure, item.at],
+                "INSERT INTO items (run_id, seq, item_key, state, failure, at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    run_id,
+                    seq + 1,
+                    item.key,
+                    item.state.as_str(),
+                    item.state.reason(),
+                    item.at
+                ],
             )?;
-            let column = if item.failure.is_some() {
-                "items_failed"
-            } else {
-                "items_done"
+            let column = match item.state {
+                ItemState::Started => return Ok(()),
+                ItemState::Done => "items_done",
+                ItemState::Failed(_) => "items_failed",
             };
             tx.execute(
                 &format!("UPDATE runs SET {column} = {column} + 1 WHERE run_id = ?1"),
@@ -357,8 +376,8 @@ impl Store for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )?;
                 let (done, failed, last_at): (i64, i64, Option<String>) = tx.query_row(
-                    "SELECT SUM(CASE WHEN failure IS NULL THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN failure IS NULL THEN 0 ELSE 1 END), MAX(at) \
+                    "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), MAX(at) \
                      FROM items WHERE run_id = ?1",
                     [run_id],
                     |r| {
@@ -487,12 +506,28 @@ impl Store for SqliteStore {
             .conn
             .prepare(
                 "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
-                 WHERE runs.scenario_id = ?1 AND items.failure IS NULL",
+                 WHERE runs.scenario_id = ?1 AND items.state = 'done'",
             )
             .map_err(err(&self.path, "cannot read the items done"))?;
         stmt.query_map([scenario_id], |r| r.get::<_, String>(0))
             .and_then(|rows| rows.collect())
             .map_err(err(&self.path, "cannot read the items done"))
+    }
+
+    fn unfinished_keys(&self, scenario_id: &str) -> LResult<HashSet<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
+                 WHERE runs.scenario_id = ?1 AND items.state = 'started' AND NOT EXISTS ( \
+                 SELECT 1 FROM items later JOIN runs r2 ON r2.run_id = later.run_id \
+                 WHERE r2.scenario_id = ?1 AND later.item_key = items.item_key \
+                 AND later.state <> 'started')",
+            )
+            .map_err(err(&self.path, "cannot read the unfinished items"))?;
+        stmt.query_map([scenario_id], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect())
+            .map_err(err(&self.path, "cannot read the unfinished items"))
     }
 
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>> {
@@ -744,7 +779,10 @@ mod tests {
     fn item(key: &str, failure: Option<&str>, at: &str) -> ItemRecord {
         ItemRecord {
             key: key.into(),
-            failure: failure.map(str::to_string),
+            state: match failure {
+                Some(f) => ItemState::Failed(f.into()),
+                None => ItemState::Done,
+            },
             at: at.into(),
         }
     }

@@ -68,6 +68,10 @@ pub enum RunEvent {
     Action {
         action: String,
     },
+    /// The step that cannot be undone is about to happen for this item (`task::item_started`).
+    ItemStarted {
+        key: String,
+    },
     ItemDone {
         key: String,
         done: u64,
@@ -196,6 +200,7 @@ pub fn format_line(event: &Stamped<'_>) -> Option<String> {
             Level::Error => format!("error: {message}"),
         },
         RunEvent::Action { action } => format!("  {action}"),
+        RunEvent::ItemStarted { key } => format!("item started: {key}"),
         RunEvent::ItemDone { key, done } => format!("item done: {key} ({done} done)"),
         RunEvent::ItemFailed {
             key,
