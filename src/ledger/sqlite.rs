@@ -881,6 +881,70 @@ mod tests {
     }
 
     #[test]
+    fn an_item_started_and_never_finished_is_unfinished_until_a_later_run_finishes_it() {
+        let path = temp_ledger("unfinished");
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.begin_run(&start("r1", 1)).unwrap();
+        let started = |key: &str| ItemRecord {
+            key: key.into(),
+            state: ItemState::Started,
+            at: "2024-04-01T09:01:00.000+09:00".into(),
+        };
+        store.record_item("r1", &started("x")).unwrap();
+        store.record_item("r1", &started("y")).unwrap();
+        store
+            .record_item("r1", &item("y", None, "2024-04-01T09:02:00.000+09:00"))
+            .unwrap();
+        assert_eq!(
+            store.unfinished_keys("s").unwrap(),
+            HashSet::from(["x".into()])
+        );
+        assert!(store.unfinished_keys("other").unwrap().is_empty());
+        store.begin_run(&start("r2", 1)).unwrap();
+        store
+            .record_item("r2", &item("x", None, "2024-04-02T09:00:00.000+09:00"))
+            .unwrap();
+        assert!(store.unfinished_keys("s").unwrap().is_empty());
+        // Started items count toward nothing.
+        let mut r1 = None;
+        store
+            .for_each_run(&Filter::default(), &mut |r| {
+                if r.run_id == "r1" {
+                    r1 = Some(r);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(r1.unwrap().items_done, 1);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_schema_1_ledger_is_updated_and_keeps_its_items() {
+        let path = temp_ledger("schema1");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE kuroko_schema (version INTEGER NOT NULL);
+             INSERT INTO kuroko_schema (version) VALUES (1);
+             CREATE TABLE items (run_id TEXT NOT NULL, seq BIGINT NOT NULL, item_key TEXT NOT NULL,
+                 failure TEXT, at TEXT NOT NULL, PRIMARY KEY (run_id, seq));
+             INSERT INTO items VALUES ('r1', 1, 'a', NULL, 't'), ('r1', 2, 'b', 'no', 't');",
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.begin_run(&start("r1", 1)).unwrap();
+        assert_eq!(store.done_keys("s").unwrap(), HashSet::from(["a".into()]));
+        let version: i64 = store
+            .conn
+            .query_row("SELECT MAX(version) FROM kuroko_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
     fn a_ledger_from_a_newer_kuroko_is_refused() {
         let path = temp_ledger("newer");
         drop(SqliteStore::open(&path).unwrap());
