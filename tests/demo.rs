@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kuroko::japanese::{wareki, width};
 
@@ -105,21 +105,6 @@ fn start_app(x: &Xvfb, file: &Path) -> Child {
         .unwrap()
 }
 
-fn run_in_background(x: &Xvfb, scenario: &Path, runs: &Path) -> Child {
-    kuroko()
-        .arg("run")
-        .arg(scenario)
-        .arg("--runs-dir")
-        .arg(runs)
-        .arg("--ledger")
-        .arg(scenario.parent().unwrap().join("ledger.sqlite3"))
-        .env("DISPLAY", &x.display)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 /// Every application registered exactly once, with exactly the expected text.
 fn assert_each_exactly_once(file: &Path, scenario: &Path) {
     let want = expected(scenario);
@@ -136,23 +121,6 @@ fn assert_each_exactly_once(file: &Path, scenario: &Path) {
         for field in ["氏名", "フリガナ", "生年月日", "住所"] {
             assert_eq!(g[field], w[field], "{} {field}", w["受付番号"]);
         }
-    }
-}
-
-fn count_in_events(runs: &Path, what: &str) -> usize {
-    std::fs::read_dir(runs)
-        .ok()
-        .and_then(|mut d| d.next())
-        .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("events.jsonl")).ok())
-        .map(|events| events.matches(&format!("\"event\":\"{what}\"")).count())
-        .unwrap_or(0)
-}
-
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
@@ -205,8 +173,8 @@ fn stopped_with_the_hotkey_then_run_again_registers_the_rest_none_twice() {
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let runs = dir.join("runs-first");
-    let first = run_in_background(&x, &scenario, &runs);
-    wait_until("7 items", || count_in_events(&runs, "item_done") >= 7);
+    let first = spawn_run(&scenario, &runs, &dir.join("ledger.sqlite3"), &x.display);
+    wait_until("7 items", || count_events(&runs, "item_done") >= 7);
     x.xdotool(&["key", "shift+Escape"]);
     let (code, _) = finish(first, Duration::from_secs(20));
     assert_eq!(code, Some(3), "aborted");
@@ -227,7 +195,7 @@ fn killed_while_registering_then_run_again_looks_it_up_and_registers_none_twice(
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let runs = dir.join("runs-first");
-    let first = run_in_background(&x, &scenario, &runs);
+    let first = spawn_run(&scenario, &runs, &dir.join("ledger.sqlite3"), &x.display);
     // Kill kuroko the moment the system has saved the 5th application: it has pressed 登録
     // and recorded the item as started, and most likely not yet seen 登録しました.
     wait_until("5 registrations", || registrations(&file).len() >= 5);
@@ -245,7 +213,7 @@ fn killed_while_registering_then_run_again_looks_it_up_and_registers_none_twice(
             .unwrap(),
     );
     list.expect(0).stdout_has("interrupted");
-    let done_before_kill = count_in_events(&runs, "item_done");
+    let done_before_kill = count_events(&runs, "item_done");
 
     let again = run_scenario(&scenario, Some(&x.display), &[]);
     again.expect(0);

@@ -293,29 +293,9 @@ sleep(3000);
 "#;
     let s = scenario(&dir, "s", MANIFEST, script);
     let runs = dir.join("runs");
-    let run = kuroko()
-        .arg("run")
-        .arg(&s)
-        .arg("--runs-dir")
-        .arg(&runs)
-        .arg("--ledger")
-        .arg(dir.join("ledger.sqlite3"))
-        .env("DISPLAY", &x.display)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let run = spawn_run(&s, &runs, &dir.join("ledger.sqlite3"), &x.display);
     // While the run still goes on, and after it ended: the clerk's text.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_dir(&runs)
-        .ok()
-        .and_then(|mut d| d.next())
-        .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("run.log")).ok())
-        .is_some_and(|log| log.contains("typed"))
-    {
-        assert!(std::time::Instant::now() < deadline, "the run never typed");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the run to type", || events_so_far(&runs).contains("typed"));
     assert_eq!(clipboard(&x), "課長への報告メモ 2024");
     let (code, _) = finish(app, Duration::from_secs(10));
     assert_eq!(code, Some(0));

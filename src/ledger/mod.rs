@@ -219,13 +219,9 @@ pub struct Filter {
     pub limit: Option<u64>,
 }
 
-/// Sums for one (month, department, task): what the report is built from.
+/// Sums over runs: counts by outcome, items, and the time-saved minutes.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct GroupTotals {
-    /// `YYYY-MM`.
-    pub month: String,
-    pub department: String,
-    pub task: String,
+pub struct Totals {
     pub runs: u64,
     pub succeeded: u64,
     pub failed: u64,
@@ -237,6 +233,55 @@ pub struct GroupTotals {
     pub after_minutes: f64,
     pub saved_minutes: f64,
     pub robot_minutes: f64,
+}
+
+impl Totals {
+    pub fn add(&mut self, t: &Totals) {
+        self.runs += t.runs;
+        self.succeeded += t.succeeded;
+        self.failed += t.failed;
+        self.aborted += t.aborted;
+        self.interrupted += t.interrupted;
+        self.items_done += t.items_done;
+        self.items_failed += t.items_failed;
+        self.before_minutes += t.before_minutes;
+        self.after_minutes += t.after_minutes;
+        self.saved_minutes += t.saved_minutes;
+        self.robot_minutes += t.robot_minutes;
+    }
+
+    pub fn before_hours(&self) -> f64 {
+        self.before_minutes / 60.0
+    }
+    pub fn after_hours(&self) -> f64 {
+        self.after_minutes / 60.0
+    }
+    pub fn saved_hours(&self) -> f64 {
+        self.saved_minutes / 60.0
+    }
+    pub fn robot_hours(&self) -> f64 {
+        self.robot_minutes / 60.0
+    }
+
+    /// 削減率: saved / before, as a fraction (`None` when nothing was done by hand before).
+    pub fn saved_rate(&self) -> Option<f64> {
+        (self.before_minutes > 0.0).then(|| self.saved_minutes / self.before_minutes)
+    }
+
+    /// Runs that did not finish their work: failed, stopped or interrupted.
+    pub fn unsuccessful(&self) -> u64 {
+        self.failed + self.aborted + self.interrupted
+    }
+}
+
+/// Sums for one (month, department, task): what the report is built from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupTotals {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub department: String,
+    pub task: String,
+    pub sums: Totals,
 }
 
 /// One validated row of an import file.

@@ -480,7 +480,7 @@ impl Store for SqliteStore {
                         &row.date,
                         &row.department,
                         &row.task,
-                        &GroupTotals {
+                        &Totals {
                             runs: row.runs,
                             succeeded: row.runs,
                             items_done: row.items,
@@ -488,7 +488,7 @@ impl Store for SqliteStore {
                             after_minutes: row.after_minutes,
                             saved_minutes: row.before_minutes - row.after_minutes,
                             robot_minutes: row.robot_minutes,
-                            ..GroupTotals::default()
+                            ..Totals::default()
                         },
                     )?;
                 }
@@ -566,17 +566,19 @@ impl Store for SqliteStore {
                 month: r.get(0)?,
                 department: r.get(1)?,
                 task: r.get(2)?,
-                runs: r.get::<_, i64>(3)? as u64,
-                succeeded: r.get::<_, i64>(4)? as u64,
-                failed: r.get::<_, i64>(5)? as u64,
-                aborted: r.get::<_, i64>(6)? as u64,
-                interrupted: r.get::<_, i64>(7)? as u64,
-                items_done: r.get::<_, i64>(8)? as u64,
-                items_failed: r.get::<_, i64>(9)? as u64,
-                before_minutes: r.get(10)?,
-                after_minutes: r.get(11)?,
-                saved_minutes: r.get(12)?,
-                robot_minutes: r.get(13)?,
+                sums: Totals {
+                    runs: r.get::<_, i64>(3)? as u64,
+                    succeeded: r.get::<_, i64>(4)? as u64,
+                    failed: r.get::<_, i64>(5)? as u64,
+                    aborted: r.get::<_, i64>(6)? as u64,
+                    interrupted: r.get::<_, i64>(7)? as u64,
+                    items_done: r.get::<_, i64>(8)? as u64,
+                    items_failed: r.get::<_, i64>(9)? as u64,
+                    before_minutes: r.get(10)?,
+                    after_minutes: r.get(11)?,
+                    saved_minutes: r.get(12)?,
+                    robot_minutes: r.get(13)?,
+                },
             })
         })
         .and_then(|rows| rows.collect())
@@ -678,7 +680,7 @@ fn finalize(tx: &rusqlite::Transaction, run_id: &str, end: &RunEnd) -> rusqlite:
         started_at.get(..10).unwrap_or(&started_at),
         &department,
         &task,
-        &GroupTotals {
+        &Totals {
             runs: 1,
             succeeded: one(RunState::Succeeded),
             failed: one(RunState::Failed),
@@ -690,7 +692,6 @@ fn finalize(tx: &rusqlite::Transaction, run_id: &str, end: &RunEnd) -> rusqlite:
             after_minutes: end.time.after_minutes,
             saved_minutes: end.time.saved_minutes,
             robot_minutes: end.robot_minutes,
-            ..GroupTotals::default()
         },
     )?;
     Ok(true)
@@ -703,7 +704,7 @@ fn add_to_daily(
     day: &str,
     department: &str,
     task: &str,
-    t: &GroupTotals,
+    t: &Totals,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO daily_totals (day, department, task, runs, succeeded, failed, aborted, \
@@ -850,9 +851,9 @@ mod tests {
         assert_eq!(
             (
                 sums[0].month.as_str(),
-                sums[0].runs,
-                sums[0].interrupted,
-                sums[0].saved_minutes
+                sums[0].sums.runs,
+                sums[0].sums.interrupted,
+                sums[0].sums.saved_minutes
             ),
             ("2024-04", 1, 1, 10.0)
         );

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Months, NaiveDate};
 
 use crate::japanese::wareki;
+pub use crate::ledger::Totals;
 use crate::ledger::{Filter, GroupTotals, LResult, Store};
 
 /// The days a report covers: `from` up to, not including, `to`.
@@ -100,61 +101,6 @@ impl Period {
     }
 }
 
-/// Sums for one line of the report (a task, a department, a month, or everything).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Totals {
-    pub runs: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub aborted: u64,
-    pub interrupted: u64,
-    pub items_done: u64,
-    pub items_failed: u64,
-    pub before_minutes: f64,
-    pub after_minutes: f64,
-    pub saved_minutes: f64,
-    pub robot_minutes: f64,
-}
-
-impl Totals {
-    fn add(&mut self, g: &GroupTotals) {
-        self.runs += g.runs;
-        self.succeeded += g.succeeded;
-        self.failed += g.failed;
-        self.aborted += g.aborted;
-        self.interrupted += g.interrupted;
-        self.items_done += g.items_done;
-        self.items_failed += g.items_failed;
-        self.before_minutes += g.before_minutes;
-        self.after_minutes += g.after_minutes;
-        self.saved_minutes += g.saved_minutes;
-        self.robot_minutes += g.robot_minutes;
-    }
-
-    pub fn before_hours(&self) -> f64 {
-        self.before_minutes / 60.0
-    }
-    pub fn after_hours(&self) -> f64 {
-        self.after_minutes / 60.0
-    }
-    pub fn saved_hours(&self) -> f64 {
-        self.saved_minutes / 60.0
-    }
-    pub fn robot_hours(&self) -> f64 {
-        self.robot_minutes / 60.0
-    }
-
-    /// 削減率: saved / before, as a fraction (`None` when nothing was done by hand before).
-    pub fn saved_rate(&self) -> Option<f64> {
-        (self.before_minutes > 0.0).then(|| self.saved_minutes / self.before_minutes)
-    }
-
-    /// Runs that did not finish their work: failed, stopped or interrupted.
-    pub fn unsuccessful(&self) -> u64 {
-        self.failed + self.aborted + self.interrupted
-    }
-}
-
 /// A report, ready to be written in any format.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -188,16 +134,16 @@ impl Report {
             .map(|m| (m, Totals::default()))
             .collect();
         for g in groups {
-            total.add(g);
+            total.add(&g.sums);
             by_task
                 .entry((g.department.clone(), g.task.clone()))
                 .or_default()
-                .add(g);
+                .add(&g.sums);
             by_department
                 .entry(g.department.clone())
                 .or_default()
-                .add(g);
-            by_month.entry(g.month.clone()).or_default().add(g);
+                .add(&g.sums);
+            by_month.entry(g.month.clone()).or_default().add(&g.sums);
         }
         Report {
             period,
@@ -209,6 +155,22 @@ impl Report {
         }
     }
 }
+
+/// The numeric columns of every per-task and per-department table, in every format.
+pub const COLUMNS: [&str; 12] = [
+    "実行回数",
+    "成功",
+    "失敗",
+    "中止",
+    "中断",
+    "処理件数",
+    "失敗件数",
+    "導入前(h)",
+    "導入後(h)",
+    "削減時間(h)",
+    "削減率(%)",
+    "ロボット稼働(h)",
+];
 
 /// How the numbers are computed, printed under every report.
 pub const MODEL_NOTE: &str = "導入前 = 処理件数 × 手作業の分/件。導入後 = 処理件数 × 人手の分/件 + 人手の分/回 \
@@ -224,13 +186,15 @@ mod tests {
             month: month.into(),
             department: dept.into(),
             task: task.into(),
-            runs: 1,
-            succeeded: 1,
-            items_done: 10,
-            before_minutes: before,
-            after_minutes: after,
-            saved_minutes: before - after,
-            ..GroupTotals::default()
+            sums: Totals {
+                runs: 1,
+                succeeded: 1,
+                items_done: 10,
+                before_minutes: before,
+                after_minutes: after,
+                saved_minutes: before - after,
+                ..Totals::default()
+            },
         }
     }
 

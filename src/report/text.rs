@@ -1,7 +1,7 @@
 //! The report as text: an aligned table for the terminal (full-width characters count two
 //! columns) and a CSV (UTF-8 with BOM, so Excel opens the Japanese headers correctly).
 
-use super::{MODEL_NOTE, Report, Totals};
+use super::{COLUMNS, MODEL_NOTE, Report, Totals};
 use crate::text_table::{Align, table};
 
 /// `1234567.891` with 1 decimal → "1,234,567.9".
@@ -28,22 +28,6 @@ fn rate_text(t: &Totals) -> String {
         .map(|r| format!("{:.1}", r * 100.0))
         .unwrap_or_else(|| "-".into())
 }
-
-/// The numeric columns shared by the task, department and CSV tables.
-const NUMBER_HEADERS: [&str; 12] = [
-    "実行回数",
-    "成功",
-    "失敗",
-    "中止",
-    "中断",
-    "処理件数",
-    "失敗件数",
-    "導入前(h)",
-    "導入後(h)",
-    "削減時間(h)",
-    "削減率(%)",
-    "ロボット稼働(h)",
-];
 
 fn numbers(t: &Totals, format: impl Fn(f64, usize) -> String) -> Vec<String> {
     vec![
@@ -99,7 +83,7 @@ pub fn table_text(report: &Report) -> String {
     out.push_str(&table(&summary_header, &summary, &[Align::Right; 8]));
 
     let mut header = vec!["課".to_string()];
-    header.extend(NUMBER_HEADERS.map(String::from));
+    header.extend(COLUMNS.map(String::from));
     let mut align = vec![Align::Left];
     align.extend([Align::Right; 12]);
     let rows: Vec<Vec<String>> = report
@@ -141,7 +125,7 @@ pub fn csv_bytes(report: &Report) -> Result<Vec<u8>, String> {
     let plain = |v: f64, decimals: usize| format!("{v:.decimals$}");
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut header = vec!["期間", "課", "業務"];
-    header.extend(NUMBER_HEADERS);
+    header.extend(COLUMNS);
     let err = |e: csv::Error| format!("cannot write the CSV: {e}");
     writer.write_record(&header).map_err(err)?;
     let period = &report.period.label;

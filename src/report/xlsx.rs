@@ -9,7 +9,7 @@ use rust_xlsxwriter::{
     Chart, ChartType, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
 };
 
-use super::{MODEL_NOTE, Report, Totals};
+use super::{COLUMNS, MODEL_NOTE, Report, Totals};
 use crate::ledger::{Filter, Kind, LResult, LedgerError, RunRecord, Store};
 use crate::sheets::write::save_atomically;
 
@@ -62,22 +62,6 @@ impl Formats {
 fn x(label: &str) -> impl Fn(XlsxError) -> LedgerError + '_ {
     move |e| LedgerError(format!("{label}: {e}"))
 }
-
-/// The numeric columns of the task and department sheets (also the summary's totals).
-const TOTAL_HEADERS: [&str; 12] = [
-    "実行回数",
-    "成功",
-    "失敗",
-    "中止",
-    "中断",
-    "処理件数",
-    "失敗件数",
-    "導入前(h)",
-    "導入後(h)",
-    "削減時間(h)",
-    "削減率",
-    "ロボット稼働(h)",
-];
 
 fn write_headers(
     ws: &mut Worksheet,
@@ -169,7 +153,7 @@ fn summary_sheet(
         0,
         format!("作成: {generated} (kuroko {})", env!("CARGO_PKG_VERSION")),
     )?;
-    write_headers(ws, 4, 0, &TOTAL_HEADERS, f)?;
+    write_headers(ws, 4, 0, &COLUMNS, f)?;
     write_totals(ws, 5, 0, &report.total, f, false)?;
     ws.merge_range(6, 0, 8, 11, MODEL_NOTE, &f.note)?;
     ws.set_row_height(6, 15)?;
@@ -247,7 +231,7 @@ fn breakdown_sheet<K>(
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
     let mut headers: Vec<&str> = keys.to_vec();
-    headers.extend(TOTAL_HEADERS);
+    headers.extend(COLUMNS);
     write_headers(ws, 0, 0, &headers, f)?;
     let first = keys.len() as u16;
     for (i, (key, t)) in lines.iter().enumerate() {

@@ -117,6 +117,48 @@ pub fn run_scenario(dir: &Path, display: Option<&str>, extra: &[&str]) -> Ran {
     Ran::from(cmd.output().unwrap())
 }
 
+/// `kuroko run <scenario> --runs-dir <runs> --ledger <ledger>` started in the background on
+/// `display`, its stdout piped (for `finish`) and stderr dropped.
+pub fn spawn_run(scenario: &Path, runs: &Path, ledger: &Path, display: &str) -> Child {
+    kuroko()
+        .arg("run")
+        .arg(scenario)
+        .arg("--runs-dir")
+        .arg(runs)
+        .arg("--ledger")
+        .arg(ledger)
+        .env("DISPLAY", display)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The `events.jsonl` of the (first) run folder under `runs`, or "" before there is one.
+pub fn events_so_far(runs: &Path) -> String {
+    std::fs::read_dir(runs)
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("events.jsonl")).ok())
+        .unwrap_or_default()
+}
+
+/// How many events of one kind (`item_done`, `item_started`, ...) the run has written.
+pub fn count_events(runs: &Path, event: &str) -> usize {
+    events_so_far(runs)
+        .matches(&format!("\"event\":\"{event}\""))
+        .count()
+}
+
+/// Waits (up to a minute) until `ready`.
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// The single run folder under `<parent>/runs`.
 pub fn only_run_dir(parent: &Path) -> PathBuf {
     let runs: Vec<PathBuf> = std::fs::read_dir(parent.join("runs"))
