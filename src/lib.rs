@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod schedule;
 pub mod sheets;
 pub mod suggest;
 pub mod text_table;
