@@ -10,6 +10,7 @@ mod dry_run;
 mod ledger;
 mod locate;
 mod sandbox;
+mod schedule;
 mod sheets;
 mod vision;
 mod x11_abort;

@@ -8,6 +8,7 @@ mod list;
 mod locate;
 mod report;
 mod run;
+mod schedule;
 
 use std::path::PathBuf;
 
@@ -40,6 +41,8 @@ enum Command {
     Ledger(ledger::Args),
     /// The time-saved report for a month, a fiscal year or a range of days (xlsx, csv, table).
     Report(report::Args),
+    /// Scenarios that run by themselves on office days, and the office's closure days.
+    Schedule(schedule::Args),
     /// (internal) Keeps what a run put back on the clipboard after kuroko exits.
     #[command(hide = true)]
     ClipboardKeeper,
@@ -69,6 +72,7 @@ pub fn main() -> i32 {
         Command::Locate(args) => locate::execute(args),
         Command::Ledger(args) => ledger::execute(args),
         Command::Report(args) => report::execute(args),
+        Command::Schedule(args) => schedule::execute(args),
         Command::ClipboardKeeper => keep_clipboard(),
     };
     match result {

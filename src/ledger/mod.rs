@@ -284,6 +284,20 @@ pub struct GroupTotals {
     pub sums: Totals,
 }
 
+/// A scenario that runs by itself (see `crate::schedule` for `spec`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduleRecord {
+    pub id: String,
+    pub scenario_id: String,
+    /// The scenario folder, absolute.
+    pub scenario_path: String,
+    /// e.g. "daily 09:00", "monthly office-day 3 08:30 skip-missed".
+    pub spec: String,
+    pub created_at: String,
+    /// When the launcher last looked (missed runs are counted from here).
+    pub last_checked: String,
+}
+
 /// One validated row of an import file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
@@ -339,6 +353,14 @@ pub trait Store {
         each: &mut dyn FnMut(RunRecord) -> LResult<()>,
     ) -> LResult<()>;
     fn failed_items(&self, filter: &Filter) -> LResult<Vec<FailedItem>>;
+    fn add_schedule(&mut self, schedule: &ScheduleRecord) -> LResult<()>;
+    fn schedules(&self) -> LResult<Vec<ScheduleRecord>>;
+    /// Whether there was such a schedule.
+    fn remove_schedule(&mut self, id: &str) -> LResult<bool>;
+    /// Office closure days (`YYYY-MM-DD`, reason) besides 年末年始.
+    fn closed_days(&self) -> LResult<Vec<(String, String)>>;
+    /// Adds (or renames) a closure day; `None` as the reason removes it. Whether it changed.
+    fn set_closed_day(&mut self, day: &str, reason: Option<&str>) -> LResult<bool>;
 }
 
 /// The default ledger file: `$KUROKO_LEDGER`, else `$XDG_DATA_HOME/kuroko/ledger.sqlite3`,

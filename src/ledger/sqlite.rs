@@ -13,7 +13,8 @@ use super::*;
 use crate::timesaved;
 
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
-const SCHEMA_VERSION: i64 = 2;
+/// 3: schedules and office closure days.
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kuroko_schema (version INTEGER NOT NULL);
@@ -84,6 +85,18 @@ CREATE TABLE IF NOT EXISTS imports (
     imported_at TEXT NOT NULL,
     rows_imported BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schedules (
+    schedule_id TEXT PRIMARY KEY,
+    scenario_id TEXT NOT NULL,
+    scenario_path TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_checked TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS closed_days (
+    day TEXT PRIMARY KEY,
+    reason TEXT NOT NULL
+);
 ";
 
 const RUN_COLUMNS: &str = "run_id, kind, scenario_id, scenario_name, script_hash, department, \
@@ -147,13 +160,17 @@ impl SqliteStore {
                 )
                 .map_err(err(&path, "cannot write the schema version"))?;
             }
-            Some(1) => {
-                tx.execute_batch(
-                    "ALTER TABLE items ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
-                     UPDATE items SET state = 'failed' WHERE failure IS NOT NULL;
-                     UPDATE kuroko_schema SET version = 2;",
-                )
-                .map_err(err(&path, "cannot update the ledger to schema 2"))?;
+            Some(v) if v < SCHEMA_VERSION => {
+                // Each step brings the ledger one version up; new tables come from SCHEMA.
+                if v < 2 {
+                    tx.execute_batch(
+                        "ALTER TABLE items ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
+                         UPDATE items SET state = 'failed' WHERE failure IS NOT NULL;",
+                    )
+                    .map_err(err(&path, "cannot update the ledger to schema 2"))?;
+                }
+                tx.execute("UPDATE kuroko_schema SET version = ?1", [SCHEMA_VERSION])
+                    .map_err(err(&path, "cannot write the schema version"))?;
             }
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(LedgerError(format!(
@@ -528,6 +545,78 @@ impl Store for SqliteStore {
         stmt.query_map([scenario_id], |r| r.get::<_, String>(0))
             .and_then(|rows| rows.collect())
             .map_err(err(&self.path, "cannot read the unfinished items"))
+    }
+
+    fn add_schedule(&mut self, s: &ScheduleRecord) -> LResult<()> {
+        self.write("cannot add the schedule", |tx| {
+            tx.execute(
+                "INSERT INTO schedules (schedule_id, scenario_id, scenario_path, spec, created_at, \
+                 last_checked) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    s.id,
+                    s.scenario_id,
+                    s.scenario_path,
+                    s.spec,
+                    s.created_at,
+                    s.last_checked
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn schedules(&self) -> LResult<Vec<ScheduleRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT schedule_id, scenario_id, scenario_path, spec, created_at, last_checked \
+                 FROM schedules ORDER BY schedule_id",
+            )
+            .map_err(err(&self.path, "cannot read the schedules"))?;
+        stmt.query_map([], |r| {
+            Ok(ScheduleRecord {
+                id: r.get(0)?,
+                scenario_id: r.get(1)?,
+                scenario_path: r.get(2)?,
+                spec: r.get(3)?,
+                created_at: r.get(4)?,
+                last_checked: r.get(5)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(err(&self.path, "cannot read the schedules"))
+    }
+
+    fn remove_schedule(&mut self, id: &str) -> LResult<bool> {
+        self.write("cannot remove the schedule", |tx| {
+            tx.execute("DELETE FROM schedules WHERE schedule_id = ?1", [id])
+                .map(|n| n > 0)
+        })
+    }
+
+    fn closed_days(&self) -> LResult<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT day, reason FROM closed_days ORDER BY day")
+            .map_err(err(&self.path, "cannot read the closure days"))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(err(&self.path, "cannot read the closure days"))
+    }
+
+    fn set_closed_day(&mut self, day: &str, reason: Option<&str>) -> LResult<bool> {
+        self.write("cannot change the closure days", |tx| {
+            let removed = tx.execute("DELETE FROM closed_days WHERE day = ?1", [day])?;
+            match reason {
+                Some(r) => tx
+                    .execute(
+                        "INSERT INTO closed_days (day, reason) VALUES (?1, ?2)",
+                        params![day, r],
+                    )
+                    .map(|_| true),
+                None => Ok(removed > 0),
+            }
+        })
     }
 
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>> {

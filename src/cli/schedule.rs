@@ -1,0 +1,146 @@
+//! `kuroko schedule`: scenarios that run by themselves (on office days only), and the office's
+//! closure days. Schedules are kept in the ledger; the launcher (`kuroko serve`) runs them.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::Subcommand;
+
+use crate::error::{Error, Result};
+use crate::exit;
+use crate::japanese::holidays::OfficeCalendar;
+use crate::ledger::{self, ScheduleRecord, Store};
+use crate::scenario::Scenario;
+use crate::schedule::Schedule;
+use crate::text_table::table;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
+    #[arg(long, value_name = "FILE", global = true)]
+    ledger: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario by itself: "daily 09:00", "weekly mon 09:00", "monthly 5 09:00" (moved to
+    /// the next office day when closed), "monthly office-day 3 08:30"; add "skip-missed" to skip
+    /// runs missed while the launcher was not running (default: made up once).
+    Add { scenario: PathBuf, when: String },
+    /// The schedules, with their next run.
+    List,
+    /// Stop a schedule.
+    Remove { id: String },
+    /// Mark a day the office is closed (besides weekends, holidays and 12/29–1/3).
+    Close {
+        /// YYYY-MM-DD
+        day: String,
+        #[arg(long, default_value = "閉庁日")]
+        reason: String,
+    },
+    /// Open a day marked closed again.
+    Open { day: String },
+}
+
+/// The office calendar: the defaults plus the closure days kept in the ledger.
+pub fn calendar(store: &dyn Store) -> Result<OfficeCalendar> {
+    let mut cal = OfficeCalendar::default();
+    for (day, _) in store.closed_days()? {
+        if let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
+            cal.closed_dates.push(d);
+        }
+    }
+    Ok(cal)
+}
+
+fn day(text: &str) -> Result<String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.to_string())
+        .map_err(|_| Error::usage(format!("{text:?}: expected a day as YYYY-MM-DD")))
+}
+
+pub fn execute(args: Args) -> Result<i32> {
+    let path = super::ledger::ledger_path(args.ledger);
+    let mut store = ledger::open(&path)?;
+    let now = chrono::Local::now().naive_local();
+    match args.command {
+        Command::Add { scenario, when } => {
+            let schedule = Schedule::parse(&when).map_err(Error::usage)?;
+            let loaded = Scenario::load(&scenario)?;
+            let id_base = &loaded.manifest.id;
+            let taken: Vec<String> = store.schedules()?.into_iter().map(|s| s.id).collect();
+            let id = (1..)
+                .map(|n| format!("{id_base}-{n}"))
+                .find(|id| !taken.contains(id))
+                .unwrap_or_default();
+            let record = ScheduleRecord {
+                id: id.clone(),
+                scenario_id: id_base.clone(),
+                scenario_path: loaded.dir.display().to_string(),
+                spec: when.trim().to_string(),
+                created_at: ledger::now(),
+                last_checked: ledger::now(),
+            };
+            store.add_schedule(&record)?;
+            let next = schedule.next_after(now, &calendar(&*store)?);
+            println!(
+                "schedule {id}: {} {}; next run {}",
+                loaded.manifest.name,
+                record.spec,
+                next.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|| "never".into())
+            );
+        }
+        Command::List => {
+            let cal = calendar(&*store)?;
+            let rows: Vec<Vec<String>> = store
+                .schedules()?
+                .into_iter()
+                .map(|s| {
+                    let next = Schedule::parse(&s.spec)
+                        .ok()
+                        .and_then(|sch| sch.next_after(now, &cal))
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_else(|| "-".into());
+                    vec![s.id, s.spec, next, s.scenario_path]
+                })
+                .collect();
+            if rows.is_empty() {
+                eprintln!("no schedules in {}", store.location());
+            } else {
+                let header = ["id", "when", "next run", "scenario"].map(String::from);
+                print!("{}", table(&header, &rows, &[]));
+            }
+        }
+        Command::Remove { id } => {
+            if !store.remove_schedule(&id)? {
+                let known: Vec<String> = store.schedules()?.into_iter().map(|s| s.id).collect();
+                return Err(Error::usage(format!(
+                    "no schedule {id:?}{}; schedules: {}",
+                    crate::suggest::hint(&id, known.iter().map(String::as_str)),
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+            println!("schedule {id} removed");
+        }
+        Command::Close { day: d, reason } => {
+            let d = day(&d)?;
+            store.set_closed_day(&d, Some(&reason))?;
+            println!("{d}: closed ({reason})");
+        }
+        Command::Open { day: d } => {
+            let d = day(&d)?;
+            if !store.set_closed_day(&d, None)? {
+                return Err(Error::usage(format!("{d} was not marked closed")));
+            }
+            println!("{d}: open again");
+        }
+    }
+    Ok(exit::SUCCEEDED)
+}
