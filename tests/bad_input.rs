@@ -113,3 +113,34 @@ fn no_display_is_an_environment_error_not_a_panic() {
         .expect(4)
         .stderr_has("DISPLAY is not set");
 }
+
+#[test]
+fn an_unusable_or_missing_ledger_is_named_and_nothing_runs() {
+    let dir = temp_dir("bad_ledger");
+    let s = scenario(&dir, "s", MANIFEST, "task::item_done(1);\n");
+    let folder = dir.join("a-folder");
+    std::fs::create_dir_all(&folder).unwrap();
+    let ran = Ran::from(
+        kuroko()
+            .arg("run")
+            .arg(&s)
+            .arg("--dry-run")
+            .arg("--ledger")
+            .arg(&folder)
+            .output()
+            .unwrap(),
+    );
+    ran.expect(4).stderr_has("a-folder: cannot open");
+    assert!(!ran.stderr.contains("item done"), "nothing ran");
+    let missing = dir.join("typo.sqlite3");
+    Ran::from(
+        kuroko()
+            .args(["report", "--month", "2024-04", "--ledger"])
+            .arg(&missing)
+            .output()
+            .unwrap(),
+    )
+    .expect(USAGE)
+    .stderr_has("no ledger at");
+    assert!(!missing.exists(), "reading does not create a ledger");
+}

@@ -61,6 +61,17 @@ pub fn ledger_path(given: Option<PathBuf>) -> PathBuf {
     given.unwrap_or_else(ledger::default_path)
 }
 
+/// Opens a ledger that must already exist (reading a mistyped path should not create an
+/// empty ledger and report nothing).
+pub fn open_for_reading(path: &Path) -> Result<Box<dyn ledger::Store>> {
+    ledger::open_existing(path)?.ok_or_else(|| {
+        Error::usage(format!(
+            "no ledger at {}: runs are recorded there once a scenario has run (check --ledger or $KUROKO_LEDGER)",
+            path.display()
+        ))
+    })
+}
+
 pub fn execute(args: Args) -> Result<i32> {
     let path = ledger_path(args.ledger);
     match args.command {
@@ -76,7 +87,7 @@ pub fn execute(args: Args) -> Result<i32> {
 }
 
 fn list(path: &Path, limit: u64, scenario: Option<String>) -> Result<i32> {
-    let store = ledger::open(path)?;
+    let store = open_for_reading(path)?;
     let filter = Filter {
         scenario_id: scenario,
         newest_first: true,
@@ -237,7 +248,7 @@ fn export(
         to: day("--to", to, true)?,
         ..Filter::default()
     };
-    let store = ledger::open(path)?;
+    let store = open_for_reading(path)?;
     let target = out.map(Path::to_path_buf);
     let temp = target.as_ref().map(|t| {
         let name = t

@@ -7,7 +7,6 @@ use clap::ValueEnum;
 
 use crate::error::{Error, Result};
 use crate::exit;
-use crate::ledger;
 use crate::report::{Period, Report, text, xlsx};
 use crate::run::evidence::write_atomic;
 
@@ -88,7 +87,7 @@ pub fn execute(args: Args) -> Result<i32> {
         ))
     };
     let out = args.out.clone();
-    let store = ledger::open(&super::ledger::ledger_path(args.ledger))?;
+    let store = super::ledger::open_for_reading(&super::ledger::ledger_path(args.ledger))?;
     let report = Report::build(&*store, period.clone(), args.department)?;
     let written = |out: &PathBuf, bytes: &[u8]| {
         write_atomic(out, bytes).map_err(|e| Error::Ledger {
