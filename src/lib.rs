@@ -15,6 +15,7 @@ pub mod error;
 pub mod exit;
 pub mod geometry;
 pub mod japanese;
+pub mod launcher;
 pub mod ledger;
 pub mod report;
 pub mod run;

@@ -7,6 +7,7 @@ mod bad_input;
 mod check_list_docs;
 mod demo;
 mod dry_run;
+mod launcher;
 mod ledger;
 mod locate;
 mod sandbox;

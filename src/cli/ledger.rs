@@ -167,7 +167,7 @@ fn import_file(path: &Path, file: &Path) -> Result<i32> {
     Ok(exit::SUCCEEDED)
 }
 
-const EXPORT_COLUMNS: [&str; 26] = [
+const EXPORT_COLUMNS: [&str; 27] = [
     "run_id",
     "kind",
     "scenario_id",
@@ -194,9 +194,10 @@ const EXPORT_COLUMNS: [&str; 26] = [
     "message",
     "location",
     "run_dir",
+    "trigger",
 ];
 
-fn export_fields(r: &RunRecord) -> [String; 26] {
+fn export_fields(r: &RunRecord) -> [String; 27] {
     let b = &r.baselines;
     [
         r.run_id.clone(),
@@ -225,6 +226,7 @@ fn export_fields(r: &RunRecord) -> [String; 26] {
         r.message.clone().unwrap_or_default(),
         r.location.clone().unwrap_or_default(),
         r.run_dir.clone().unwrap_or_default(),
+        r.trigger.clone(),
     ]
 }
 

@@ -35,6 +35,9 @@ pub struct Args {
     /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
     #[arg(long, value_name = "FILE")]
     ledger: Option<PathBuf>,
+    /// What started the run, for the ledger: manual, launcher or scheduled (set by the launcher).
+    #[arg(long, value_parser = ["manual", "launcher", "scheduled"], default_value = "manual", hide = true)]
+    trigger: String,
     /// Print every action in the terminal (run.log always has them).
     #[arg(long, short)]
     verbose: bool,
@@ -83,6 +86,7 @@ pub fn execute(args: Args) -> Result<i32> {
         },
         fake_screen: args.screen,
         ledger: args.ledger.unwrap_or_else(crate::ledger::default_path),
+        trigger: args.trigger,
     };
     let report = run::run(&scenario, &options)?;
     Ok(report.outcome.exit_code())

@@ -119,6 +119,8 @@ pub struct RunStart {
     pub started_at: String,
     pub baselines: Baselines,
     pub run_dir: String,
+    /// What started it: "manual" (a command line), "launcher", "scheduled".
+    pub trigger: String,
 }
 
 /// How a run ended, written when it ends.
@@ -193,6 +195,8 @@ pub struct RunRecord {
     pub message: Option<String>,
     pub location: Option<String>,
     pub run_dir: Option<String>,
+    /// "manual", "launcher", "scheduled" (imports: "manual").
+    pub trigger: String,
 }
 
 /// A failed item, for the report's failure sheet.

@@ -13,8 +13,8 @@ use super::*;
 use crate::timesaved;
 
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
-/// 3: schedules and office closure days.
-const SCHEMA_VERSION: i64 = 3;
+/// 3: schedules and office closure days. 4: what started a run (manual, launcher, scheduled).
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kuroko_schema (version INTEGER NOT NULL);
@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS runs (
     saved_minutes DOUBLE PRECISION NOT NULL,
     message TEXT,
     location TEXT,
-    run_dir TEXT
+    run_dir TEXT,
+    run_trigger TEXT NOT NULL DEFAULT 'manual'
 );
 CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at);
 CREATE INDEX IF NOT EXISTS runs_scenario ON runs (scenario_id);
@@ -162,12 +163,23 @@ impl SqliteStore {
             }
             Some(v) if v < SCHEMA_VERSION => {
                 // Each step brings the ledger one version up; new tables come from SCHEMA.
-                if v < 2 {
+                // A column is added only where it is missing (a table SCHEMA just created has it).
+                let lacks = |table: &str, column: &str| {
+                    tx.prepare(&format!("SELECT {column} FROM {table} LIMIT 0"))
+                        .is_err()
+                };
+                if v < 2 && lacks("items", "state") {
                     tx.execute_batch(
                         "ALTER TABLE items ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
                          UPDATE items SET state = 'failed' WHERE failure IS NOT NULL;",
                     )
                     .map_err(err(&path, "cannot update the ledger to schema 2"))?;
+                }
+                if v < 4 && lacks("runs", "run_trigger") {
+                    tx.execute_batch(
+                        "ALTER TABLE runs ADD COLUMN run_trigger TEXT NOT NULL DEFAULT 'manual';",
+                    )
+                    .map_err(err(&path, "cannot update the ledger to schema 4"))?;
                 }
                 tx.execute("UPDATE kuroko_schema SET version = ?1", [SCHEMA_VERSION])
                     .map_err(err(&path, "cannot write the schema version"))?;
@@ -266,6 +278,7 @@ fn run_record(r: &Row) -> rusqlite::Result<RunRecord> {
         message: r.get(23)?,
         location: r.get(24)?,
         run_dir: r.get(25)?,
+        trigger: r.get(26)?,
     })
 }
 
@@ -279,9 +292,9 @@ impl Store for SqliteStore {
             let b = &run.baselines;
             tx.execute(
                 &format!(
-                    "INSERT INTO runs ({RUN_COLUMNS}, pid, process_started) VALUES \
+                    "INSERT INTO runs ({RUN_COLUMNS}, pid, process_started, run_trigger) VALUES \
                      (?1, 'run', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 'running', 1, 0, 0, \
-                      0, ?10, ?11, ?12, ?13, 0, ?14, ?15, NULL, NULL, ?16, ?17, ?18)"
+                      0, ?10, ?11, ?12, ?13, 0, ?14, ?15, NULL, NULL, ?16, ?17, ?18, ?19)"
                 ),
                 params![
                     run.run_id,
@@ -302,6 +315,7 @@ impl Store for SqliteStore {
                     run.run_dir,
                     run.process.pid,
                     run.process.started,
+                    run.trigger,
                 ],
             )
             .map(|_| ())
@@ -682,7 +696,7 @@ impl Store for SqliteStore {
         let (where_sql, mut values) = where_clause(filter);
         let order = if filter.newest_first { "DESC" } else { "ASC" };
         let mut sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs{where_sql} ORDER BY started_at {order}, run_id {order}"
+            "SELECT {RUN_COLUMNS}, run_trigger FROM runs{where_sql} ORDER BY started_at {order}, run_id {order}"
         );
         if let Some(limit) = filter.limit {
             sql.push_str(" LIMIT ?");
@@ -863,6 +877,7 @@ mod tests {
                 attended: false,
             },
             run_dir: "/runs/x".into(),
+            trigger: "manual".into(),
         }
     }
 

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub fake_screen: Option<PathBuf>,
     /// The ledger file (a dry run only reads it, for `task::is_done`).
     pub ledger: PathBuf,
+    /// What started the run, as the ledger records it: "manual", "launcher", "scheduled".
+    pub trigger: String,
 }
 
 /// What a finished run reports back.
@@ -106,7 +108,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
     } else {
         Recorder::start(
             &options.ledger,
-            &run_start(scenario, &source, &run_id, &run_dir)?,
+            &run_start(scenario, &source, &run_id, &run_dir, &options.trigger)?,
         )?
     };
 
@@ -308,7 +310,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
 }
 
 /// The ledger's record of a run about to start.
-fn run_start(scenario: &Scenario, source: &str, run_id: &str, run_dir: &Path) -> Result<RunStart> {
+fn run_start(
+    scenario: &Scenario,
+    source: &str,
+    run_id: &str,
+    run_dir: &Path,
+    trigger: &str,
+) -> Result<RunStart> {
     let manifest_text = match &scenario.manifest_path {
         Some(path) => std::fs::read(path).map_err(|e| Error::io(path, e))?,
         None => Vec::new(),
@@ -327,6 +335,7 @@ fn run_start(scenario: &Scenario, source: &str, run_id: &str, run_dir: &Path) ->
         started_at: ledger::now(),
         baselines: Baselines::of(m),
         run_dir: run_dir.display().to_string(),
+        trigger: trigger.to_string(),
     })
 }
 

@@ -1,0 +1,359 @@
+//! Runs scenarios for the clerk launcher (`kuroko serve`) and for schedules: one at a time,
+//! each as its own `kuroko run` process, so a crash, hang or panic in a run cannot take the
+//! launcher down. A second request waits in a queue (and can be cancelled); Stop sends the
+//! run SIGTERM, which is the same abort path as the hotkey; a run that outlives its timeout is
+//! killed and recorded as interrupted, and the next one starts.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::scenario::Scenario;
+
+/// Where runs go and how they are started.
+#[derive(Debug, Clone)]
+pub struct LauncherConfig {
+    /// The kuroko binary that runs scenarios.
+    pub exe: PathBuf,
+    pub ledger: PathBuf,
+    /// Each request's run folder goes under `<runs_dir>/request-<id>/`.
+    pub runs_dir: PathBuf,
+    /// Extra environment for runs (e.g. DISPLAY).
+    pub env: Vec<(String, String)>,
+    /// How long past a scenario's `timeout_minutes` a run may take to end before it is killed.
+    pub grace: Duration,
+}
+
+/// What started a run (the ledger records it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Launcher,
+    Scheduled,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Launcher => "launcher",
+            Trigger::Scheduled => "scheduled",
+        }
+    }
+}
+
+/// One request's state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RequestState {
+    Queued,
+    Running {
+        pid: u32,
+    },
+    /// The `kuroko run` exit code (0 succeeded, 1 failed, 3 aborted, ...); `None` when the
+    /// process was killed.
+    Finished {
+        exit_code: Option<i32>,
+        killed_after_timeout: bool,
+    },
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    pub id: u64,
+    pub scenario: PathBuf,
+    pub trigger: Trigger,
+    pub state: RequestState,
+    /// The request's folder of run evidence.
+    pub runs_dir: PathBuf,
+}
+
+struct Request {
+    view: RequestView,
+    vars: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct State {
+    next_id: u64,
+    requests: Vec<Request>,
+    queue: VecDeque<u64>,
+    running: Option<(u64, u32)>,
+    shutting_down: bool,
+}
+
+struct Inner {
+    config: LauncherConfig,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+/// The launcher's run queue. Dropping it lets the current run finish and cancels the queue.
+pub struct Launcher {
+    inner: Arc<Inner>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Launcher {
+    pub fn start(config: LauncherConfig) -> Launcher {
+        let inner = Arc::new(Inner {
+            config,
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        });
+        let worker = {
+            let inner = inner.clone();
+            std::thread::spawn(move || work(&inner))
+        };
+        Launcher {
+            inner,
+            worker: Some(worker),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.inner)
+    }
+
+    /// Queues a run of the scenario folder; returns its request id.
+    pub fn submit(&self, scenario: &Path, vars: Vec<(String, String)>, trigger: Trigger) -> u64 {
+        let mut state = self.state();
+        state.next_id += 1;
+        let id = state.next_id;
+        state.requests.push(Request {
+            view: RequestView {
+                id,
+                scenario: scenario.to_path_buf(),
+                trigger,
+                state: RequestState::Queued,
+                runs_dir: self.inner.config.runs_dir.join(format!("request-{id}")),
+            },
+            vars,
+        });
+        state.queue.push_back(id);
+        self.inner.changed.notify_all();
+        id
+    }
+
+    /// Takes a queued request out of the queue; false when it is not waiting.
+    pub fn cancel(&self, id: u64) -> bool {
+        let mut state = self.state();
+        let Some(at) = state.queue.iter().position(|q| *q == id) else {
+            return false;
+        };
+        state.queue.remove(at);
+        set_state(&mut state, id, RequestState::Cancelled);
+        self.inner.changed.notify_all();
+        true
+    }
+
+    /// Stops the running request through the abort path (SIGTERM); false when it is not running.
+    pub fn stop(&self, id: u64) -> bool {
+        let state = self.state();
+        match state.running {
+            Some((running, pid)) if running == id && pid != 0 => terminate(pid),
+            _ => false,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RequestView> {
+        self.state()
+            .requests
+            .iter()
+            .map(|r| r.view.clone())
+            .collect()
+    }
+
+    pub fn request(&self, id: u64) -> Option<RequestView> {
+        self.state()
+            .requests
+            .iter()
+            .find(|r| r.view.id == id)
+            .map(|r| r.view.clone())
+    }
+
+    /// Waits until nothing runs or waits, or `timeout`; whether it became idle.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state();
+        while state.running.is_some() || !state.queue.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .inner
+                .changed
+                .wait_timeout(state, left)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        true
+    }
+}
+
+impl Drop for Launcher {
+    fn drop(&mut self) {
+        {
+            let mut state = self.state();
+            state.shutting_down = true;
+            let queued: Vec<u64> = state.queue.drain(..).collect();
+            for id in queued {
+                set_state(&mut state, id, RequestState::Cancelled);
+            }
+        }
+        self.inner.changed.notify_all();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn lock(inner: &Inner) -> MutexGuard<'_, State> {
+    inner.state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn set_state(state: &mut State, id: u64, new: RequestState) {
+    if let Some(r) = state.requests.iter_mut().find(|r| r.view.id == id) {
+        r.view.state = new;
+    }
+}
+
+#[cfg(unix)]
+fn terminate(pid: u32) -> bool {
+    // SAFETY: kill(2) with a pid this launcher started and has not reaped yet.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) == 0 }
+}
+
+#[cfg(not(unix))]
+fn terminate(_pid: u32) -> bool {
+    false
+}
+
+/// The worker: takes requests one by one and runs each to its end.
+fn work(inner: &Inner) {
+    loop {
+        let (id, scenario, vars, trigger, runs_dir) = {
+            let mut state = lock(inner);
+            loop {
+                if state.shutting_down {
+                    return;
+                }
+                if let Some(id) = state.queue.pop_front()
+                    && let Some(r) = state.requests.iter().find(|r| r.view.id == id)
+                {
+                    let taken = (
+                        id,
+                        r.view.scenario.clone(),
+                        r.vars.clone(),
+                        r.view.trigger,
+                        r.view.runs_dir.clone(),
+                    );
+                    // Busy from here on (pid 0 until the process exists), so nobody sees a
+                    // moment with nothing queued and nothing running.
+                    state.running = Some((id, 0));
+                    break taken;
+                }
+                if !state.queue.is_empty() {
+                    continue;
+                }
+                state = inner.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let finished = match spawn(&inner.config, &scenario, &vars, trigger, &runs_dir) {
+            Ok(child) => {
+                {
+                    let mut state = lock(inner);
+                    state.running = Some((id, child.id()));
+                    set_state(&mut state, id, RequestState::Running { pid: child.id() });
+                }
+                inner.changed.notify_all();
+                watch(inner, child, &scenario)
+            }
+            Err(_) => RequestState::Finished {
+                exit_code: Some(crate::exit::ENVIRONMENT),
+                killed_after_timeout: false,
+            },
+        };
+        // A run whose process died is found and marked interrupted when the ledger is opened.
+        if let Ok(mut store) = crate::ledger::open(&inner.config.ledger) {
+            let _ = store.recover_interrupted(
+                &crate::ledger::process::machine_name(),
+                &crate::ledger::process::is_alive,
+            );
+        }
+        let mut state = lock(inner);
+        state.running = None;
+        set_state(&mut state, id, finished);
+        drop(state);
+        inner.changed.notify_all();
+    }
+}
+
+fn spawn(
+    config: &LauncherConfig,
+    scenario: &Path,
+    vars: &[(String, String)],
+    trigger: Trigger,
+    runs_dir: &Path,
+) -> std::io::Result<Child> {
+    std::fs::create_dir_all(runs_dir)?;
+    let log = std::fs::File::create(runs_dir.join("kuroko-run.log"))?;
+    let mut cmd = Command::new(&config.exe);
+    cmd.arg("run")
+        .arg(scenario)
+        .arg("--runs-dir")
+        .arg(runs_dir)
+        .arg("--ledger")
+        .arg(&config.ledger)
+        .args(["--trigger", trigger.as_str()])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    for (name, value) in vars {
+        cmd.arg("--var").arg(format!("{name}={value}"));
+    }
+    for (k, v) in &config.env {
+        cmd.env(k, v);
+    }
+    cmd.spawn()
+}
+
+/// Waits for the run to end; kills it when it outlives its scenario's timeout.
+fn watch(inner: &Inner, mut child: Child, scenario: &Path) -> RequestState {
+    let limit = Scenario::load(scenario)
+        .ok()
+        .and_then(|s| s.manifest.timeout_minutes)
+        .map(|m| Duration::from_secs_f64(m * 60.0) + inner.config.grace);
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                return RequestState::Finished {
+                    exit_code: status.code(),
+                    killed_after_timeout: false,
+                };
+            }
+            Ok(None) => {}
+            Err(_) => {
+                return RequestState::Finished {
+                    exit_code: None,
+                    killed_after_timeout: false,
+                };
+            }
+        }
+        if limit.is_some_and(|l| started.elapsed() > l) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return RequestState::Finished {
+                exit_code: None,
+                killed_after_timeout: true,
+            };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

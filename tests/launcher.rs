@@ -1,0 +1,166 @@
+//! The launcher's run queue, on a private X server: runs are `kuroko run` processes, one at a
+//! time; a second request waits and can be cancelled; Stop ends a sleeping run through the
+//! abort path; a killed run shows as interrupted and the queue moves on.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kuroko::launcher::{Launcher, LauncherConfig, RequestState, Trigger};
+
+use crate::support::*;
+
+fn launcher(dir: &Path, x: &Xvfb) -> Launcher {
+    Launcher::start(LauncherConfig {
+        exe: env!("CARGO_BIN_EXE_kuroko").into(),
+        ledger: dir.join("ledger.sqlite3"),
+        runs_dir: dir.join("runs"),
+        env: vec![("DISPLAY".into(), x.display.clone())],
+        grace: Duration::from_secs(5),
+    })
+}
+
+fn wait_for_state(l: &Launcher, id: u64, mut ok: impl FnMut(&RequestState) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ok(&l.request(id).unwrap().state) {
+        assert!(
+            Instant::now() < deadline,
+            "request {id}: {:?}",
+            l.request(id)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn ledger_outcomes(dir: &Path) -> Vec<(String, String, String)> {
+    let out = kuroko()
+        .args(["ledger", "export", "--ledger"])
+        .arg(dir.join("ledger.sqlite3"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let h = reader.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (id, outcome, trigger) = (col("scenario_id"), col("outcome"), col("trigger"));
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[id].to_string(),
+                r[outcome].to_string(),
+                r[trigger].to_string(),
+            )
+        })
+        .collect()
+}
+
+fn sleeper(dir: &Path, id: &str, ms: u64) -> std::path::PathBuf {
+    scenario(
+        dir,
+        id,
+        &MANIFEST.replace("\"test\"", &format!("\"{id}\"")),
+        &format!("task::item_done(1); task::item_done(2); sleep({ms});"),
+    )
+}
+
+#[test]
+fn one_run_at_a_time_a_waiting_one_can_be_cancelled() {
+    let x = Xvfb::start();
+    let dir = temp_dir("launcher_queue");
+    let l = launcher(&dir, &x);
+    let a = l.submit(&sleeper(&dir, "first", 1500), vec![], Trigger::Launcher);
+    let b = l.submit(&sleeper(&dir, "second", 0), vec![], Trigger::Scheduled);
+    let c = l.submit(&sleeper(&dir, "third", 0), vec![], Trigger::Launcher);
+    wait_for_state(&l, a, |s| matches!(s, RequestState::Running { .. }));
+    assert_eq!(
+        l.request(b).unwrap().state,
+        RequestState::Queued,
+        "not at once"
+    );
+    assert!(l.cancel(c));
+    assert!(!l.cancel(a), "a running request is stopped, not cancelled");
+    assert!(l.wait_idle(Duration::from_secs(60)));
+    for id in [a, b] {
+        assert_eq!(
+            l.request(id).unwrap().state,
+            RequestState::Finished {
+                exit_code: Some(0),
+                killed_after_timeout: false
+            }
+        );
+    }
+    assert_eq!(l.request(c).unwrap().state, RequestState::Cancelled);
+    let mut runs = ledger_outcomes(&dir);
+    runs.sort();
+    assert_eq!(
+        runs,
+        [
+            ("first".into(), "succeeded".into(), "launcher".into()),
+            ("second".into(), "succeeded".into(), "scheduled".into())
+        ]
+    );
+}
+
+#[test]
+fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
+    let x = Xvfb::start();
+    let dir = temp_dir("launcher_stop");
+    let l = launcher(&dir, &x);
+    let long = l.submit(&sleeper(&dir, "long", 60_000), vec![], Trigger::Launcher);
+    let runs = l.request(long).unwrap().runs_dir;
+    wait_for_state(&l, long, |s| matches!(s, RequestState::Running { .. }));
+    wait_until("2 items", || count_events(&runs, "item_done") >= 2);
+    let asked = Instant::now();
+    assert!(l.stop(long));
+    wait_for_state(&l, long, |s| matches!(s, RequestState::Finished { .. }));
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(
+        l.request(long).unwrap().state,
+        RequestState::Finished {
+            exit_code: Some(3),
+            killed_after_timeout: false
+        }
+    );
+
+    // Killed: interrupted in the ledger, and the next request runs.
+    let doomed = l.submit(&sleeper(&dir, "doomed", 60_000), vec![], Trigger::Launcher);
+    let next = l.submit(&sleeper(&dir, "next", 0), vec![], Trigger::Launcher);
+    let doomed_runs = l.request(doomed).unwrap().runs_dir;
+    wait_until("doomed's items", || {
+        count_events(&doomed_runs, "item_done") >= 2
+    });
+    let RequestState::Running { pid } = l.request(doomed).unwrap().state else {
+        panic!("not running")
+    };
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(l.wait_idle(Duration::from_secs(30)));
+    assert_eq!(
+        l.request(next).unwrap().state,
+        RequestState::Finished {
+            exit_code: Some(0),
+            killed_after_timeout: false
+        }
+    );
+    let mut runs = ledger_outcomes(&dir);
+    runs.sort();
+    let outcomes: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|(a, b, _)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("doomed", "interrupted"),
+            ("long", "aborted"),
+            ("next", "succeeded")
+        ]
+    );
+}
