@@ -9,6 +9,11 @@ use chrono::{Datelike, NaiveDate, Weekday};
 /// The holidays of `year` (the rules in force from 2007; correct for 2007–2099), in date
 /// order, with their names.
 pub fn holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
+    // Outside years any office will schedule in, none (and no date arithmetic near chrono's
+    // limits).
+    if !(1950..=9999).contains(&year) {
+        return Vec::new();
+    }
     let mut days: Vec<(NaiveDate, &'static str)> = base_holidays(year);
     days.sort();
     // 国民の休日: a weekday (not Sunday) squeezed between two holidays.
