@@ -20,7 +20,8 @@ pub struct LauncherConfig {
     /// The kuroko binary that runs scenarios.
     pub exe: PathBuf,
     pub ledger: PathBuf,
-    /// Each request's run folder goes under `<runs_dir>/request-<id>/`.
+    /// Each request's run folder goes under `<runs_dir>/request-<id>/`, what the process printed
+    /// in `<runs_dir>/request-<id>.log`.
     pub runs_dir: PathBuf,
     /// Extra environment for runs (e.g. DISPLAY).
     pub env: Vec<(String, String)>,
@@ -302,7 +303,8 @@ fn spawn(
     runs_dir: &Path,
 ) -> std::io::Result<Child> {
     std::fs::create_dir_all(runs_dir)?;
-    let log = std::fs::File::create(runs_dir.join("kuroko-run.log"))?;
+    // The process's own output (what it printed), beside the request's run folder.
+    let log = std::fs::File::create(runs_dir.with_extension("log"))?;
     let mut cmd = Command::new(&config.exe);
     cmd.arg("run")
         .arg(scenario)

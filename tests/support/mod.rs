@@ -137,9 +137,11 @@ pub fn spawn_run(scenario: &Path, runs: &Path, ledger: &Path, display: &str) -> 
 /// The `events.jsonl` of the (first) run folder under `runs`, or "" before there is one.
 pub fn events_so_far(runs: &Path) -> String {
     std::fs::read_dir(runs)
-        .ok()
-        .and_then(|mut d| d.next())
-        .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("events.jsonl")).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("events.jsonl"))
+        .find_map(|events| std::fs::read_to_string(events).ok())
         .unwrap_or_default()
 }
 
