@@ -128,6 +128,21 @@ fn datetime(text: &str) -> Option<ExcelDateTime> {
         .ok()
 }
 
+/// A stored time as an Excel date-time (or as the text itself if it does not read as one).
+fn write_time(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    match datetime(text) {
+        Some(d) => ws.write_datetime_with_format(row, col, &d, &f.datetime)?,
+        None => ws.write_string(row, col, text)?,
+    };
+    Ok(())
+}
+
 fn summary_sheet(
     wb: &mut Workbook,
     report: &Report,
@@ -279,15 +294,9 @@ const RUN_HEADERS: [&str; 18] = [
 ];
 
 fn write_run(ws: &mut Worksheet, r: u32, run: &RunRecord, f: &Formats) -> Result<(), XlsxError> {
-    match datetime(&run.started_at) {
-        Some(d) => ws.write_datetime_with_format(r, 0, &d, &f.datetime)?,
-        None => ws.write_string(r, 0, &run.started_at)?,
-    };
+    write_time(ws, r, 0, &run.started_at, f)?;
     if let Some(end) = &run.ended_at {
-        match datetime(end) {
-            Some(d) => ws.write_datetime_with_format(r, 1, &d, &f.datetime)?,
-            None => ws.write_string(r, 1, end)?,
-        };
+        write_time(ws, r, 1, end, f)?;
     }
     ws.write_string(r, 2, &run.department)?;
     ws.write_string(r, 3, &run.task)?;
@@ -420,12 +429,7 @@ fn failures_sheet(
         row += 1;
         let r = row;
         let w = |e| x(label)(e);
-        match datetime(&run.started_at) {
-            Some(d) => ws
-                .write_datetime_with_format(r, 0, &d, &f.datetime)
-                .map_err(w)?,
-            None => ws.write_string(r, 0, &run.started_at).map_err(w)?,
-        };
+        write_time(ws, r, 0, &run.started_at, f).map_err(w)?;
         ws.write_string(r, 1, &run.department).map_err(w)?;
         ws.write_string(r, 2, &run.task).map_err(w)?;
         ws.write_string(r, 3, &run.scenario_name).map_err(w)?;
@@ -457,12 +461,7 @@ fn failures_sheet(
     for (i, item) in items.iter().take(100_000).enumerate() {
         let r = top + 2 + i as u32;
         let w = |e| x(label)(e);
-        match datetime(&item.at) {
-            Some(d) => ws
-                .write_datetime_with_format(r, 0, &d, &f.datetime)
-                .map_err(w)?,
-            None => ws.write_string(r, 0, &item.at).map_err(w)?,
-        };
+        write_time(ws, r, 0, &item.at, f).map_err(w)?;
         ws.write_string(r, 1, &item.department).map_err(w)?;
         ws.write_string(r, 2, &item.task).map_err(w)?;
         ws.write_string(r, 3, &item.key).map_err(w)?;
