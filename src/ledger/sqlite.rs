@@ -194,6 +194,20 @@ impl SqliteStore {
         tx.commit().map_err(err(&path, "cannot commit"))
     }
 
+    /// Every row of a query, each turned into a value by `row`; `what` names the failure.
+    fn rows<T, C: FromIterator<T>>(
+        &self,
+        what: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> LResult<C> {
+        let mut stmt = self.conn.prepare(sql).map_err(err(&self.path, what))?;
+        stmt.query_map(params, row)
+            .and_then(|rows| rows.collect())
+            .map_err(err(&self.path, what))
+    }
+
     fn write<T>(
         &mut self,
         what: &str,
@@ -365,16 +379,12 @@ impl Store for SqliteStore {
         machine: &str,
         alive: &dyn Fn(&process::Identity) -> bool,
     ) -> LResult<Vec<String>> {
-        let path = self.path.clone();
-        let running: Vec<(String, process::Identity)> = {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT run_id, pid, process_started FROM runs \
-                     WHERE state = 'running' AND machine = ?1",
-                )
-                .map_err(err(&path, "cannot look for unfinished runs"))?;
-            stmt.query_map([machine], |r| {
+        let running: Vec<(String, process::Identity)> = self.rows(
+            "cannot look for unfinished runs",
+            "SELECT run_id, pid, process_started FROM runs \
+             WHERE state = 'running' AND machine = ?1",
+            [machine],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     process::Identity {
@@ -382,10 +392,8 @@ impl Store for SqliteStore {
                         started: r.get(2)?,
                     },
                 ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(err(&path, "cannot look for unfinished runs"))?
-        };
+            },
+        )?;
         let dead: Vec<String> = running
             .into_iter()
             .filter(|(_, who)| !alive(who))
@@ -533,32 +541,26 @@ impl Store for SqliteStore {
     }
 
     fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
+        self.rows(
+            "cannot read the items done",
+            "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
                  WHERE runs.scenario_id = ?1 AND items.state = 'done'",
-            )
-            .map_err(err(&self.path, "cannot read the items done"))?;
-        stmt.query_map([scenario_id], |r| r.get::<_, String>(0))
-            .and_then(|rows| rows.collect())
-            .map_err(err(&self.path, "cannot read the items done"))
+            [scenario_id],
+            |r| r.get::<_, String>(0),
+        )
     }
 
     fn unfinished_keys(&self, scenario_id: &str) -> LResult<HashSet<String>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
+        self.rows(
+            "cannot read the unfinished items",
+            "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
                  WHERE runs.scenario_id = ?1 AND items.state = 'started' AND NOT EXISTS ( \
                  SELECT 1 FROM items later JOIN runs r2 ON r2.run_id = later.run_id \
                  WHERE r2.scenario_id = ?1 AND later.item_key = items.item_key \
                  AND later.state <> 'started')",
-            )
-            .map_err(err(&self.path, "cannot read the unfinished items"))?;
-        stmt.query_map([scenario_id], |r| r.get::<_, String>(0))
-            .and_then(|rows| rows.collect())
-            .map_err(err(&self.path, "cannot read the unfinished items"))
+            [scenario_id],
+            |r| r.get::<_, String>(0),
+        )
     }
 
     fn add_schedule(&mut self, s: &ScheduleRecord) -> LResult<()> {
@@ -580,25 +582,22 @@ impl Store for SqliteStore {
     }
 
     fn schedules(&self) -> LResult<Vec<ScheduleRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT schedule_id, scenario_id, scenario_path, spec, created_at, last_checked \
+        self.rows(
+            "cannot read the schedules",
+            "SELECT schedule_id, scenario_id, scenario_path, spec, created_at, last_checked \
                  FROM schedules ORDER BY schedule_id",
-            )
-            .map_err(err(&self.path, "cannot read the schedules"))?;
-        stmt.query_map([], |r| {
-            Ok(ScheduleRecord {
-                id: r.get(0)?,
-                scenario_id: r.get(1)?,
-                scenario_path: r.get(2)?,
-                spec: r.get(3)?,
-                created_at: r.get(4)?,
-                last_checked: r.get(5)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(err(&self.path, "cannot read the schedules"))
+            [],
+            |r| {
+                Ok(ScheduleRecord {
+                    id: r.get(0)?,
+                    scenario_id: r.get(1)?,
+                    scenario_path: r.get(2)?,
+                    spec: r.get(3)?,
+                    created_at: r.get(4)?,
+                    last_checked: r.get(5)?,
+                })
+            },
+        )
     }
 
     fn remove_schedule(&mut self, id: &str) -> LResult<bool> {
@@ -609,13 +608,12 @@ impl Store for SqliteStore {
     }
 
     fn closed_days(&self) -> LResult<Vec<(String, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT day, reason FROM closed_days ORDER BY day")
-            .map_err(err(&self.path, "cannot read the closure days"))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(err(&self.path, "cannot read the closure days"))
+        self.rows(
+            "cannot read the closure days",
+            "SELECT day, reason FROM closed_days ORDER BY day",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     fn set_closed_day(&mut self, day: &str, reason: Option<&str>) -> LResult<bool> {
@@ -660,32 +658,31 @@ impl Store for SqliteStore {
              FROM daily_totals{where_sql} GROUP BY SUBSTR(day, 1, 7), department, task \
              ORDER BY 1, 2, 3"
         );
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(err(&self.path, "cannot sum the runs"))?;
-        stmt.query_map(params_from_iter(values.iter()), |r| {
-            Ok(GroupTotals {
-                month: r.get(0)?,
-                department: r.get(1)?,
-                task: r.get(2)?,
-                sums: Totals {
-                    runs: r.get::<_, i64>(3)? as u64,
-                    succeeded: r.get::<_, i64>(4)? as u64,
-                    failed: r.get::<_, i64>(5)? as u64,
-                    aborted: r.get::<_, i64>(6)? as u64,
-                    interrupted: r.get::<_, i64>(7)? as u64,
-                    items_done: r.get::<_, i64>(8)? as u64,
-                    items_failed: r.get::<_, i64>(9)? as u64,
-                    before_minutes: r.get(10)?,
-                    after_minutes: r.get(11)?,
-                    saved_minutes: r.get(12)?,
-                    robot_minutes: r.get(13)?,
-                },
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(err(&self.path, "cannot sum the runs"))
+        self.rows(
+            "cannot sum the runs",
+            &sql,
+            params_from_iter(values.iter()),
+            |r| {
+                Ok(GroupTotals {
+                    month: r.get(0)?,
+                    department: r.get(1)?,
+                    task: r.get(2)?,
+                    sums: Totals {
+                        runs: r.get::<_, i64>(3)? as u64,
+                        succeeded: r.get::<_, i64>(4)? as u64,
+                        failed: r.get::<_, i64>(5)? as u64,
+                        aborted: r.get::<_, i64>(6)? as u64,
+                        interrupted: r.get::<_, i64>(7)? as u64,
+                        items_done: r.get::<_, i64>(8)? as u64,
+                        items_failed: r.get::<_, i64>(9)? as u64,
+                        before_minutes: r.get(10)?,
+                        after_minutes: r.get(11)?,
+                        saved_minutes: r.get(12)?,
+                        robot_minutes: r.get(13)?,
+                    },
+                })
+            },
+        )
     }
 
     fn for_each_run(
@@ -728,22 +725,21 @@ impl Store for SqliteStore {
              FROM items CROSS JOIN runs WHERE items.failure IS NOT NULL \
              AND runs.run_id = items.run_id{runs_filter} ORDER BY items.at"
         );
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(err(&self.path, "cannot read the failed items"))?;
-        stmt.query_map(params_from_iter(values.iter()), |r| {
-            Ok(FailedItem {
-                run_id: r.get(0)?,
-                department: r.get(1)?,
-                task: r.get(2)?,
-                key: r.get(3)?,
-                reason: r.get(4)?,
-                at: r.get(5)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(err(&self.path, "cannot read the failed items"))
+        self.rows(
+            "cannot read the failed items",
+            &sql,
+            params_from_iter(values.iter()),
+            |r| {
+                Ok(FailedItem {
+                    run_id: r.get(0)?,
+                    department: r.get(1)?,
+                    task: r.get(2)?,
+                    key: r.get(3)?,
+                    reason: r.get(4)?,
+                    at: r.get(5)?,
+                })
+            },
+        )
     }
 }
 
