@@ -188,8 +188,18 @@ impl Xvfb {
         let base = 200 + (std::process::id() % 500) * 8;
         for _ in 0..50 {
             let n = base + NEXT_DISPLAY.fetch_add(1, Ordering::SeqCst);
-            if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-                continue;
+            let lock = format!("/tmp/.X{n}-lock");
+            if let Ok(owner) = std::fs::read_to_string(&lock) {
+                // A lock left by a server that was killed is stale: its number is free again.
+                let alive = owner
+                    .trim()
+                    .parse::<u32>()
+                    .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                if alive {
+                    continue;
+                }
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
             }
             let mut child = Command::new("Xvfb")
                 .arg(format!(":{n}"))
