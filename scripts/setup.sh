@@ -8,6 +8,8 @@ packages=(
   xvfb zenity xdotool xclip imagemagick x11-utils openbox fonts-droid-fallback
   # a Qt window (tests/fixtures/qt/entry.py): typing must be exact in Qt as well as GTK
   python3 python3-pyqt5
+  # the launcher page (`kuroko serve`) is tested in a real, headless Chromium through WebDriver
+  chromium chromium-driver
   # libraries and tools the build needs (xcap, enigo)
   pkg-config clang libxcb1-dev libxrandr-dev libdbus-1-dev libpipewire-0.3-dev
   libwayland-dev libegl-dev libgbm-dev

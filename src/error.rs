@@ -31,6 +31,10 @@ pub enum Error {
     #[error("{message}")]
     Ledger { message: String },
 
+    /// The launcher's web server could not start or stopped.
+    #[error("{message}")]
+    Server { message: String },
+
     /// An input file (e.g. a ledger import) was refused; nothing was changed.
     #[error("{message}")]
     Refused { message: String },
@@ -58,7 +62,10 @@ impl Error {
                 exit::USAGE
             }
             Error::Script(_) | Error::CheckFailed { .. } | Error::Refused { .. } => exit::FAILED,
-            Error::Desktop { .. } | Error::Io { .. } | Error::Ledger { .. } => exit::ENVIRONMENT,
+            Error::Desktop { .. }
+            | Error::Io { .. }
+            | Error::Ledger { .. }
+            | Error::Server { .. } => exit::ENVIRONMENT,
         }
     }
 

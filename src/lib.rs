@@ -21,6 +21,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod serve;
 pub mod sheets;
 pub mod suggest;
 pub mod text_table;

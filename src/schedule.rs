@@ -7,6 +7,43 @@
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
 use crate::japanese::holidays::OfficeCalendar;
+use crate::ledger::{LResult, Store};
+
+/// The office calendar: the defaults plus the closure days kept in the ledger.
+pub fn calendar(store: &dyn Store) -> LResult<OfficeCalendar> {
+    let mut cal = OfficeCalendar::default();
+    for (day, _) in store.closed_days()? {
+        if let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
+            cal.closed_dates.push(d);
+        }
+    }
+    Ok(cal)
+}
+
+/// Adds a schedule for a scenario (validated first); its id is `<scenario id>-<n>`.
+pub fn add(
+    store: &mut dyn Store,
+    scenario: &crate::scenario::Scenario,
+    spec: &str,
+) -> crate::error::Result<crate::ledger::ScheduleRecord> {
+    Schedule::parse(spec).map_err(crate::error::Error::usage)?;
+    let base = &scenario.manifest.id;
+    let taken: Vec<String> = store.schedules()?.into_iter().map(|s| s.id).collect();
+    let id = (1..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken.contains(id))
+        .unwrap_or_default();
+    let record = crate::ledger::ScheduleRecord {
+        id,
+        scenario_id: base.clone(),
+        scenario_path: scenario.dir.display().to_string(),
+        spec: spec.trim().to_string(),
+        created_at: crate::ledger::now(),
+        last_checked: crate::ledger::now(),
+    };
+    store.add_schedule(&record)?;
+    Ok(record)
+}
 
 /// How often.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,8 @@ mod ledger;
 mod locate;
 mod sandbox;
 mod schedule;
+mod serve;
+mod serve_browser;
 mod sheets;
 mod vision;
 mod x11_abort;

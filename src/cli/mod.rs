@@ -9,6 +9,7 @@ mod locate;
 mod report;
 mod run;
 mod schedule;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -41,6 +42,8 @@ enum Command {
     Ledger(ledger::Args),
     /// The time-saved report for a month, a fiscal year or a range of days (xlsx, csv, table).
     Report(report::Args),
+    /// The clerk launcher: a local web page to run scenarios, watch and stop them, see hours saved.
+    Serve(serve::Args),
     /// Scenarios that run by themselves on office days, and the office's closure days.
     Schedule(schedule::Args),
     /// (internal) Keeps what a run put back on the clipboard after kuroko exits.
@@ -73,6 +76,7 @@ pub fn main() -> i32 {
         Command::Ledger(args) => ledger::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Schedule(args) => schedule::execute(args),
+        Command::Serve(args) => serve::execute(args),
         Command::ClipboardKeeper => keep_clipboard(),
     };
     match result {

@@ -8,10 +8,9 @@ use clap::Subcommand;
 
 use crate::error::{Error, Result};
 use crate::exit;
-use crate::japanese::holidays::OfficeCalendar;
-use crate::ledger::{self, ScheduleRecord, Store};
+use crate::ledger;
 use crate::scenario::Scenario;
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, calendar};
 use crate::text_table::table;
 
 #[derive(clap::Args, Debug)]
@@ -44,17 +43,6 @@ enum Command {
     Open { day: String },
 }
 
-/// The office calendar: the defaults plus the closure days kept in the ledger.
-pub fn calendar(store: &dyn Store) -> Result<OfficeCalendar> {
-    let mut cal = OfficeCalendar::default();
-    for (day, _) in store.closed_days()? {
-        if let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
-            cal.closed_dates.push(d);
-        }
-    }
-    Ok(cal)
-}
-
 fn day(text: &str) -> Result<String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map(|d| d.to_string())
@@ -67,26 +55,13 @@ pub fn execute(args: Args) -> Result<i32> {
     let now = chrono::Local::now().naive_local();
     match args.command {
         Command::Add { scenario, when } => {
-            let schedule = Schedule::parse(&when).map_err(Error::usage)?;
             let loaded = Scenario::load(&scenario)?;
-            let id_base = &loaded.manifest.id;
-            let taken: Vec<String> = store.schedules()?.into_iter().map(|s| s.id).collect();
-            let id = (1..)
-                .map(|n| format!("{id_base}-{n}"))
-                .find(|id| !taken.contains(id))
-                .unwrap_or_default();
-            let record = ScheduleRecord {
-                id: id.clone(),
-                scenario_id: id_base.clone(),
-                scenario_path: loaded.dir.display().to_string(),
-                spec: when.trim().to_string(),
-                created_at: ledger::now(),
-                last_checked: ledger::now(),
-            };
-            store.add_schedule(&record)?;
+            let record = crate::schedule::add(&mut *store, &loaded, &when)?;
+            let schedule = Schedule::parse(&record.spec).map_err(Error::usage)?;
             let next = schedule.next_after(now, &calendar(&*store)?);
             println!(
-                "schedule {id}: {} {}; next run {}",
+                "schedule {}: {} {}; next run {}",
+                record.id,
                 loaded.manifest.name,
                 record.spec,
                 next.map(|t| t.format("%Y-%m-%d %H:%M").to_string())

@@ -217,6 +217,8 @@ pub struct Filter {
     pub to: Option<String>,
     pub department: Option<String>,
     pub scenario_id: Option<String>,
+    /// One run.
+    pub run_id: Option<String>,
     /// Only runs that failed, were stopped or were interrupted.
     pub problems_only: bool,
     pub newest_first: bool,
@@ -361,6 +363,8 @@ pub trait Store {
     fn schedules(&self) -> LResult<Vec<ScheduleRecord>>;
     /// Whether there was such a schedule.
     fn remove_schedule(&mut self, id: &str) -> LResult<bool>;
+    /// Remembers when the launcher last looked at a schedule (missed runs count from there).
+    fn set_schedule_checked(&mut self, id: &str, at: &str) -> LResult<()>;
     /// Office closure days (`YYYY-MM-DD`, reason) besides 年末年始.
     fn closed_days(&self) -> LResult<Vec<(String, String)>>;
     /// Adds (or renames) a closure day; `None` as the reason removes it. Whether it changed.

@@ -244,6 +244,10 @@ fn where_clause(filter: &Filter) -> (String, Vec<String>) {
         conditions.push("scenario_id = ?");
         values.push(s.clone());
     }
+    if let Some(r) = &filter.run_id {
+        conditions.push("run_id = ?");
+        values.push(r.clone());
+    }
     if filter.problems_only {
         conditions.push("state IN ('failed', 'aborted', 'interrupted')");
     }
@@ -604,6 +608,16 @@ impl Store for SqliteStore {
         self.write("cannot remove the schedule", |tx| {
             tx.execute("DELETE FROM schedules WHERE schedule_id = ?1", [id])
                 .map(|n| n > 0)
+        })
+    }
+
+    fn set_schedule_checked(&mut self, id: &str, at: &str) -> LResult<()> {
+        self.write("cannot update the schedule", |tx| {
+            tx.execute(
+                "UPDATE schedules SET last_checked = ?1 WHERE schedule_id = ?2",
+                params![at, id],
+            )
+            .map(|_| ())
         })
     }
 

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+pub mod webdriver;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};

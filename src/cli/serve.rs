@@ -1,0 +1,62 @@
+//! `kuroko serve`: the clerk launcher, a local web page to run saved scenarios, watch and stop
+//! them, and see the hours saved (see `crate::serve`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::run::evidence;
+use crate::serve::{self, Config};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The folder of saved scenarios the page offers [default: scenarios].
+    #[arg(long, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
+    /// The port on 127.0.0.1 [default: any free port].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    port: u16,
+    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+    /// Where run folders go [default: $KUROKO_RUNS_DIR or ~/.local/share/kuroko/runs].
+    #[arg(long, value_name = "DIR")]
+    runs_dir: Option<PathBuf>,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    open: bool,
+    /// How often schedules are looked at, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0, hide = true)]
+    schedule_every: f64,
+}
+
+pub fn execute(args: Args) -> Result<i32> {
+    let scenarios_dir = args.scenarios.unwrap_or_else(super::default_scenarios_dir);
+    if !scenarios_dir.is_dir() {
+        return Err(Error::usage(format!(
+            "{}: no such folder of scenarios (give one with --scenarios DIR)",
+            scenarios_dir.display()
+        )));
+    }
+    let runs_root = args.runs_dir.unwrap_or_else(evidence::default_runs_dir);
+    std::fs::create_dir_all(&runs_root).map_err(|e| Error::io(&runs_root, e))?;
+    let exe = std::env::current_exe().map_err(|e| Error::Server {
+        message: format!("cannot find the kuroko binary to run scenarios with: {e}"),
+    })?;
+    if !(args.schedule_every > 0.0 && args.schedule_every.is_finite()) {
+        return Err(Error::usage(
+            "--schedule-every must be a positive number of seconds",
+        ));
+    }
+    serve::serve(Config {
+        scenarios_dir: std::fs::canonicalize(&scenarios_dir).unwrap_or(scenarios_dir),
+        ledger: super::ledger::ledger_path(args.ledger),
+        reports_dir: runs_root.join("reports"),
+        runs_root,
+        port: args.port,
+        exe,
+        schedule_every: Duration::from_secs_f64(args.schedule_every),
+        open_browser: args.open,
+    })?;
+    Ok(crate::exit::SUCCEEDED)
+}

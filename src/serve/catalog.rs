@@ -1,0 +1,121 @@
+//! What the launcher's page lists: the saved scenarios (only those in the scenarios folder can
+//! be run from the page), each with its last run and the hours it saved this month, and what
+//! the ledger says about past runs (history, the estimate of time left).
+
+use std::path::Path;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::ledger::{Filter, LResult, RunRecord, RunState, Store};
+use crate::scenario::{self, Scenario};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioCard {
+    pub id: String,
+    pub name: String,
+    pub department: String,
+    pub task: String,
+    pub description: String,
+    pub mode: &'static str,
+    pub last_run: Option<LastRun>,
+    pub saved_hours_this_month: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastRun {
+    pub started_at: String,
+    pub state: RunState,
+}
+
+/// The scenarios folder's scenarios that load; broken ones are left out (with a line on stderr,
+/// `kuroko check` tells the ICT office why).
+pub fn scenarios(dir: &Path) -> Vec<Scenario> {
+    match scenario::list(dir) {
+        Ok(list) => list
+            .into_iter()
+            .filter_map(|s| {
+                s.map_err(|e| eprintln!("kuroko serve: left out a scenario: {e}"))
+                    .ok()
+            })
+            .collect(),
+        Err(e) => {
+            eprintln!("kuroko serve: {e}");
+            Vec::new()
+        }
+    }
+}
+
+pub fn find(dir: &Path, id: &str) -> Option<Scenario> {
+    scenarios(dir).into_iter().find(|s| s.manifest.id == id)
+}
+
+pub fn cards(dir: &Path, store: &dyn Store, today: NaiveDate) -> LResult<Vec<ScenarioCard>> {
+    let month_start = today.with_day(1).unwrap_or(today).to_string();
+    scenarios(dir)
+        .into_iter()
+        .map(|s| {
+            let m = &s.manifest;
+            let last = runs(store, &m.id, None, 1)?.into_iter().next();
+            let mut saved = 0.0;
+            store.for_each_run(
+                &Filter {
+                    scenario_id: Some(m.id.clone()),
+                    from: Some(month_start.clone()),
+                    ..Filter::default()
+                },
+                &mut |r| {
+                    saved += r.time.saved_minutes;
+                    Ok(())
+                },
+            )?;
+            Ok(ScenarioCard {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                department: m.department.clone(),
+                task: m.task.clone(),
+                description: m.description.clone(),
+                mode: m.mode.as_str(),
+                last_run: last.map(|r| LastRun {
+                    started_at: r.started_at,
+                    state: r.state,
+                }),
+                saved_hours_this_month: saved / 60.0,
+            })
+        })
+        .collect()
+}
+
+/// The newest runs (of one scenario, or all), newest first.
+pub fn runs(
+    store: &dyn Store,
+    scenario_id: &str,
+    run_id: Option<&str>,
+    limit: u64,
+) -> LResult<Vec<RunRecord>> {
+    let mut out = Vec::new();
+    store.for_each_run(
+        &Filter {
+            scenario_id: (!scenario_id.is_empty()).then(|| scenario_id.to_string()),
+            run_id: run_id.map(String::from),
+            newest_first: true,
+            limit: Some(limit),
+            ..Filter::default()
+        },
+        &mut |r| {
+            out.push(r);
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+/// How long this scenario's last successful runs took, in milliseconds.
+pub fn past_durations_ms(store: &dyn Store, scenario_id: &str) -> LResult<Vec<u64>> {
+    Ok(runs(store, scenario_id, None, 20)?
+        .into_iter()
+        .filter(|r| r.state == RunState::Succeeded)
+        .map(|r| (r.robot_minutes * 60_000.0) as u64)
+        .take(10)
+        .collect())
+}

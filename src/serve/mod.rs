@@ -1,0 +1,134 @@
+//! `kuroko serve`: the clerk launcher, a local web page served by the kuroko binary itself
+//! (every asset embedded, nothing from the internet). Clerks pick a saved scenario, press 実行,
+//! watch it, press 停止, and see what it saved. The server only listens on 127.0.0.1 and
+//! answers only the browser that opened the printed URL (see `access`). Runs are child
+//! processes driven by `launcher::Launcher` (one at a time, a queue); schedules fire through
+//! the same queue (`scheduler`).
+
+mod access;
+mod api;
+mod assets;
+mod catalog;
+mod evidence;
+mod progress;
+pub mod scheduler;
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::launcher::{Launcher, LauncherConfig};
+
+pub use access::Access;
+
+/// How the launcher is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub scenarios_dir: PathBuf,
+    pub ledger: PathBuf,
+    /// Run folders go under here (one folder per server start, one per request inside).
+    pub runs_root: PathBuf,
+    /// Reports made for download.
+    pub reports_dir: PathBuf,
+    /// 0: any free port.
+    pub port: u16,
+    /// The kuroko binary that runs scenarios.
+    pub exe: PathBuf,
+    /// How often schedules are looked at.
+    pub schedule_every: Duration,
+    pub open_browser: bool,
+}
+
+/// What every handler shares.
+pub(crate) struct App {
+    pub access: Access,
+    pub config: Config,
+    pub launcher: Launcher,
+    pub followers: Mutex<HashMap<u64, api::Tracked>>,
+}
+
+/// Serves until the process is stopped (Ctrl+C / SIGTERM end it; a run in progress is
+/// stopped through its own abort path by the same signal to the process group).
+pub fn serve(config: Config) -> Result<()> {
+    let env_error = |what: &str, e: &dyn std::fmt::Display| Error::Server {
+        message: format!("{what}: {e}"),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| env_error("cannot start the web server", &e))?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
+                .await
+                .map_err(|e| {
+                    env_error(&format!("cannot listen on 127.0.0.1:{}", config.port), &e)
+                })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| env_error("no local address", &e))?
+            .port();
+        let access = Access::new(port).map_err(|e| env_error("no random token", &e))?;
+        let app = Arc::new(start(config, access)?);
+        let url = app.access.url();
+        // The first line is the address, for the clerk and for scripts that start the server.
+        println!("{url}");
+        eprintln!(
+            "kuroko serve: scenarios in {}, ledger {}; stop with Ctrl+C",
+            app.config.scenarios_dir.display(),
+            app.config.ledger.display()
+        );
+        if app.config.open_browser {
+            open_browser(&url);
+        }
+        scheduler::spawn(app.clone());
+        axum::serve(listener, api::router(app))
+            .await
+            .map_err(|e| env_error("the web server stopped", &e))
+    })
+}
+
+fn start(config: Config, access: Access) -> Result<App> {
+    // The ledger is made (or migrated) now, so a broken one is reported before the page opens.
+    crate::ledger::open(&config.ledger)?;
+    let session = format!(
+        "launcher-{}-{}",
+        chrono::Local::now().format("%Y%m%d-%H%M%S"),
+        std::process::id()
+    );
+    let launcher = Launcher::start(LauncherConfig {
+        exe: config.exe.clone(),
+        ledger: config.ledger.clone(),
+        runs_dir: config.runs_root.join(session),
+        env: Vec::new(),
+        grace: Duration::from_secs(30),
+    });
+    Ok(App {
+        access,
+        config,
+        launcher,
+        followers: Mutex::default(),
+    })
+}
+
+fn open_browser(url: &str) {
+    #[cfg(target_os = "linux")]
+    let opener = "xdg-open";
+    #[cfg(target_os = "macos")]
+    let opener = "open";
+    #[cfg(windows)]
+    let opener = "explorer";
+    if let Err(e) = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("kuroko serve: could not open a browser ({opener}: {e}); open {url}");
+    }
+}

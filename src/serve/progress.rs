@@ -1,0 +1,192 @@
+//! A run's progress as the launcher shows it, read from the `events.jsonl` the run writes in
+//! its folder (the run's event stream; another process follows it line by line). Only whole
+//! lines are read, from where the last look stopped, so a long run costs nothing extra.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// What the page shows of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Progress {
+    pub run_id: Option<String>,
+    pub items_done: u64,
+    pub items_failed: u64,
+    /// The last log line (the step the script is at).
+    pub step: Option<String>,
+    pub elapsed_ms: u64,
+    /// `succeeded`, `failed`, `aborted` once the run has said how it ended.
+    pub outcome: Option<String>,
+    pub message: Option<String>,
+    pub location: Option<String>,
+    pub saved_minutes: Option<f64>,
+    /// The failure screenshot's file name in the run folder.
+    pub screenshot: Option<String>,
+}
+
+/// Follows one request's run folder.
+#[derive(Debug)]
+pub struct Follower {
+    /// The request's folder; the run's own folder appears inside it once the run starts.
+    request_dir: PathBuf,
+    events: Option<PathBuf>,
+    offset: u64,
+    pub progress: Progress,
+}
+
+impl Follower {
+    pub fn new(request_dir: &Path) -> Follower {
+        Follower {
+            request_dir: request_dir.to_path_buf(),
+            events: None,
+            offset: 0,
+            progress: Progress::default(),
+        }
+    }
+
+    /// The run's folder, once it exists.
+    pub fn run_dir(&self) -> Option<&Path> {
+        self.events.as_deref().and_then(Path::parent)
+    }
+
+    /// Reads what the run wrote since the last look.
+    pub fn update(&mut self) {
+        if self.events.is_none() {
+            self.events = find_events(&self.request_dir);
+        }
+        let Some(path) = &self.events else { return };
+        let Ok(mut file) = std::fs::File::open(path) else {
+            return;
+        };
+        if file.seek(SeekFrom::Start(self.offset)).is_err() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        if file.read_to_end(&mut bytes).is_err() {
+            return;
+        }
+        // Only whole lines: the run may be writing the next one.
+        let Some(end) = bytes.iter().rposition(|b| *b == b'\n') else {
+            return;
+        };
+        for line in bytes[..end].split(|b| *b == b'\n') {
+            if let Ok(event) = serde_json::from_slice::<serde_json::Value>(line) {
+                apply(&mut self.progress, &event);
+            }
+        }
+        self.offset += end as u64 + 1;
+    }
+}
+
+fn find_events(request_dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(request_dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("events.jsonl"))
+        .find(|p| p.is_file())
+}
+
+fn apply(p: &mut Progress, event: &serde_json::Value) {
+    let text = |key: &str| event.get(key).and_then(|v| v.as_str()).map(String::from);
+    let number = |key: &str| event.get(key).and_then(|v| v.as_u64());
+    if let Some(ms) = number("elapsed_ms") {
+        p.elapsed_ms = ms;
+    }
+    match event.get("event").and_then(|e| e.as_str()) {
+        Some("started") => p.run_id = text("run_id"),
+        Some("log") => p.step = text("message"),
+        Some("item_done") => p.items_done = number("done").unwrap_or(p.items_done + 1),
+        Some("item_failed") => p.items_failed = number("failed").unwrap_or(p.items_failed + 1),
+        Some("finished") => {
+            p.outcome = text("outcome");
+            p.message = text("message");
+            p.location = text("location");
+            p.items_done = number("items_done").unwrap_or(p.items_done);
+            p.items_failed = number("items_failed").unwrap_or(p.items_failed);
+            p.saved_minutes = event
+                .pointer("/time_saved/saved_minutes")
+                .and_then(|v| v.as_f64());
+            p.screenshot = text("screenshot").and_then(|s| {
+                Path::new(&s)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .map(String::from)
+            });
+        }
+        _ => {}
+    }
+}
+
+/// An estimate of the time left: the median duration of this scenario's earlier successful
+/// runs, less the time this run has taken so far.
+pub fn estimate_left_ms(past_durations_ms: &[u64], elapsed_ms: u64) -> Option<u64> {
+    if past_durations_ms.is_empty() {
+        return None;
+    }
+    let mut sorted = past_durations_ms.to_vec();
+    sorted.sort_unstable();
+    let median = sorted[sorted.len() / 2];
+    Some(median.saturating_sub(elapsed_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follows_whole_lines_as_they_are_written() {
+        let dir = std::env::temp_dir().join(format!("kuroko-progress-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut f = Follower::new(&dir);
+        f.update();
+        assert_eq!(f.progress, Progress::default(), "no folder yet");
+        let run = dir.join("20240401-x");
+        std::fs::create_dir_all(&run).unwrap();
+        let events = run.join("events.jsonl");
+        std::fs::write(
+            &events,
+            concat!(
+                r#"{"at":"t","elapsed_ms":1,"event":"started","run_id":"r1"}"#,
+                "\n",
+                r#"{"at":"t","elapsed_ms":5,"event":"log","level":"info","message":"一件目"}"#,
+                "\n",
+                r#"{"at":"t","elapsed_ms":9,"event":"item_done","key":"1","done":1}"#,
+                "\n",
+                r#"{"at":"t","elapsed_ms":12,"event":"item_do"#,
+            ),
+        )
+        .unwrap();
+        f.update();
+        assert_eq!(f.progress.run_id.as_deref(), Some("r1"));
+        assert_eq!(f.progress.step.as_deref(), Some("一件目"));
+        assert_eq!((f.progress.items_done, f.progress.elapsed_ms), (1, 9));
+        assert_eq!(f.run_dir(), Some(run.as_path()));
+        // The half-written line is finished, then the run ends.
+        let mut text = std::fs::read_to_string(&events).unwrap();
+        text.push_str(concat!(
+            r#"ne","key":"2","done":2}"#,
+            "\n",
+            r#"{"at":"t","elapsed_ms":20,"event":"finished","outcome":"failed","message":"boom","location":"main.rhai:3:1","items_done":2,"items_failed":0,"duration_ms":20,"stop_latency_ms":null,"screenshot":"/x/y/failure.png","time_saved":{"saved_minutes":7.5}}"#,
+            "\n"
+        ));
+        std::fs::write(&events, text).unwrap();
+        f.update();
+        assert_eq!(f.progress.items_done, 2);
+        assert_eq!(f.progress.outcome.as_deref(), Some("failed"));
+        assert_eq!(f.progress.location.as_deref(), Some("main.rhai:3:1"));
+        assert_eq!(f.progress.screenshot.as_deref(), Some("failure.png"));
+        assert_eq!(f.progress.saved_minutes, Some(7.5));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_time_left_is_the_median_past_run_less_the_time_spent() {
+        assert_eq!(estimate_left_ms(&[], 10), None);
+        assert_eq!(
+            estimate_left_ms(&[60_000, 10_000, 50_000], 20_000),
+            Some(30_000)
+        );
+        assert_eq!(estimate_left_ms(&[1_000], 5_000), Some(0));
+    }
+}

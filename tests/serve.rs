@@ -1,0 +1,344 @@
+//! `kuroko serve`, the clerk launcher, as a real server process: who may talk to it
+//! (loopback, token, Host, Origin), what it serves (evidence only from run folders), and its
+//! queue through the JSON API (one run at a time, stop, a killed run, cancel). The page itself
+//! is driven in a real Chromium in `serve_browser.rs`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::support::http::{Served, request};
+use crate::support::*;
+
+/// A scenario whose items take `ms` each, named in Japanese.
+pub fn paced(dir: &Path, id: &str, name: &str, items: u32, ms: u32) {
+    let manifest = MANIFEST
+        .replace("\"test\"", &format!("\"{id}\""))
+        .replace("\"テスト\"", &format!("\"{name}\""));
+    scenario(
+        &dir.join("scenarios"),
+        id,
+        &manifest,
+        &format!(
+            "for i in 1..={items} {{ log::info(`${{i}} 件目を処理中`); sleep({ms}); task::item_done(i); }}"
+        ),
+    );
+}
+
+/// (scenario_id, outcome, items_done, saved_minutes, trigger) of every run in the ledger.
+pub fn ledger_rows(ledger: &Path) -> Vec<(String, String, u64, f64, String)> {
+    if !ledger.exists() {
+        return Vec::new();
+    }
+    let out = kuroko()
+        .args(["ledger", "export", "--ledger"])
+        .arg(ledger)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let h = reader.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (id, outcome, items, saved, trigger) = (
+        col("scenario_id"),
+        col("outcome"),
+        col("items_done"),
+        col("saved_minutes"),
+        col("trigger"),
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[id].to_string(),
+                r[outcome].to_string(),
+                r[items].parse().unwrap(),
+                r[saved].parse().unwrap(),
+                r[trigger].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The local address of every listening TCP socket on `port` (from /proc/net/tcp and tcp6).
+fn listening_addresses(port: u16) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() > 3 && cols[3] == "0A" {
+                let (addr, p) = cols[1].split_once(':').unwrap();
+                if u16::from_str_radix(p, 16).unwrap() == port {
+                    found.push(addr.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn only_the_browser_with_the_token_on_this_pc_gets_in() {
+    let dir = temp_dir("serve_access");
+    paced(&dir, "jukyo", "住所変更の入力", 1, 0);
+    let s = Served::start(&dir, None);
+    // Loopback only: one listening socket, 127.0.0.1 (0100007F in /proc's byte order).
+    assert_eq!(listening_addresses(s.port), ["0100007F"]);
+
+    let host = s.host();
+    let get =
+        |target: &str, headers: &[(&str, &str)]| request(&s.addr, "GET", target, headers, None);
+    // No token, a wrong one, or the token for an API call in the query: refused.
+    assert_eq!(get("/", &[("Host", &host)]).status, 401);
+    assert_eq!(get("/?token=0000", &[("Host", &host)]).status, 401);
+    assert_eq!(
+        get(
+            &format!("/api/scenarios?token={}", s.token),
+            &[("Host", &host)]
+        )
+        .status,
+        401
+    );
+    // The printed URL: a cookie (HttpOnly, SameSite=Strict), and the page without the token.
+    let first = get(&format!("/?token={}", s.token), &[("Host", &host)]);
+    assert_eq!(first.status, 303);
+    assert_eq!(first.header("location"), Some("/"));
+    let cookie = first.header("set-cookie").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let page = s.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("kuroko"), "{}", page.text());
+    assert_eq!(s.get("/api/scenarios").json()[0]["name"], "住所変更の入力");
+    // A script may use the token as a bearer header instead.
+    let bearer = format!("Bearer {}", s.token);
+    assert_eq!(
+        get(
+            "/api/scenarios",
+            &[("Host", &host), ("Authorization", &bearer)]
+        )
+        .status,
+        200
+    );
+
+    // DNS rebinding: the right cookie but another Host.
+    let cookie = s.cookie();
+    for bad_host in [
+        format!("evil.example:{}", s.port),
+        "127.0.0.1".into(),
+        format!("127.0.0.1:{}", s.port + 1),
+    ] {
+        let r = get(
+            "/api/scenarios",
+            &[("Host", &bad_host), ("Cookie", &cookie)],
+        );
+        assert_eq!(r.status, 403, "Host {bad_host}");
+    }
+    // CSRF: a POST from another site, or one that does not say where it comes from.
+    let post = |headers: &[(&str, &str)]| {
+        request(
+            &s.addr,
+            "POST",
+            "/api/scenarios/jukyo/run",
+            headers,
+            Some(b"{}"),
+        )
+    };
+    assert_eq!(
+        post(&[
+            ("Host", &host),
+            ("Cookie", &cookie),
+            ("Origin", "http://evil.example")
+        ])
+        .status,
+        403
+    );
+    assert_eq!(
+        post(&[
+            ("Host", &host),
+            ("Cookie", &cookie),
+            ("Sec-Fetch-Site", "cross-site")
+        ])
+        .status,
+        403
+    );
+    assert_eq!(post(&[("Host", &host), ("Cookie", &cookie)]).status, 403);
+    // A change is a POST: GET on it is not allowed.
+    assert_eq!(s.get("/api/scenarios/jukyo/run").status, 405);
+    // No CORS: a preflight gets no Access-Control headers, and neither does anything else.
+    let preflight = request(
+        &s.addr,
+        "OPTIONS",
+        "/api/scenarios/jukyo/run",
+        &[
+            ("Host", &host),
+            ("Origin", "http://evil.example"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        None,
+    );
+    assert_ne!(preflight.status, 200);
+    for r in [&preflight, &page, &first] {
+        assert!(
+            !r.headers
+                .iter()
+                .any(|(k, _)| k.to_ascii_lowercase().starts_with("access-control-")),
+            "{:?}",
+            r.headers
+        );
+    }
+    // Nothing ran: every refused POST was refused before it reached the queue.
+    assert!(s.get("/api/requests").json().as_array().unwrap().is_empty());
+}
+
+#[test]
+fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted() {
+    let x = Xvfb::start();
+    let dir = temp_dir("serve_queue");
+    paced(&dir, "nagai", "長い処理", 200, 300);
+    paced(&dir, "jukyo", "住所変更の入力", 3, 50);
+    let s = Served::start(&dir, Some(&x.display));
+
+    let long = s.post("/api/scenarios/nagai/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    let quick = s.post("/api/scenarios/jukyo/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(s.post("/api/scenarios/nosuch/run", "{}").status, 404);
+    let running = s.wait_json(&format!("/api/requests/{long}"), "2 items done", |r| {
+        r["state"] == "running" && r["progress"]["items_done"].as_u64() >= Some(2)
+    });
+    assert_eq!(
+        running["progress"]["step"]
+            .as_str()
+            .map(|t| t.ends_with("件目を処理中")),
+        Some(true),
+        "{running}"
+    );
+    let waiting = s.get(&format!("/api/requests/{quick}")).json();
+    assert_eq!(
+        (
+            waiting["state"].as_str(),
+            waiting["queue_position"].as_u64()
+        ),
+        (Some("queued"), Some(1)),
+        "not at once: {waiting}"
+    );
+
+    // 停止: aborted in the ledger within a second; the page's status says so.
+    let asked = Instant::now();
+    assert_eq!(
+        s.post(&format!("/api/requests/{long}/stop"), "").status,
+        200
+    );
+    wait_until("the ledger says aborted", || {
+        ledger_rows(&s.ledger)
+            .iter()
+            .any(|r| r.0 == "nagai" && r.1 == "aborted")
+    });
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "aborted after {:?}",
+        asked.elapsed()
+    );
+    let stopped = s.wait_json(&format!("/api/requests/{long}"), "finished", |r| {
+        r["state"] == "finished"
+    });
+    assert_eq!(stopped["outcome"], "aborted");
+
+    // The queue moved on: the waiting one ran to the end.
+    let done = s.wait_json(&format!("/api/requests/{quick}"), "quick finished", |r| {
+        r["state"] == "finished"
+    });
+    assert_eq!(done["outcome"], "succeeded", "{done}");
+    assert_eq!(done["progress"]["items_done"], 3);
+
+    // A run whose process is killed shows as interrupted, and the next one runs.
+    let doomed = s.post("/api/scenarios/nagai/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    let next = s.post("/api/scenarios/jukyo/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    let cancelled = s.post("/api/scenarios/jukyo/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        s.post(&format!("/api/requests/{cancelled}/cancel"), "")
+            .status,
+        200
+    );
+    let r = s.wait_json(&format!("/api/requests/{doomed}"), "doomed running", |r| {
+        r["pid"].as_u64().is_some() && r["progress"]["items_done"].as_u64() >= Some(1)
+    });
+    std::process::Command::new("kill")
+        .args(["-KILL", &r["pid"].to_string()])
+        .status()
+        .unwrap();
+    let killed = s.wait_json(&format!("/api/requests/{doomed}"), "doomed ended", |r| {
+        r["state"] == "finished"
+    });
+    assert_eq!(killed["outcome"], "interrupted", "{killed}");
+    let after = s.wait_json(&format!("/api/requests/{next}"), "next finished", |r| {
+        r["state"] == "finished"
+    });
+    assert_eq!(after["outcome"], "succeeded");
+    assert_eq!(
+        s.get(&format!("/api/requests/{cancelled}")).json()["state"],
+        "cancelled"
+    );
+
+    let mut rows: Vec<(String, String)> = ledger_rows(&s.ledger)
+        .into_iter()
+        .map(|r| (r.0, r.1))
+        .collect();
+    rows.sort();
+    let expected: Vec<(String, String)> = [
+        ("jukyo", "succeeded"),
+        ("jukyo", "succeeded"),
+        ("nagai", "aborted"),
+        ("nagai", "interrupted"),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .into();
+    assert_eq!(rows, expected);
+
+    // History and evidence: the run's log is served; nothing outside run folders is.
+    let history = s.get("/api/history").json();
+    let run = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scenario_id"] == "jukyo")
+        .unwrap()
+        .clone();
+    let run_id = run["run_id"].as_str().unwrap();
+    assert!(
+        run["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "run.log"),
+        "{run}"
+    );
+    let log = s.get(&format!("/api/runs/{run_id}/files/run.log"));
+    assert_eq!(log.status, 200);
+    assert!(log.text().contains("3 件目を処理中"), "{}", log.text());
+    for bad in [
+        format!("/api/runs/{run_id}/files/..%2F..%2F..%2Fledger.sqlite3"),
+        format!("/api/runs/{run_id}/files/%2Fetc%2Fpasswd"),
+        format!("/api/runs/{run_id}/files/../../ledger.sqlite3"),
+        "/api/runs/..%2F..%2F/files/ledger.sqlite3".into(),
+        "/api/runs/%2Fetc/files/passwd".into(),
+        format!("/api/runs/{run_id}/files/events.jsonl%00.png"),
+        "/../ledger.sqlite3".into(),
+        "/etc/passwd".into(),
+    ] {
+        assert_eq!(s.get(&bad).status, 404, "{bad}");
+    }
+    assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());
+}

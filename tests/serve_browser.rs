@@ -1,0 +1,89 @@
+//! The launcher page in a real Chromium (Debian's, headless, through chromedriver): a clerk
+//! opens the printed URL, sees the Japanese scenario name, presses 実行, watches the run to its
+//! end, finds it in the history and the ledger; presses 停止 during a long run and sees it
+//! stopped. With KUROKO_DOCS_SCREENSHOT=1 the page during a run is saved as
+//! docs/launcher.png (the README shows it).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::serve::{ledger_rows, paced};
+use crate::support::http::Served;
+use crate::support::webdriver::Browser;
+use crate::support::*;
+
+#[test]
+fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
+    let x = Xvfb::start();
+    let dir = temp_dir("serve_browser");
+    paced(&dir, "jukyo", "住所変更の入力", 3, 400);
+    paced(&dir, "nagai", "転入届の一括入力", 300, 400);
+    let s = Served::start(&dir, Some(&x.display));
+    let b = Browser::start(&dir);
+    b.goto(&s.url);
+
+    // The saved scenario, by its Japanese name, and the 実行 button.
+    b.wait_text(r#"article[data-scenario="jukyo"] h3"#, 30, |t| {
+        t == "住所変更の入力"
+    });
+    b.click(r#"button.run[data-scenario="jukyo"]"#);
+    // Progress to the end, live.
+    b.wait_text("#run-name", 30, |t| t == "住所変更の入力");
+    b.wait_text("#run-state", 60, |t| t == "成功");
+    assert_eq!(b.text("#run-done"), "3");
+    assert!(
+        b.text("#run-message").contains("削減時間 4.5 分"),
+        "{}",
+        b.text("#run-message")
+    );
+    // In the history, with its items, and in the ledger with the right time saved:
+    // 3 items × (2.0 − 0.5) minutes, unattended.
+    let row = b.wait_text(r#"#history tr[data-state="succeeded"]"#, 30, |t| {
+        t.contains("住所変更の入力")
+    });
+    assert!(
+        row.contains("4.5 分") && row.contains("ランチャー"),
+        "{row}"
+    );
+    assert_eq!(
+        ledger_rows(&s.ledger),
+        [(
+            "jukyo".into(),
+            "succeeded".into(),
+            3,
+            4.5,
+            "launcher".into()
+        )]
+    );
+    b.wait_text("#totals", 30, |t| t.contains("今月 0.1 時間"));
+
+    // A long run: the page shows it going, 停止 ends it within a second.
+    b.click(r#"button.run[data-scenario="nagai"]"#);
+    b.wait_text("#run-name", 30, |t| t == "転入届の一括入力");
+    b.wait_text("#run-done", 60, |t| t.parse::<u32>().is_ok_and(|n| n >= 3));
+    assert_eq!(b.text("#run-state"), "実行中");
+    assert!(
+        b.text("#run-step").ends_with("件目を処理中"),
+        "{}",
+        b.text("#run-step")
+    );
+    if std::env::var_os("KUROKO_DOCS_SCREENSHOT").is_some() {
+        b.screenshot(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/launcher.png"));
+    } else {
+        b.screenshot(&dir.join("launcher.png"));
+    }
+    let asked = Instant::now();
+    b.click("#stop");
+    wait_until("the ledger says aborted", || {
+        ledger_rows(&s.ledger)
+            .iter()
+            .any(|r| r.0 == "nagai" && r.1 == "aborted")
+    });
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(1), "aborted after {took:?}");
+    b.wait_text("#run-state", 10, |t| t == "停止しました");
+    b.wait_text(r#"#history tr[data-state="aborted"]"#, 30, |t| {
+        t.contains("転入届の一括入力")
+    });
+    assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());
+}
