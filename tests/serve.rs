@@ -24,6 +24,21 @@ pub fn paced(dir: &Path, id: &str, name: &str, items: u32, ms: u32) {
     );
 }
 
+/// A scenario that asks for a CSV in `input/` (`[[ask]]`) and does one item per row.
+pub fn asking(dir: &Path, id: &str, name: &str) {
+    let manifest = MANIFEST
+        .replace("\"test\"", &format!("\"{id}\""))
+        .replace("\"テスト\"", &format!("\"{name}\""))
+        .replace("outputs = ", "inputs = [\"input\"]\noutputs = ")
+        + "\n[[ask]]\nvar = \"file\"\nlabel = \"申請一覧\"\nfolder = \"input\"\nextensions = [\"csv\"]\nmax_mb = 0.01\n";
+    scenario(
+        &dir.join("scenarios"),
+        id,
+        &manifest,
+        r#"for row in sheet::read(task::get_var("file")) { log::info(row["氏名"]); task::item_done(row["番号"]); }"#,
+    );
+}
+
 /// (scenario_id, outcome, items_done, saved_minutes, trigger) of every run in the ledger.
 pub fn ledger_rows(ledger: &Path) -> Vec<(String, String, u64, f64, String)> {
     if !ledger.exists() {
@@ -341,4 +356,96 @@ fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted
         assert_eq!(s.get(&bad).status, 404, "{bad}");
     }
     assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());
+}
+
+#[test]
+fn a_file_the_scenario_asks_for_is_uploaded_into_its_folder_only_and_passed_to_the_run() {
+    let x = Xvfb::start();
+    let dir = temp_dir("serve_upload");
+    asking(&dir, "kofu", "交付申請の一括処理");
+    let s = Served::start(&dir, Some(&x.display));
+    let input = dir.join("scenarios/kofu/input");
+    let asks = &s.get("/api/scenarios").json()[0]["asks"];
+    assert_eq!(asks[0]["label"], "申請一覧", "{asks}");
+
+    let upload = |name: &str, bytes: &[u8]| {
+        let (host, cookie, origin) = (s.host(), s.cookie(), s.origin());
+        let target = format!("/api/scenarios/kofu/files/file?name={name}");
+        request(
+            &s.addr,
+            "POST",
+            &target,
+            &[("Host", &host), ("Cookie", &cookie), ("Origin", &origin)],
+            Some(bytes),
+        )
+    };
+    let csv = "番号,氏名\n1,髙橋一郎\n2,𠮷田花子\n";
+    let ok = upload("%E5%9B%9B%E6%9C%88.csv", csv.as_bytes());
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.json()["name"], "四月.csv");
+    assert_eq!(
+        std::fs::read_to_string(input.join("四月.csv")).unwrap(),
+        csv
+    );
+    // Refused: a path, another type, too large (the limit is 0.01 MB), the same name again.
+    for (name, bytes, status) in [
+        ("..%2F..%2Fevil.csv", b"1".to_vec(), 400),
+        ("%2Ftmp%2Fevil.csv", b"1".to_vec(), 400),
+        ("run.sh", b"1".to_vec(), 400),
+        ("big.csv", vec![b'1'; 20_000], 413),
+        ("%E5%9B%9B%E6%9C%88.csv", b"other".to_vec(), 409),
+    ] {
+        let r = upload(name, &bytes);
+        assert_eq!(r.status, status, "{name}: {}", r.text());
+    }
+    assert_eq!(
+        s.post("/api/scenarios/kofu/files/other?name=a.csv", "1")
+            .status,
+        404
+    );
+    let names: Vec<String> = std::fs::read_dir(&input)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["四月.csv"], "nothing else written");
+    assert!(!dir.join("evil.csv").exists() && !Path::new("/tmp/evil.csv").exists());
+    assert_eq!(
+        s.get("/api/scenarios/kofu/files/file").json()[0]["name"],
+        "四月.csv"
+    );
+
+    // A run must name one of the offered files.
+    assert_eq!(s.post("/api/scenarios/kofu/run", "{}").status, 400);
+    assert_eq!(
+        s.post(
+            "/api/scenarios/kofu/run",
+            r#"{"vars":{"file":"../scenario.toml"}}"#
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        s.post(
+            "/api/scenarios/kofu/run",
+            r#"{"vars":{"file":"nosuch.csv"}}"#
+        )
+        .status,
+        400
+    );
+    let id = s
+        .post("/api/scenarios/kofu/run", r#"{"vars":{"file":"四月.csv"}}"#)
+        .json()["request_id"]
+        .as_u64()
+        .unwrap();
+    let done = s.wait_json(&format!("/api/requests/{id}"), "the run", |r| {
+        r["state"] == "finished"
+    });
+    assert_eq!(
+        (
+            done["outcome"].as_str(),
+            done["progress"]["items_done"].as_u64()
+        ),
+        (Some("succeeded"), Some(2)),
+        "{done}"
+    );
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::serve::{ledger_rows, paced};
+use crate::serve::{asking, ledger_rows, paced};
 use crate::support::http::Served;
 use crate::support::webdriver::Browser;
 use crate::support::*;
@@ -86,4 +86,36 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
         t.contains("転入届の一括入力")
     });
     assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());
+}
+
+#[test]
+fn a_clerk_uploads_the_file_a_scenario_asks_for_and_runs_it() {
+    let x = Xvfb::start();
+    let dir = temp_dir("serve_browser_upload");
+    asking(&dir, "kofu", "交付申請の一括処理");
+    let file = dir.join("五月分.csv");
+    std::fs::write(&file, "番号,氏名\n1,髙橋一郎\n2,𠮷田花子\n3,山﨑次郎\n").unwrap();
+    let s = Served::start(&dir, Some(&x.display));
+    let b = Browser::start(&dir);
+    b.goto(&s.url);
+    b.click(r#"button.run[data-scenario="kofu"]"#);
+    // The dialog asks for the file; none is there yet, so the clerk uploads one.
+    b.wait_text("#ask-title", 30, |t| t == "交付申請の一括処理");
+    b.wait_text(r#"fieldset[data-var="file"] select"#, 30, |t| {
+        t.contains("ファイルがありません")
+    });
+    b.send_keys(
+        r#"fieldset[data-var="file"] input[type="file"]"#,
+        file.to_str().unwrap(),
+    );
+    b.wait_text(r#"fieldset[data-var="file"] select"#, 30, |t| {
+        t.contains("五月分.csv")
+    });
+    assert!(dir.join("scenarios/kofu/input/五月分.csv").is_file());
+    assert_eq!(b.text("#ask-run"), "実行");
+    b.click("#ask-run");
+    b.wait_text("#run-name", 30, |t| t == "交付申請の一括処理");
+    b.wait_text("#run-state", 60, |t| t == "成功");
+    assert_eq!(b.text("#run-done"), "3");
+    assert_eq!(ledger_rows(&s.ledger)[0].2, 3);
 }

@@ -23,6 +23,45 @@ impl Mode {
     }
 }
 
+/// A file the clerk chooses (or uploads) when starting the run from the launcher
+/// (`[[ask]]` in scenario.toml). The run gets its path, relative to the scenario folder, as
+/// the run variable `var` (`task::get_var`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ask {
+    pub var: String,
+    /// What the dialog calls it, e.g. "申請一覧".
+    pub label: String,
+    /// One of `inputs`: the files offered, and where uploads go.
+    pub folder: String,
+    /// The file types accepted, without the dot: ["xlsx", "csv"].
+    pub extensions: Vec<String>,
+    /// The largest upload, in megabytes.
+    #[serde(default = "default_max_mb")]
+    pub max_mb: f64,
+}
+
+fn default_max_mb() -> f64 {
+    20.0
+}
+
+/// The largest `max_mb` a scenario may allow (the launcher holds an upload in memory).
+pub const MAX_UPLOAD_MB: f64 = 200.0;
+
+impl Ask {
+    /// Whether a file name has one of the accepted extensions.
+    pub fn accepts(&self, name: &str) -> bool {
+        std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| self.extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        (self.max_mb * 1024.0 * 1024.0) as u64
+    }
+}
+
 /// The parsed and validated `scenario.toml`.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct Manifest {
@@ -53,6 +92,9 @@ pub struct Manifest {
     /// Rhai operation limit for one run (stops runaway loops).
     #[serde(default)]
     pub max_operations: Option<u64>,
+    /// Files the launcher asks for before a run.
+    #[serde(default)]
+    pub ask: Vec<Ask>,
 }
 
 /// Every key `scenario.toml` understands, for typo hints.
@@ -70,6 +112,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "inputs",
     "outputs",
     "max_operations",
+    "ask",
 ];
 
 /// One problem in a manifest, with its 1-based position.
@@ -97,6 +140,7 @@ impl Manifest {
             inputs: Vec::new(),
             outputs: vec!["output".to_string()],
             max_operations: None,
+            ask: Vec::new(),
         }
     }
 
@@ -190,8 +234,62 @@ impl Manifest {
                 }
             }
         }
+        for (n, ask) in self.ask.iter().enumerate() {
+            let (line, column) = table_position(text, "[[ask]]", n);
+            let mut bad = |message: String| {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!("[[ask]] {:?}: {message}", ask.var),
+                })
+            };
+            if ask.var.is_empty()
+                || !ask
+                    .var
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                bad("`var` must be a name of a-z, 0-9 and '_'".into());
+            }
+            if self.ask[..n].iter().any(|a| a.var == ask.var) {
+                bad("asked twice".into());
+            }
+            if !self.inputs.contains(&ask.folder) {
+                bad(format!(
+                    "`folder` {:?} must be one of `inputs` ({})",
+                    ask.folder,
+                    self.inputs.join(", ")
+                ));
+            }
+            if ask.extensions.is_empty()
+                || ask
+                    .extensions
+                    .iter()
+                    .any(|e| e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric()))
+            {
+                bad(
+                    "`extensions` must list file types without the dot, e.g. [\"xlsx\", \"csv\"]"
+                        .into(),
+                );
+            }
+            if !(ask.max_mb > 0.0 && ask.max_mb <= MAX_UPLOAD_MB) {
+                bad(format!(
+                    "`max_mb` must be more than 0 and at most {MAX_UPLOAD_MB}"
+                ));
+            }
+        }
         problems
     }
+}
+
+/// Where the `n`th (0-based) `[[table]]` header stands (1,1 when it is not written).
+fn table_position(text: &str, header: &str, n: usize) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(header))
+        .nth(n)
+        .map(|(i, l)| (i + 1, l.len() - l.trim_start().len() + 1))
+        .unwrap_or((1, 1))
 }
 
 fn problem_from_toml(text: &str, e: &toml::de::Error) -> Problem {
@@ -284,6 +382,35 @@ outputs = ["output"]
         let text = GOOD.replace("unattended", "sometimes");
         let problems = Manifest::parse(&text).unwrap_err();
         assert_eq!(problems[0].line, 7, "{problems:?}");
+    }
+
+    #[test]
+    fn files_to_ask_for_are_checked_with_their_lines() {
+        let good = GOOD.replace("outputs", "inputs = [\"input\"]\noutputs")
+            + "\n[[ask]]\nvar = \"file\"\nlabel = \"申請一覧\"\nfolder = \"input\"\nextensions = [\"xlsx\", \"CSV\"]\n";
+        let m = Manifest::parse(&good).unwrap();
+        assert_eq!(m.ask[0].max_mb, 20.0);
+        assert!(m.ask[0].accepts("申請.xlsx") && m.ask[0].accepts("a.csv"));
+        assert!(!m.ask[0].accepts("a.exe") && !m.ask[0].accepts("xlsx"));
+
+        let bad = good.replace("folder = \"input\"", "folder = \"elsewhere\"")
+            + "\n[[ask]]\nvar = \"file\"\nlabel = \"x\"\nfolder = \"input\"\nextensions = [\".xlsx\"]\nmax_mb = 0\n";
+        let problems = Manifest::parse(&bad).unwrap_err();
+        let at = |line: usize, text: &str| {
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.line == line && p.message.contains(text)),
+                "line {line} {text:?}: {problems:?}"
+            )
+        };
+        at(11, "must be one of `inputs` (input)");
+        at(17, "asked twice");
+        at(17, "without the dot");
+        at(17, "`max_mb`");
+        let unknown = good.replace("label =", "lable =");
+        let problems = Manifest::parse(&unknown).unwrap_err();
+        assert!(problems[0].message.contains("lable"), "{problems:?}");
     }
 
     #[test]

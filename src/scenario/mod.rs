@@ -5,7 +5,7 @@ mod manifest;
 
 use std::path::{Path, PathBuf};
 
-pub use manifest::{KNOWN_KEYS, Manifest, Mode, Problem, line_column};
+pub use manifest::{Ask, KNOWN_KEYS, MAX_UPLOAD_MB, Manifest, Mode, Problem, line_column};
 
 use crate::error::{Error, Result};
 

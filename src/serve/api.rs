@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::{RequestInfo, Verdict};
 use super::progress::{Follower, Progress, estimate_left_ms};
-use super::{App, assets, catalog, evidence};
+use super::{App, assets, catalog, evidence, inputs};
 use crate::launcher::{RequestState, RequestView, Trigger};
 use crate::ledger::{self, RunRecord, Store};
 use crate::report::{Period, Report, xlsx};
@@ -41,6 +41,12 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         )
         .route("/api/scenarios", get(scenarios))
         .route("/api/scenarios/{id}/run", post(run))
+        .route(
+            "/api/scenarios/{id}/files/{var}",
+            get(input_files).post(upload).layer(DefaultBodyLimit::max(
+                (crate::scenario::MAX_UPLOAD_MB * 1024.0 * 1024.0) as usize + 1,
+            )),
+        )
         .route("/api/requests", get(requests))
         .route("/api/requests/{id}", get(request))
         .route("/api/requests/{id}/stop", post(stop))
@@ -229,10 +235,72 @@ async fn run(
                 "{bad:?} is not a variable name"
             )));
         }
-        let request_id =
-            app.launcher
-                .submit(&scenario.dir, vars.into_iter().collect(), Trigger::Launcher);
+        let mut vars = vars;
+        // A file the scenario asks for: one of those offered, passed as its path.
+        for ask in &scenario.manifest.ask {
+            let name = vars.get(&ask.var).ok_or_else(|| {
+                ApiError::bad_request(format!("choose the file for {} ({})", ask.label, ask.var))
+            })?;
+            let path = inputs::chosen(&scenario, ask, name).map_err(refusal)?;
+            vars.insert(ask.var.clone(), path);
+        }
+        let mut vars: Vec<(String, String)> = vars.into_iter().collect();
+        vars.sort();
+        let request_id = app.launcher.submit(&scenario.dir, vars, Trigger::Launcher);
         Ok(Queued { request_id })
+    })
+    .await
+    .map(Json)
+}
+
+fn refusal(r: inputs::Refusal) -> ApiError {
+    ApiError {
+        status: StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        message: r.message,
+    }
+}
+
+fn scenario_and_ask(
+    app: &App,
+    id: &str,
+    var: &str,
+) -> Result<(crate::scenario::Scenario, crate::scenario::Ask), ApiError> {
+    let scenario = catalog::find(&app.config.scenarios_dir, id)
+        .ok_or_else(|| ApiError::not_found(format!("no scenario {id:?}")))?;
+    let ask = inputs::ask(&scenario, var)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("scenario {id:?} asks for no {var:?}")))?;
+    Ok((scenario, ask))
+}
+
+/// The files a scenario's ask offers, newest first.
+async fn input_files(
+    State(app): State<Arc<App>>,
+    Path((id, var)): Path<(String, String)>,
+) -> ApiResult<Vec<inputs::InputFile>> {
+    blocking(app, move |app| {
+        let (scenario, ask) = scenario_and_ask(app, &id, &var)?;
+        Ok(inputs::list(&scenario, &ask))
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    name: String,
+}
+
+/// Uploads a file into the ask's folder: the body is the file, `?name=` its name.
+async fn upload(
+    State(app): State<Arc<App>>,
+    Path((id, var)): Path<(String, String)>,
+    Query(q): Query<UploadQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<inputs::InputFile> {
+    blocking(app, move |app| {
+        let (scenario, ask) = scenario_and_ask(app, &id, &var)?;
+        inputs::save(&scenario, &ask, &q.name, &body).map_err(refusal)
     })
     .await
     .map(Json)
@@ -350,11 +418,7 @@ fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
         (None, None) => "interrupted".into(),
         (None, Some(_)) => "error".into(),
     });
-    let files = t
-        .follower
-        .run_dir()
-        .map(evidence_files)
-        .unwrap_or_default();
+    let files = t.follower.run_dir().map(evidence_files).unwrap_or_default();
     let output_tail = (outcome.as_deref() == Some("error")
         || outcome.as_deref() == Some("interrupted"))
     .then(|| tail(&v.runs_dir.with_extension("log"), 8))

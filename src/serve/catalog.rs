@@ -18,6 +18,8 @@ pub struct ScenarioCard {
     pub task: String,
     pub description: String,
     pub mode: &'static str,
+    /// Files the run asks for (a dialog before it starts).
+    pub asks: Vec<crate::scenario::Ask>,
     pub last_run: Option<LastRun>,
     pub saved_hours_this_month: f64,
 }
@@ -76,6 +78,7 @@ pub fn cards(dir: &Path, store: &dyn Store, today: NaiveDate) -> LResult<Vec<Sce
                 task: m.task.clone(),
                 description: m.description.clone(),
                 mode: m.mode.as_str(),
+                asks: m.ask.clone(),
                 last_run: last.map(|r| LastRun {
                     started_at: r.started_at,
                     state: r.state,

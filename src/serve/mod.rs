@@ -10,6 +10,7 @@ mod api;
 mod assets;
 mod catalog;
 mod evidence;
+mod inputs;
 mod progress;
 pub mod scheduler;
 

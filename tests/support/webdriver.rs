@@ -152,6 +152,16 @@ impl Browser {
         self.session_call("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Types into an element; for `<input type=file>`, the text is the file's path.
+    pub fn send_keys(&self, css: &str, text: &str) {
+        let id = self.wait_for(css, 30);
+        self.session_call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
     /// The visible text of an element.
     pub fn text(&self, css: &str) -> String {
         let id = self.wait_for(css, 30);

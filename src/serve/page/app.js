@@ -89,13 +89,91 @@ function renderScenarios() {
   if (shown.length === 0) $("scenarios").append(el("p", {}, "シナリオがありません。"));
 }
 
-async function startRun(s) {
-  try {
-    const { request_id } = await api(`/api/scenarios/${encodeURIComponent(s.id)}/run`, { method: "POST", body: "{}" });
-    shownRequest = request_id;
-  } catch (e) {
-    alert(`実行できませんでした: ${e.message}`);
+async function startRun(s, vars = {}) {
+  if (s.asks.length > 0 && Object.keys(vars).length === 0) {
+    openAskDialog(s);
+    return;
   }
+  try {
+    const { request_id } = await api(`/api/scenarios/${encodeURIComponent(s.id)}/run`, {
+      method: "POST", body: JSON.stringify({ vars }),
+    });
+    shownRequest = request_id;
+    return true;
+  } catch (e) {
+    if ($("ask-dialog").open) $("ask-error").textContent = `実行できませんでした: ${e.message}`;
+    else alert(`実行できませんでした: ${e.message}`);
+    return false;
+  }
+}
+
+// ---- the dialog for files a scenario asks for ----
+
+let asking = null;
+
+function filesUrl(s, ask) {
+  return `/api/scenarios/${encodeURIComponent(s.id)}/files/${encodeURIComponent(ask.var)}`;
+}
+
+async function fillFiles(s, ask, select, chosen) {
+  const files = await api(filesUrl(s, ask));
+  select.replaceChildren(...files.map((f) => el("option", { value: f.name },
+    `${f.name}（${f.modified}、${Math.ceil(f.bytes / 1024)} KB）`)));
+  if (files.length === 0) select.append(el("option", { value: "" }, "（ファイルがありません。アップロードしてください）"));
+  if (chosen) select.value = chosen;
+}
+
+function openAskDialog(s) {
+  asking = s;
+  $("ask-title").textContent = s.name;
+  $("ask-error").textContent = "";
+  $("ask-fields").replaceChildren(...s.asks.map((ask) => {
+    const select = el("select", { name: ask.var, required: "", "aria-label": ask.label });
+    const upload = el("input", { type: "file", accept: ask.extensions.map((x) => `.${x}`).join(","), "aria-label": `${ask.label}をアップロード` });
+    upload.addEventListener("change", () => uploadFile(s, ask, upload, select));
+    fillFiles(s, ask, select).catch((e) => { $("ask-error").textContent = e.message; });
+    return el("fieldset", { dataset: { var: ask.var } },
+      el("legend", {}, `${ask.label}（${ask.extensions.join(", ")}）`),
+      el("label", {}, `${ask.folder} フォルダのファイル: `, select),
+      el("label", {}, `またはアップロード（${ask.max_mb} MB まで）: `, upload));
+  }));
+  $("ask-dialog").showModal();
+}
+
+async function uploadFile(s, ask, input, select) {
+  const file = input.files[0];
+  if (!file) return;
+  $("ask-error").textContent = "";
+  if (file.size > ask.max_mb * 1024 * 1024) {
+    $("ask-error").textContent = `${file.name} は ${ask.max_mb} MB を超えています。`;
+    input.value = "";
+    return;
+  }
+  try {
+    const response = await fetch(`${filesUrl(s, ask)}?name=${encodeURIComponent(file.name)}`, {
+      method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: file,
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error || response.statusText);
+    await fillFiles(s, ask, select, body.name);
+  } catch (e) {
+    $("ask-error").textContent = `アップロードできませんでした: ${e.message}`;
+  } finally {
+    input.value = "";
+  }
+}
+
+async function submitAsk(event) {
+  event.preventDefault();
+  const vars = {};
+  for (const select of $("ask-fields").querySelectorAll("select")) {
+    if (!select.value) {
+      $("ask-error").textContent = "ファイルを選んでください。";
+      return;
+    }
+    vars[select.name] = select.value;
+  }
+  if (await startRun(asking, vars)) $("ask-dialog").close();
 }
 
 // ---- the run view ----
@@ -285,6 +363,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("department-filter").addEventListener("change", renderScenarios);
   $("stop").addEventListener("click", stopRun);
   $("schedule-form").addEventListener("submit", addSchedule);
+  $("ask-form").addEventListener("submit", submitAsk);
+  $("ask-cancel").addEventListener("click", () => $("ask-dialog").close());
   loadScenarios().then(loadSchedules).catch(showError);
   loadHistory().catch(showError);
   loadSummary().catch(showError);
