@@ -45,8 +45,50 @@ pub fn add(
     Ok(record)
 }
 
+/// A standard five-field cron expression (minute hour day month weekday), kept with its text.
+#[derive(Debug, Clone)]
+pub struct CronSpec {
+    pub text: String,
+    cron: croner::Cron,
+}
+
+impl PartialEq for CronSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for CronSpec {}
+
+impl CronSpec {
+    fn parse(text: &str) -> Result<CronSpec, String> {
+        use std::str::FromStr;
+        if text.split_whitespace().count() != 5 {
+            return Err(format!(
+                "{text:?} needs five fields: minute hour day month weekday"
+            ));
+        }
+        let cron = croner::Cron::from_str(text).map_err(|e| format!("{text:?}: {e}"))?;
+        Ok(CronSpec {
+            text: text.to_string(),
+            cron,
+        })
+    }
+
+    /// The first time the expression matches strictly after `after` (local wall-clock time).
+    fn next_after(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
+        use chrono::TimeZone;
+        // Local times carried as UTC: pure calendar arithmetic, no clock or time zone.
+        let t = chrono::Utc.from_utc_datetime(&after);
+        self.cron
+            .find_next_occurrence(&t, false)
+            .ok()
+            .map(|n| n.naive_utc())
+    }
+}
+
 /// How often.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Repeat {
     /// Every office day.
     Daily,
@@ -56,6 +98,8 @@ pub enum Repeat {
     MonthlyDay(u32),
     /// On the Nth office day of the month.
     MonthlyOfficeDay(u32),
+    /// Whenever the cron expression matches on an office day (the schedule's `at` is unused).
+    Cron(CronSpec),
 }
 
 /// What to do about runs that fell due while the launcher was not running.
@@ -97,8 +141,9 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
 ];
 
 impl Schedule {
-    /// Reads `daily 09:00`, `weekly mon 09:00`, `monthly 5 09:00`, `monthly office-day 3 09:00`,
-    /// each optionally followed by `skip-missed` (default: a missed run is made up once).
+    /// Reads `daily 09:00`, `weekly mon 09:00`, `monthly 5 09:00`, `monthly office-day 3 09:00`
+    /// or `cron 30 8 * * 1-5`, each optionally followed by `skip-missed` (default: a missed run
+    /// is made up once).
     pub fn parse(text: &str) -> Result<Schedule, String> {
         let mut words: Vec<&str> = text.split_whitespace().collect();
         let missed = if words.last() == Some(&"skip-missed") {
@@ -109,9 +154,17 @@ impl Schedule {
         };
         let bad = |why: &str| {
             format!(
-                "schedule {text:?}: {why}; write e.g. \"daily 09:00\", \"weekly mon 09:00\", \"monthly 5 09:00\" or \"monthly office-day 3 09:00\""
+                "schedule {text:?}: {why}; write e.g. \"daily 09:00\", \"weekly mon 09:00\", \"monthly 5 09:00\", \"monthly office-day 3 09:00\" or \"cron 30 8 * * 1-5\""
             )
         };
+        if words.first() == Some(&"cron") {
+            let spec = CronSpec::parse(&words[1..].join(" ")).map_err(|e| bad(&e))?;
+            return Ok(Schedule {
+                repeat: Repeat::Cron(spec),
+                at: NaiveTime::MIN,
+                missed,
+            });
+        }
         let time = words.last().ok_or_else(|| bad("empty"))?;
         let at = NaiveTime::parse_from_str(time, "%H:%M")
             .map_err(|_| bad("no time as HH:MM at the end"))?;
@@ -139,9 +192,9 @@ impl Schedule {
 
     /// The day this schedule runs on in the month of `first` (day 1), if any.
     fn day_in_month(&self, first: NaiveDate, cal: &OfficeCalendar) -> Option<NaiveDate> {
-        match self.repeat {
-            Repeat::MonthlyOfficeDay(n) => cal.nth_office_day(first.year(), first.month(), n),
-            Repeat::MonthlyDay(n) => {
+        match &self.repeat {
+            Repeat::MonthlyOfficeDay(n) => cal.nth_office_day(first.year(), first.month(), *n),
+            &Repeat::MonthlyDay(n) => {
                 // The day itself (or the month's last day), moved to the next office day.
                 let mut day = (0..4)
                     .map(|back| n - back.min(n - 1))
@@ -156,9 +209,9 @@ impl Schedule {
     }
 
     fn runs_on(&self, day: NaiveDate, cal: &OfficeCalendar) -> bool {
-        match self.repeat {
-            Repeat::Daily => cal.is_office_day(day),
-            Repeat::Weekly(w) => day.weekday() == w && cal.is_office_day(day),
+        match &self.repeat {
+            Repeat::Daily | Repeat::Cron(_) => cal.is_office_day(day),
+            &Repeat::Weekly(w) => day.weekday() == w && cal.is_office_day(day),
             Repeat::MonthlyDay(_) | Repeat::MonthlyOfficeDay(_) => {
                 let first = day.with_day(1).unwrap_or(day);
                 // A day late in a month may move into the next (e.g. the 30th of December
@@ -172,6 +225,18 @@ impl Schedule {
 
     /// The first time this schedule fires strictly after `after` (within ten years).
     pub fn next_after(&self, after: NaiveDateTime, cal: &OfficeCalendar) -> Option<NaiveDateTime> {
+        if let Repeat::Cron(spec) = &self.repeat {
+            let limit = after.checked_add_days(Days::new(3660))?;
+            let mut t = after;
+            while let Some(next) = spec.next_after(t).filter(|n| *n <= limit) {
+                if self.runs_on(next.date(), cal) {
+                    return Some(next);
+                }
+                // Closed all day: go on from its end, not match by match.
+                t = next.date().and_hms_opt(23, 59, 0)?.max(next);
+            }
+            return None;
+        }
         let mut day = after.date();
         for _ in 0..3660 {
             let at = day.and_time(self.at);
@@ -310,6 +375,33 @@ mod tests {
             first_office_day.next_after(at(2026, 12, 2, 0, 0), &cal),
             Some(at(2027, 1, 4, 8, 30))
         );
+    }
+
+    #[test]
+    fn cron_expressions_fire_on_office_days_only() {
+        let cal = OfficeCalendar::default();
+        let s = Schedule::parse("cron 30 8,13 * * 1-5").unwrap();
+        assert!(matches!(&s.repeat, Repeat::Cron(c) if c.text == "30 8,13 * * 1-5"));
+        // Friday 11-20 13:30, then Tuesday 11-24 (Monday 11-23 is 勤労感謝の日).
+        assert_eq!(
+            s.next_after(at(2026, 11, 20, 9, 0), &cal),
+            Some(at(2026, 11, 20, 13, 30))
+        );
+        assert_eq!(
+            s.next_after(at(2026, 11, 20, 13, 30), &cal),
+            Some(at(2026, 11, 24, 8, 30))
+        );
+        // Every 15 minutes, but 年末年始 is closed: from 12/28 evening to 1/4 morning.
+        let often = Schedule::parse("cron */15 * * * * skip-missed").unwrap();
+        assert_eq!(often.missed, Missed::Skip);
+        assert_eq!(
+            often.next_after(at(2026, 12, 28, 23, 50), &cal),
+            Some(at(2027, 1, 4, 0, 0))
+        );
+        for bad in ["cron 30 8 * *", "cron 61 8 * * *", "cron a b c d e"] {
+            let e = Schedule::parse(bad).unwrap_err();
+            assert!(e.contains("cron 30 8 * * 1-5"), "{bad}: {e}");
+        }
     }
 
     #[test]

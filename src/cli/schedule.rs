@@ -25,7 +25,8 @@ pub struct Args {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a scenario by itself: "daily 09:00", "weekly mon 09:00", "monthly 5 09:00" (moved to
-    /// the next office day when closed), "monthly office-day 3 08:30"; add "skip-missed" to skip
+    /// the next office day when closed), "monthly office-day 3 08:30", "cron 30 8 * * 1-5" (on
+    /// office days only); add "skip-missed" to skip
     /// runs missed while the launcher was not running (default: made up once).
     Add { scenario: PathBuf, when: String },
     /// The schedules, with their next run.
