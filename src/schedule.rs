@@ -99,7 +99,7 @@ pub enum Repeat {
     /// On the Nth office day of the month.
     MonthlyOfficeDay(u32),
     /// Whenever the cron expression matches on an office day (the schedule's `at` is unused).
-    Cron(CronSpec),
+    Cron(Box<CronSpec>),
 }
 
 /// What to do about runs that fell due while the launcher was not running.
@@ -160,7 +160,7 @@ impl Schedule {
         if words.first() == Some(&"cron") {
             let spec = CronSpec::parse(&words[1..].join(" ")).map_err(|e| bad(&e))?;
             return Ok(Schedule {
-                repeat: Repeat::Cron(spec),
+                repeat: Repeat::Cron(Box::new(spec)),
                 at: NaiveTime::MIN,
                 missed,
             });
