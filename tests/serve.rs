@@ -449,3 +449,83 @@ fn a_file_the_scenario_asks_for_is_uploaded_into_its_folder_only_and_passed_to_t
         "{done}"
     );
 }
+
+#[test]
+fn schedules_and_closure_days_are_edited_through_the_api_and_kept_in_the_ledger() {
+    let dir = temp_dir("serve_schedules");
+    paced(&dir, "jukyo", "住所変更の入力", 1, 0);
+    let s = Served::start(&dir, None);
+    let bad = s.post(
+        "/api/schedules",
+        r#"{"scenario_id":"jukyo","spec":"hourly 09:00"}"#,
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown repetition")
+    );
+    assert_eq!(
+        s.post(
+            "/api/schedules",
+            r#"{"scenario_id":"nosuch","spec":"daily 09:00"}"#
+        )
+        .status,
+        404
+    );
+    let added = s
+        .post(
+            "/api/schedules",
+            r#"{"scenario_id":"jukyo","spec":"cron 0 7 * * *"}"#,
+        )
+        .json();
+    assert_eq!(added["id"], "jukyo-1");
+    let next = added["next_run"].as_str().unwrap().to_string();
+    assert!(next.ends_with(" 07:00"), "{added}");
+    // Closing the day of the next run moves it on.
+    let day = &next[..10];
+    let closed = s.post(
+        "/api/closed-days",
+        &format!(r#"{{"day":"{day}","reason":"停電"}}"#),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.text());
+    let moved = s.get("/api/schedules").json()[0]["next_run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(moved.as_str() > next.as_str(), "{moved} after {next}");
+    assert_eq!(
+        s.get("/api/closed-days").json(),
+        serde_json::json!([{ "day": day, "reason": "停電" }])
+    );
+    assert_eq!(
+        s.post("/api/closed-days", r#"{"day":"2027-02-30"}"#).status,
+        400
+    );
+    // The command line sees the same ledger.
+    let listed = Ran::from(
+        kuroko()
+            .args(["schedule", "list", "--ledger"])
+            .arg(&s.ledger)
+            .output()
+            .unwrap(),
+    );
+    listed
+        .expect(0)
+        .stdout_has("jukyo-1")
+        .stdout_has("cron 0 7 * * *");
+    assert_eq!(
+        s.post(&format!("/api/closed-days/{day}/remove"), "").status,
+        200
+    );
+    assert_eq!(s.post("/api/schedules/jukyo-1/remove", "").status, 200);
+    assert_eq!(s.post("/api/schedules/jukyo-1/remove", "").status, 404);
+    assert!(
+        s.get("/api/schedules")
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

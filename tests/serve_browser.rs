@@ -118,4 +118,12 @@ fn a_clerk_uploads_the_file_a_scenario_asks_for_and_runs_it() {
     b.wait_text("#run-state", 60, |t| t == "成功");
     assert_eq!(b.text("#run-done"), "3");
     assert_eq!(ledger_rows(&s.ledger)[0].2, 3);
+
+    // The ICT office schedules it on the page: it is listed with its next run.
+    b.send_keys("#schedule-spec", "weekly mon 09:00");
+    b.click(r#"#schedule-form button[type="submit"]"#);
+    let row = b.wait_text(r#"#schedules tr[data-schedule="kofu-1"]"#, 30, |t| {
+        t.contains("weekly mon 09:00")
+    });
+    assert!(row.contains(" 09:00"), "{row}");
 }

@@ -58,6 +58,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/report", get(report))
         .route("/api/schedules", get(schedules).post(add_schedule))
         .route("/api/schedules/{id}/remove", post(remove_schedule))
+        .route("/api/closed-days", get(closed_days).post(close_day))
+        .route("/api/closed-days/{day}/remove", post(open_day))
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
@@ -789,6 +791,63 @@ async fn remove_schedule(State(app): State<Arc<App>>, Path(id): Path<String>) ->
             Ok(Done { ok: true })
         } else {
             Err(ApiError::not_found(format!("no schedule {id:?}")))
+        }
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ClosedDay {
+    day: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn valid_day(day: &str) -> Result<String, ApiError> {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(|d| d.to_string())
+        .map_err(|_| ApiError::bad_request(format!("{day:?}: a day is YYYY-MM-DD")))
+}
+
+/// The office's closure days besides weekends, holidays and 年末年始 (schedules skip them).
+async fn closed_days(State(app): State<Arc<App>>) -> ApiResult<Vec<ClosedDay>> {
+    blocking(app, |app| {
+        let store = open_ledger(app)?;
+        Ok(store
+            .closed_days()?
+            .into_iter()
+            .map(|(day, reason)| ClosedDay { day, reason })
+            .collect())
+    })
+    .await
+    .map(Json)
+}
+
+async fn close_day(
+    State(app): State<Arc<App>>,
+    Json(body): Json<ClosedDay>,
+) -> ApiResult<ClosedDay> {
+    blocking(app, move |app| {
+        let day = valid_day(&body.day)?;
+        let reason = match body.reason.trim() {
+            "" => "閉庁日".to_string(),
+            r => r.to_string(),
+        };
+        open_ledger(app)?.set_closed_day(&day, Some(&reason))?;
+        Ok(ClosedDay { day, reason })
+    })
+    .await
+    .map(Json)
+}
+
+async fn open_day(State(app): State<Arc<App>>, Path(day): Path<String>) -> ApiResult<Done> {
+    blocking(app, move |app| {
+        let day = valid_day(&day)?;
+        if open_ledger(app)?.set_closed_day(&day, None)? {
+            Ok(Done { ok: true })
+        } else {
+            Err(ApiError::not_found(format!("{day} is not marked closed")))
         }
     })
     .await

@@ -342,6 +342,35 @@ async function addSchedule(event) {
   }
 }
 
+async function loadClosedDays() {
+  const days = await api("/api/closed-days");
+  $("closed-days").replaceChildren(...days.map((d) => el("li", { dataset: { day: d.day } },
+    `${d.day}（${d.reason}）`,
+    el("button", { type: "button", onclick: () => openDay(d.day) }, "削除"))));
+  if (days.length === 0) $("closed-days").append(el("li", {}, "ありません"));
+}
+
+async function openDay(day) {
+  await api(`/api/closed-days/${encodeURIComponent(day)}/remove`, { method: "POST" }).catch((e) => alert(e.message));
+  await Promise.all([loadClosedDays(), loadSchedules()]).catch(showError);
+}
+
+async function addClosedDay(event) {
+  event.preventDefault();
+  $("closed-error").textContent = "";
+  try {
+    await api("/api/closed-days", {
+      method: "POST",
+      body: JSON.stringify({ day: $("closed-day").value, reason: $("closed-reason").value }),
+    });
+    $("closed-day").value = "";
+    $("closed-reason").value = "";
+    await Promise.all([loadClosedDays(), loadSchedules()]);
+  } catch (e) {
+    $("closed-error").textContent = e.message;
+  }
+}
+
 function showError(e) {
   $("connection").textContent = `エラー: ${e.message}`;
 }
@@ -364,6 +393,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("stop").addEventListener("click", stopRun);
   $("schedule-form").addEventListener("submit", addSchedule);
   $("ask-form").addEventListener("submit", submitAsk);
+  $("closed-form").addEventListener("submit", addClosedDay);
+  loadClosedDays().catch(showError);
   $("ask-cancel").addEventListener("click", () => $("ask-dialog").close());
   loadScenarios().then(loadSchedules).catch(showError);
   loadHistory().catch(showError);
