@@ -27,6 +27,8 @@ pub struct LauncherConfig {
     pub env: Vec<(String, String)>,
     /// How long past a scenario's `timeout_minutes` a run may take to end before it is killed.
     pub grace: Duration,
+    /// How long a run may take to stop after Stop before it is killed (a hung process).
+    pub stop_grace: Duration,
 }
 
 /// What started a run (the ledger records it).
@@ -59,6 +61,8 @@ pub enum RequestState {
     Finished {
         exit_code: Option<i32>,
         killed_after_timeout: bool,
+        /// Stop was asked and the process did not end within `stop_grace`.
+        killed_after_stop: bool,
     },
     Cancelled,
 }
@@ -84,6 +88,8 @@ struct State {
     requests: Vec<Request>,
     queue: VecDeque<u64>,
     running: Option<(u64, u32)>,
+    /// When Stop was asked of the running request.
+    stop_asked: Option<(u64, Instant)>,
     shutting_down: bool,
 }
 
@@ -152,11 +158,17 @@ impl Launcher {
         true
     }
 
-    /// Stops the running request through the abort path (SIGTERM); false when it is not running.
+    /// Stops the running request through the abort path (SIGTERM); a process that has not
+    /// ended `stop_grace` later is killed. False when it is not running.
     pub fn stop(&self, id: u64) -> bool {
-        let state = self.state();
+        let mut state = self.state();
         match state.running {
-            Some((running, pid)) if running == id && pid != 0 => terminate(pid),
+            Some((running, pid)) if running == id && pid != 0 => {
+                if state.stop_asked.is_none_or(|(asked, _)| asked != id) {
+                    state.stop_asked = Some((id, Instant::now()));
+                }
+                terminate(pid)
+            }
             _ => false,
         }
     }
@@ -273,11 +285,12 @@ fn work(inner: &Inner) {
                     set_state(&mut state, id, RequestState::Running { pid: child.id() });
                 }
                 inner.changed.notify_all();
-                watch(inner, child, &scenario)
+                watch(inner, id, child, &scenario)
             }
             Err(_) => RequestState::Finished {
                 exit_code: Some(crate::exit::ENVIRONMENT),
                 killed_after_timeout: false,
+                killed_after_stop: false,
             },
         };
         // A run whose process died is found and marked interrupted when the ledger is opened.
@@ -289,6 +302,7 @@ fn work(inner: &Inner) {
         }
         let mut state = lock(inner);
         state.running = None;
+        state.stop_asked = None;
         set_state(&mut state, id, finished);
         drop(state);
         inner.changed.notify_all();
@@ -325,36 +339,33 @@ fn spawn(
     cmd.spawn()
 }
 
-/// Waits for the run to end; kills it when it outlives its scenario's timeout.
-fn watch(inner: &Inner, mut child: Child, scenario: &Path) -> RequestState {
+/// Waits for the run to end; kills it when it outlives its scenario's timeout, or when it has
+/// not stopped `stop_grace` after Stop.
+fn watch(inner: &Inner, id: u64, mut child: Child, scenario: &Path) -> RequestState {
     let limit = Scenario::load(scenario)
         .ok()
         .and_then(|s| s.manifest.timeout_minutes)
         .map(|m| Duration::from_secs_f64(m * 60.0) + inner.config.grace);
     let started = Instant::now();
+    let finished = |exit_code, killed_after_timeout, killed_after_stop| RequestState::Finished {
+        exit_code,
+        killed_after_timeout,
+        killed_after_stop,
+    };
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => {
-                return RequestState::Finished {
-                    exit_code: status.code(),
-                    killed_after_timeout: false,
-                };
-            }
+            Ok(Some(status)) => return finished(status.code(), false, false),
             Ok(None) => {}
-            Err(_) => {
-                return RequestState::Finished {
-                    exit_code: None,
-                    killed_after_timeout: false,
-                };
-            }
+            Err(_) => return finished(None, false, false),
         }
-        if limit.is_some_and(|l| started.elapsed() > l) {
+        let stop_overdue = lock(inner)
+            .stop_asked
+            .is_some_and(|(asked, at)| asked == id && at.elapsed() > inner.config.stop_grace);
+        let timed_out = limit.is_some_and(|l| started.elapsed() > l);
+        if stop_overdue || timed_out {
             let _ = child.kill();
             let _ = child.wait();
-            return RequestState::Finished {
-                exit_code: None,
-                killed_after_timeout: true,
-            };
+            return finished(None, timed_out && !stop_overdue, stop_overdue);
         }
         std::thread::sleep(Duration::from_millis(20));
     }

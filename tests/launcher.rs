@@ -16,6 +16,7 @@ fn launcher(dir: &Path, x: &Xvfb) -> Launcher {
         runs_dir: dir.join("runs"),
         env: vec![("DISPLAY".into(), x.display.clone())],
         grace: Duration::from_secs(5),
+        stop_grace: Duration::from_secs(5),
     })
 }
 
@@ -86,7 +87,8 @@ fn one_run_at_a_time_a_waiting_one_can_be_cancelled() {
             l.request(id).unwrap().state,
             RequestState::Finished {
                 exit_code: Some(0),
-                killed_after_timeout: false
+                killed_after_timeout: false,
+                killed_after_stop: false
             }
         );
     }
@@ -123,7 +125,8 @@ fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
         l.request(long).unwrap().state,
         RequestState::Finished {
             exit_code: Some(3),
-            killed_after_timeout: false
+            killed_after_timeout: false,
+            killed_after_stop: false
         }
     );
 
@@ -146,7 +149,8 @@ fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
         l.request(next).unwrap().state,
         RequestState::Finished {
             exit_code: Some(0),
-            killed_after_timeout: false
+            killed_after_timeout: false,
+            killed_after_stop: false
         }
     );
     let mut runs = ledger_outcomes(&dir);
@@ -163,4 +167,53 @@ fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
             ("next", "succeeded")
         ]
     );
+}
+
+#[test]
+fn a_run_that_does_not_stop_when_asked_is_killed_and_the_queue_moves_on() {
+    let dir = temp_dir("launcher_hung");
+    // A stand-in for a hung run: a process that ignores SIGTERM.
+    let hung = dir.join("hung.sh");
+    std::fs::write(
+        &hung,
+        "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.05; done\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&hung)
+        .status()
+        .unwrap();
+    let l = Launcher::start(LauncherConfig {
+        exe: hung,
+        ledger: dir.join("ledger.sqlite3"),
+        runs_dir: dir.join("runs"),
+        env: vec![],
+        grace: Duration::from_secs(5),
+        stop_grace: Duration::from_millis(500),
+    });
+    let a = l.submit(&sleeper(&dir, "stuck", 0), vec![], Trigger::Launcher);
+    let b = l.submit(&sleeper(&dir, "after", 0), vec![], Trigger::Launcher);
+    wait_for_state(&l, a, |s| matches!(s, RequestState::Running { .. }));
+    std::thread::sleep(Duration::from_millis(200));
+    let asked = Instant::now();
+    assert!(l.stop(a));
+    wait_for_state(&l, a, |s| matches!(s, RequestState::Finished { .. }));
+    let took = asked.elapsed();
+    assert!(
+        (Duration::from_millis(500)..Duration::from_secs(3)).contains(&took),
+        "{took:?}"
+    );
+    assert_eq!(
+        l.request(a).unwrap().state,
+        RequestState::Finished {
+            exit_code: None,
+            killed_after_timeout: false,
+            killed_after_stop: true
+        }
+    );
+    // The next request gets its turn (and is stopped the same way).
+    wait_for_state(&l, b, |s| matches!(s, RequestState::Running { .. }));
+    assert!(l.stop(b));
+    assert!(l.wait_idle(Duration::from_secs(10)));
 }

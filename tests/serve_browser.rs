@@ -18,6 +18,15 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
     let dir = temp_dir("serve_browser");
     paced(&dir, "jukyo", "住所変更の入力", 3, 400);
     paced(&dir, "nagai", "転入届の一括入力", 300, 400);
+    let manifest = MANIFEST
+        .replace("\"test\"", "\"shippai\"")
+        .replace("テスト", "住所確認");
+    scenario(
+        &dir.join("scenarios"),
+        "shippai",
+        &manifest,
+        "task::item_done(1);\nfail(\"住所が見つかりません\");\n",
+    );
     let s = Served::start(&dir, Some(&x.display));
     let b = Browser::start(&dir);
     b.goto(&s.url);
@@ -72,6 +81,18 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
     } else {
         b.screenshot(&dir.join("launcher.png"));
     }
+    // A second 実行 meanwhile waits in the queue (the desktop is busy), and can be cancelled.
+    b.click(r#"button.run[data-scenario="jukyo"]"#);
+    b.wait_text("#queue li", 30, |t| t.contains("住所変更の入力"));
+    assert_eq!(
+        b.text("#run-name"),
+        "転入届の一括入力",
+        "the running one stays shown"
+    );
+    b.click("#queue button.cancel");
+    wait_until("the queue empties", || {
+        b.js("return document.getElementById('queue-box').hidden") == true
+    });
     let asked = Instant::now();
     b.click("#stop");
     wait_until("the ledger says aborted", || {
@@ -84,6 +105,29 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
     b.wait_text("#run-state", 10, |t| t == "停止しました");
     b.wait_text(r#"#history tr[data-state="aborted"]"#, 30, |t| {
         t.contains("転入届の一括入力")
+    });
+    // The cancelled request never ran.
+    assert_eq!(
+        ledger_rows(&s.ledger)
+            .iter()
+            .filter(|r| r.0 == "jukyo")
+            .count(),
+        1
+    );
+
+    // A failure: the message and where in the script, and the screen at that moment inline.
+    b.click(r#"button.run[data-scenario="shippai"]"#);
+    b.wait_text("#run-state", 60, |t| t == "失敗");
+    let message = b.text("#run-message");
+    assert!(
+        message.contains("住所が見つかりません") && message.contains("main.rhai:2"),
+        "{message}"
+    );
+    b.wait_text(r#"#history tr[data-state="failed"]"#, 30, |t| {
+        t.contains("住所確認")
+    });
+    wait_until("the failure screenshot shows in the history", || {
+        b.js(r#"const i = document.querySelector('#history tr[data-state="failed"] img.thumb'); return i !== null && i.complete && i.naturalWidth > 0"#) == true
     });
     assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());
 }

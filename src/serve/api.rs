@@ -331,6 +331,8 @@ pub(crate) struct RequestStatus {
     /// The run's process, while it runs.
     pid: Option<u32>,
     killed_after_timeout: bool,
+    /// 停止 was pressed and the run did not end by itself within 5 s, so it was killed.
+    killed_after_stop: bool,
     progress: Progress,
     /// Time since the run's process started (also while it sleeps or waits).
     running_ms: u64,
@@ -392,14 +394,20 @@ fn track(app: &App, v: &RequestView) -> Tracked {
 }
 
 fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
-    let (state, outcome, killed) = match &v.state {
-        RequestState::Queued => ("queued", None, false),
-        RequestState::Running { .. } => ("running", None, false),
-        RequestState::Cancelled => ("cancelled", None, false),
+    let (state, outcome, killed, killed_after_stop) = match &v.state {
+        RequestState::Queued => ("queued", None, false, false),
+        RequestState::Running { .. } => ("running", None, false, false),
+        RequestState::Cancelled => ("cancelled", None, false, false),
         RequestState::Finished {
             exit_code,
             killed_after_timeout,
-        } => ("finished", Some(*exit_code), *killed_after_timeout),
+            killed_after_stop,
+        } => (
+            "finished",
+            Some(*exit_code),
+            *killed_after_timeout,
+            *killed_after_stop,
+        ),
     };
     if state != "queued" && state != "cancelled" {
         t.follower.update();
@@ -438,6 +446,7 @@ fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
             _ => None,
         },
         killed_after_timeout: killed,
+        killed_after_stop,
         eta_ms: (state == "running")
             .then(|| estimate_left_ms(&t.past_ms, running_ms))
             .flatten(),

@@ -107,6 +107,7 @@ fn start(config: Config, access: Access) -> Result<App> {
         runs_dir: config.runs_root.join(session),
         env: Vec::new(),
         grace: Duration::from_secs(30),
+        stop_grace: Duration::from_secs(5),
     });
     Ok(App {
         access,

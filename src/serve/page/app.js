@@ -180,8 +180,9 @@ async function submitAsk(event) {
 
 function renderRequests(requests) {
   const running = requests.find((r) => r.state === "running");
-  const newest = requests.find((r) => r.state !== "queued" && r.state !== "cancelled");
-  const current = running || requests.find((r) => r.id === shownRequest && r.state !== "queued") || newest;
+  const newest = requests.find((r) => r.state === "finished");
+  // The run going on; else the one this page started, once it has ended; else the newest ended.
+  const current = running || requests.find((r) => r.id === shownRequest && r.state === "finished") || newest;
   const queued = requests.filter((r) => r.state === "queued").sort((a, b) => a.queue_position - b.queue_position);
 
   $("queue-box").hidden = queued.length === 0;
@@ -210,6 +211,7 @@ function renderRequests(requests) {
     if (current.progress.message) message.push(current.progress.message);
     if (current.progress.location) message.push(`（${current.progress.location}）`);
     if (current.killed_after_timeout) message.push("制限時間を過ぎたため終了させました");
+    if (current.killed_after_stop) message.push("停止に応答しなかったため強制終了しました");
     if (current.output_tail) message.push(current.output_tail);
   }
   $("run-message").hidden = message.length === 0;
@@ -233,10 +235,10 @@ function evidenceLinks(runId, files) {
   return files.filter((name) => name !== "events.jsonl").map((name) => {
     const url = `/api/runs/${encodeURIComponent(runId)}/files/${encodeURIComponent(name)}`;
     if (name.endsWith(".png")) {
-      return el("button", { type: "button", class: "link", onclick: () => showScreenshot(url) }, "画面");
+      return name === "failure.png" ? el("button", { type: "button", class: "link", onclick: () => showScreenshot(url) }, "画面") : null;
     }
     return el("a", { href: url, target: "_blank", rel: "noopener" }, name === "run.log" ? "ログ" : name);
-  });
+  }).filter(Boolean);
 }
 
 function showScreenshot(url) {
@@ -271,11 +273,11 @@ function refreshLedgerViews() {
 async function loadHistory() {
   const runs = await api("/api/history?limit=50");
   $("history").replaceChildren(...runs.map((r) => {
-    const evidence = el("td", { class: "evidence" }, ...evidenceLinks(r.run_id, r.files));
+    const evidence = el("td", { class: "evidence" }, ...evidenceLinks(r.run_id, r.files.filter((n) => n !== "failure.png")));
     if (r.files.includes("failure.png")) {
-      const img = el("img", { class: "thumb", alt: "失敗時の画面", src: `/api/runs/${encodeURIComponent(r.run_id)}/files/failure.png` });
-      img.addEventListener("click", () => showScreenshot(img.src));
-      evidence.append(img);
+      const src = `/api/runs/${encodeURIComponent(r.run_id)}/files/failure.png`;
+      evidence.append(el("button", { type: "button", class: "thumb-button", "aria-label": "失敗時の画面を拡大", onclick: () => showScreenshot(src) },
+        el("img", { class: "thumb", alt: "失敗時の画面", src })));
     }
     return el("tr", { dataset: { run: r.run_id, state: r.state } },
       el("td", {}, when(r.started_at)),
