@@ -529,3 +529,70 @@ fn schedules_and_closure_days_are_edited_through_the_api_and_kept_in_the_ledger(
             .is_empty()
     );
 }
+
+#[test]
+fn a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_skipped() {
+    let x = Xvfb::start();
+    let dir = temp_dir("serve_missed");
+    paced(&dir, "jukyo", "住所変更の入力", 2, 0);
+    paced(&dir, "nagai", "転入届の一括入力", 2, 0);
+    let ledger = dir.join("ledger.sqlite3");
+    for (scenario, when) in [
+        ("jukyo", "daily 09:00"),
+        ("nagai", "daily 09:00 skip-missed"),
+    ] {
+        Ran::from(
+            kuroko()
+                .args(["schedule", "add", "--ledger"])
+                .arg(&ledger)
+                .arg(dir.join("scenarios").join(scenario))
+                .arg(when)
+                .output()
+                .unwrap(),
+        )
+        .expect(0);
+    }
+    // The launcher last looked on Tuesday evening and starts again on Friday at noon:
+    // Wednesday's to Friday's 09:00 runs were missed.
+    let db = rusqlite::Connection::open(&ledger).unwrap();
+    db.execute(
+        "UPDATE schedules SET last_checked = '2026-11-24T18:00:00.000'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let s = Served::start_with(
+        &dir,
+        Some(&x.display),
+        &["--pretend-now", "2026-11-27T12:00"],
+    );
+    let made_up = s.wait_json("/api/requests", "the made-up run", |r| {
+        r.as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["state"] == "finished")
+    });
+    assert_eq!(
+        made_up.as_array().unwrap().len(),
+        1,
+        "once, and only the one that makes up: {made_up}"
+    );
+    assert_eq!(made_up[0]["scenario_id"], "jukyo");
+    assert_eq!(made_up[0]["trigger"], "scheduled");
+    assert_eq!(made_up[0]["outcome"], "succeeded");
+    assert_eq!(
+        ledger_rows(&ledger),
+        [(
+            "jukyo".into(),
+            "succeeded".into(),
+            2,
+            3.0,
+            "scheduled".into()
+        )]
+    );
+    assert!(
+        s.stderr_text().contains("made up: 3 missed"),
+        "{}",
+        s.stderr_text()
+    );
+}

@@ -28,6 +28,9 @@ pub struct Args {
     /// How often schedules are looked at, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0, hide = true)]
     schedule_every: f64,
+    /// (tests) The launcher's clock starts at this local time, YYYY-MM-DDTHH:MM, and runs on.
+    #[arg(long, value_name = "TIME", hide = true)]
+    pretend_now: Option<String>,
 }
 
 pub fn execute(args: Args) -> Result<i32> {
@@ -48,6 +51,15 @@ pub fn execute(args: Args) -> Result<i32> {
             "--schedule-every must be a positive number of seconds",
         ));
     }
+    let clock_offset = match &args.pretend_now {
+        None => chrono::TimeDelta::zero(),
+        Some(t) => {
+            let at = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").map_err(|_| {
+                Error::usage(format!("--pretend-now {t:?}: expected YYYY-MM-DDTHH:MM"))
+            })?;
+            at - chrono::Local::now().naive_local()
+        }
+    };
     serve::serve(Config {
         scenarios_dir: std::fs::canonicalize(&scenarios_dir).unwrap_or(scenarios_dir),
         ledger: super::ledger::ledger_path(args.ledger),
@@ -57,6 +69,7 @@ pub fn execute(args: Args) -> Result<i32> {
         exe,
         schedule_every: Duration::from_secs_f64(args.schedule_every),
         open_browser: args.open,
+        clock_offset,
     })?;
     Ok(crate::exit::SUCCEEDED)
 }

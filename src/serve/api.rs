@@ -744,7 +744,7 @@ async fn schedules(State(app): State<Arc<App>>) -> ApiResult<Vec<ScheduleRow>> {
     blocking(app, |app| {
         let store = open_ledger(app)?;
         let cal = calendar(&*store)?;
-        let now = chrono::Local::now().naive_local();
+        let now = app.config.now();
         Ok(store
             .schedules()?
             .into_iter()
@@ -782,7 +782,7 @@ async fn add_schedule(
         Ok(ScheduleRow {
             next_run: Schedule::parse(&record.spec)
                 .ok()
-                .and_then(|s| s.next_after(chrono::Local::now().naive_local(), &cal))
+                .and_then(|s| s.next_after(app.config.now(), &cal))
                 .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
             id: record.id,
             scenario_id: record.scenario_id,

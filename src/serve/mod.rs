@@ -41,6 +41,15 @@ pub struct Config {
     /// How often schedules are looked at.
     pub schedule_every: Duration,
     pub open_browser: bool,
+    /// Added to the local time for schedules (tests walk the calendar with it; 0 otherwise).
+    pub clock_offset: chrono::TimeDelta,
+}
+
+impl Config {
+    /// The local time as the launcher's schedules see it.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        chrono::Local::now().naive_local() + self.clock_offset
+    }
 }
 
 /// What every handler shares.

@@ -74,7 +74,7 @@ fn format_time(t: NaiveDateTime) -> String {
 pub(crate) fn spawn(app: Arc<super::App>) {
     std::thread::spawn(move || {
         loop {
-            let now = Local::now().naive_local();
+            let now = app.config.now();
             let fired =
                 ledger::open(&app.config.ledger).and_then(|mut store| tick(&mut *store, now));
             match fired {

@@ -131,6 +131,11 @@ pub struct Served {
 impl Served {
     /// Starts `kuroko serve` on scenarios under `dir/scenarios`, its ledger and runs in `dir`.
     pub fn start(dir: &Path, display: Option<&str>) -> Served {
+        Served::start_with(dir, display, &[])
+    }
+
+    /// `start` with more arguments for `kuroko serve`.
+    pub fn start_with(dir: &Path, display: Option<&str>, extra: &[&str]) -> Served {
         let ledger = dir.join("ledger.sqlite3");
         let runs = dir.join("runs");
         let stderr = dir.join("serve.stderr");
@@ -142,6 +147,7 @@ impl Served {
             .arg(&ledger)
             .arg("--runs-dir")
             .arg(&runs)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap());
