@@ -19,7 +19,7 @@ pub fn paced(dir: &Path, id: &str, name: &str, items: u32, ms: u32) {
         id,
         &manifest,
         &format!(
-            "for i in 1..={items} {{ log::info(`${{i}} 件目を処理中`); sleep({ms}); task::item_done(i); }}"
+            "task::set_total({items}); for i in 1..={items} {{ log::info(`${{i}} 件目を処理中`); sleep({ms}); task::item_done(i); }}"
         ),
     );
 }
@@ -224,9 +224,19 @@ fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted
         .as_u64()
         .unwrap();
     assert_eq!(s.post("/api/scenarios/nosuch/run", "{}").status, 404);
-    let running = s.wait_json(&format!("/api/requests/{long}"), "2 items done", |r| {
-        r["state"] == "running" && r["progress"]["items_done"].as_u64() >= Some(2)
+    let running = s.wait_json(&format!("/api/requests/{long}"), "3 items done", |r| {
+        r["state"] == "running" && r["progress"]["items_done"].as_u64() >= Some(3)
     });
+    // 200 items in all at about 0.3 s each: the time left is the items left at this pace.
+    assert_eq!(running["progress"]["items_total"], 200);
+    let eta = running["eta_ms"].as_u64().expect("an estimate");
+    let done = running["progress"]["items_done"].as_u64().unwrap();
+    let per_item = running["running_ms"].as_u64().unwrap() as f64 / done as f64;
+    let expected = per_item * (200 - done) as f64;
+    assert!(
+        (eta as f64 - expected).abs() < expected * 0.2,
+        "eta {eta} ms, expected about {expected}: {running}"
+    );
     assert_eq!(
         running["progress"]["step"]
             .as_str()

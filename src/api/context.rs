@@ -129,6 +129,10 @@ impl RunContext {
     }
 
     /// Counts an item done and records it in the ledger before the script goes on.
+    pub fn set_total(&self, items: u64) {
+        self.events.emit(RunEvent::Total { items });
+    }
+
     pub fn item_done(&self, key: String) -> RhaiResult<u64> {
         self.recorder
             .item(&key, crate::ledger::ItemState::Done)

@@ -39,6 +39,26 @@ pub mod task_api {
         })
     }
 
+    /// Says how many items this run has in all (e.g. the rows read), so the launcher can show
+    /// "12 / 60" and a better estimate of the time left. Call it again when the number changes.
+    ///
+    /// ```rhai
+    /// let rows = sheet::read("input/申請.xlsx");
+    /// task::set_total(rows.len());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn set_total(ctx: NativeCallContext, items: INT) -> RhaiResult<()> {
+        located(&ctx, || {
+            let items = u64::try_from(items).map_err(|_| {
+                script_error(format!(
+                    "the number of items must be 0 or more, not {items}"
+                ))
+            })?;
+            run_context(&ctx)?.set_total(items);
+            Ok(())
+        })
+    }
+
     /// Records that one item could not be processed, and why; the run goes on. Failed items
     /// count toward no time saved. Returns how many items have failed so far.
     ///

@@ -68,6 +68,10 @@ pub enum RunEvent {
     Action {
         action: String,
     },
+    /// How many items this run has in all (`task::set_total`), for progress and time left.
+    Total {
+        items: u64,
+    },
     /// The step that cannot be undone is about to happen for this item (`task::item_started`).
     ItemStarted {
         key: String,
@@ -200,6 +204,7 @@ pub fn format_line(event: &Stamped<'_>) -> Option<String> {
             Level::Error => format!("error: {message}"),
         },
         RunEvent::Action { action } => format!("  {action}"),
+        RunEvent::Total { items } => format!("{items} item(s) to do"),
         RunEvent::ItemStarted { key } => format!("item started: {key}"),
         RunEvent::ItemDone { key, done } => format!("item done: {key} ({done} done)"),
         RunEvent::ItemFailed {

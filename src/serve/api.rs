@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::access::{RequestInfo, Verdict};
-use super::progress::{Follower, Progress, estimate_left_ms};
+use super::progress::{Follower, Pace, Progress};
 use super::{App, assets, catalog, evidence, inputs};
 use crate::launcher::{RequestState, RequestView, Trigger};
 use crate::ledger::{self, RunRecord, Store};
@@ -348,7 +348,7 @@ pub(crate) struct Tracked {
     follower: Follower,
     scenario_id: String,
     scenario_name: String,
-    past_ms: Vec<u64>,
+    pace: Pace,
     started: Option<std::time::Instant>,
     ended_ms: Option<u64>,
 }
@@ -377,9 +377,9 @@ fn track(app: &App, v: &RequestView) -> Tracked {
         .ok()
         .map(|s| s.manifest);
     let scenario_id = manifest.as_ref().map(|m| m.id.clone()).unwrap_or_default();
-    let past_ms = ledger::open(&app.config.ledger)
+    let past_runs = ledger::open(&app.config.ledger)
         .ok()
-        .and_then(|store| catalog::past_durations_ms(&*store, &scenario_id).ok())
+        .and_then(|store| catalog::past_runs(&*store, &scenario_id).ok())
         .unwrap_or_default();
     Tracked {
         follower: Follower::new(&v.runs_dir),
@@ -387,7 +387,7 @@ fn track(app: &App, v: &RequestView) -> Tracked {
             .map(|m| m.name)
             .unwrap_or_else(|| v.scenario.display().to_string()),
         scenario_id,
-        past_ms,
+        pace: Pace { past_runs },
         started: None,
         ended_ms: None,
     }
@@ -448,7 +448,7 @@ fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
         killed_after_timeout: killed,
         killed_after_stop,
         eta_ms: (state == "running")
-            .then(|| estimate_left_ms(&t.past_ms, running_ms))
+            .then(|| t.pace.left_ms(&progress, running_ms))
             .flatten(),
         progress,
         running_ms,

@@ -113,12 +113,12 @@ pub fn runs(
     Ok(out)
 }
 
-/// How long this scenario's last successful runs took, in milliseconds.
-pub fn past_durations_ms(store: &dyn Store, scenario_id: &str) -> LResult<Vec<u64>> {
+/// How long this scenario's last successful runs took, in milliseconds, and their items.
+pub fn past_runs(store: &dyn Store, scenario_id: &str) -> LResult<Vec<(u64, u64)>> {
     Ok(runs(store, scenario_id, None, 20)?
         .into_iter()
         .filter(|r| r.state == RunState::Succeeded)
-        .map(|r| (r.robot_minutes * 60_000.0) as u64)
+        .map(|r| ((r.robot_minutes * 60_000.0) as u64, r.items_done))
         .take(10)
         .collect())
 }

@@ -13,6 +13,8 @@ pub struct Progress {
     pub run_id: Option<String>,
     pub items_done: u64,
     pub items_failed: u64,
+    /// How many items the run has in all, when it said so (`task::set_total`).
+    pub items_total: Option<u64>,
     /// The last log line (the step the script is at).
     pub step: Option<String>,
     pub elapsed_ms: u64,
@@ -95,6 +97,7 @@ fn apply(p: &mut Progress, event: &serde_json::Value) {
     }
     match event.get("event").and_then(|e| e.as_str()) {
         Some("started") => p.run_id = text("run_id"),
+        Some("total") => p.items_total = number("items"),
         Some("log") => p.step = text("message"),
         Some("item_done") => p.items_done = number("done").unwrap_or(p.items_done + 1),
         Some("item_failed") => p.items_failed = number("failed").unwrap_or(p.items_failed + 1),
@@ -118,16 +121,45 @@ fn apply(p: &mut Progress, event: &serde_json::Value) {
     }
 }
 
-/// An estimate of the time left: the median duration of this scenario's earlier successful
-/// runs, less the time this run has taken so far.
-pub fn estimate_left_ms(past_durations_ms: &[u64], elapsed_ms: u64) -> Option<u64> {
-    if past_durations_ms.is_empty() {
+/// What an estimate of the time left goes on.
+#[derive(Debug, Clone, Default)]
+pub struct Pace {
+    /// This scenario's earlier successful runs: (duration ms, items done).
+    pub past_runs: Vec<(u64, u64)>,
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
         return None;
     }
-    let mut sorted = past_durations_ms.to_vec();
-    sorted.sort_unstable();
-    let median = sorted[sorted.len() / 2];
-    Some(median.saturating_sub(elapsed_ms))
+    values.sort_by(f64::total_cmp);
+    Some(values[values.len() / 2])
+}
+
+impl Pace {
+    /// The time left. When the run said how many items it has, the items still to do at this
+    /// run's own pace (once it has done a few) or the past runs' time per item; otherwise the
+    /// past runs' median duration less the time taken so far.
+    pub fn left_ms(&self, progress: &Progress, elapsed_ms: u64) -> Option<u64> {
+        let handled = progress.items_done + progress.items_failed;
+        if let Some(total) = progress.items_total {
+            let left = total.saturating_sub(handled) as f64;
+            let per_item = if handled >= 3 {
+                Some(elapsed_ms as f64 / handled as f64)
+            } else {
+                median(
+                    self.past_runs
+                        .iter()
+                        .filter(|(_, items)| *items > 0)
+                        .map(|(ms, items)| *ms as f64 / *items as f64)
+                        .collect(),
+                )
+            };
+            return per_item.map(|p| (p * left) as u64);
+        }
+        let typical = median(self.past_runs.iter().map(|(ms, _)| *ms as f64).collect())?;
+        Some((typical as u64).saturating_sub(elapsed_ms))
+    }
 }
 
 #[cfg(test)]
@@ -181,12 +213,24 @@ mod tests {
     }
 
     #[test]
-    fn the_time_left_is_the_median_past_run_less_the_time_spent() {
-        assert_eq!(estimate_left_ms(&[], 10), None);
-        assert_eq!(
-            estimate_left_ms(&[60_000, 10_000, 50_000], 20_000),
-            Some(30_000)
-        );
-        assert_eq!(estimate_left_ms(&[1_000], 5_000), Some(0));
+    fn the_time_left_comes_from_the_items_left_or_the_past_runs() {
+        let none = Pace::default();
+        let past = Pace {
+            past_runs: vec![(60_000, 30), (10_000, 10), (50_000, 50)],
+        };
+        let at = |done, total| Progress {
+            items_done: done,
+            items_total: total,
+            ..Progress::default()
+        };
+        // No total: the median past run (50 s) less the time spent.
+        assert_eq!(none.left_ms(&at(0, None), 10), None);
+        assert_eq!(past.left_ms(&at(5, None), 20_000), Some(30_000));
+        assert_eq!(past.left_ms(&at(5, None), 90_000), Some(0));
+        // A total, few items done yet: the past runs' time per item (median 1 s) × items left.
+        assert_eq!(past.left_ms(&at(1, Some(11)), 5_000), Some(10_000));
+        assert_eq!(none.left_ms(&at(1, Some(11)), 5_000), None);
+        // A total and a pace of its own: 4 items in 8 s, 6 left.
+        assert_eq!(none.left_ms(&at(4, Some(10)), 8_000), Some(12_000));
     }
 }

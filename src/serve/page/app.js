@@ -199,6 +199,7 @@ function renderRequests(requests) {
   $("run-state").textContent = OUTCOME[state] || state;
   $("run-state").dataset.state = state;
   $("run-done").textContent = current.progress.items_done;
+  $("run-total").textContent = current.progress.items_total == null ? "" : ` / ${current.progress.items_total}`;
   $("run-failed").textContent = current.progress.items_failed;
   $("run-elapsed").textContent = duration(current.running_ms);
   $("run-eta").textContent = current.state === "running"
