@@ -217,3 +217,73 @@ fn a_run_that_does_not_stop_when_asked_is_killed_and_the_queue_moves_on() {
     assert!(l.stop(b));
     assert!(l.wait_idle(Duration::from_secs(10)));
 }
+
+#[test]
+fn two_kuroko_processes_never_drive_one_desktop_at_once() {
+    let x = Xvfb::start();
+    let dir = temp_dir("desktop_lock");
+    let ledger = dir.join("ledger.sqlite3");
+    let start = |id: &str, ms: u64| {
+        let err = dir.join(format!("{id}.stderr"));
+        let child = kuroko()
+            .arg("run")
+            .arg(sleeper(&dir, id, ms))
+            .arg("--runs-dir")
+            .arg(dir.join(id))
+            .arg("--ledger")
+            .arg(&ledger)
+            .env("DISPLAY", &x.display)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        (child, err)
+    };
+    let (mut first, _) = start("first", 60_000);
+    wait_until("first's items", || {
+        count_events(&dir.join("first"), "item_done") >= 2
+    });
+    let (mut second, second_err) = start("second", 0);
+    let (mut third, third_err) = start("third", 0);
+    wait_until("second says it waits", || {
+        std::fs::read_to_string(&second_err)
+            .unwrap_or_default()
+            .contains("waiting for the desktop: another kuroko run is using it (pid")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        count_events(&dir.join("second"), "started"),
+        0,
+        "second started beside first"
+    );
+    // Stopped while waiting: nothing ran, nothing recorded.
+    wait_until("third waits", || {
+        std::fs::read_to_string(&third_err)
+            .unwrap_or_default()
+            .contains("waiting for the desktop")
+    });
+    std::process::Command::new("kill")
+        .args(["-TERM", &third.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(third.wait().unwrap().code(), Some(4));
+    assert!(
+        std::fs::read_to_string(&third_err)
+            .unwrap()
+            .contains("stopped while waiting")
+    );
+    // The first one leaves; the second gets the desktop and runs.
+    std::process::Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(3));
+    assert_eq!(second.wait().unwrap().code(), Some(0));
+    let mut runs = ledger_outcomes(&dir);
+    runs.sort();
+    let outcomes: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|(a, b, _)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(outcomes, [("first", "aborted"), ("second", "succeeded")]);
+}

@@ -4,6 +4,7 @@
 
 pub mod fake;
 pub mod keys;
+pub mod lock;
 pub mod typing;
 #[cfg(target_os = "linux")]
 pub mod x11;

@@ -75,6 +75,32 @@ pub fn process_abort_signal() -> AbortSignal {
         .clone()
 }
 
+/// Waits until no other kuroko run drives this desktop (a Stop while waiting ends the wait).
+fn wait_for_desktop(manifest: &crate::scenario::Manifest) -> Result<desktop::lock::DesktopLock> {
+    let path = desktop::lock::path(&evidence::data_dir());
+    let holder = format!("pid {} ({})", std::process::id(), manifest.name);
+    let abort = process_abort_signal();
+    let mut told = false;
+    loop {
+        match desktop::lock::try_take(&path, &holder).map_err(|e| Error::io(&path, e))? {
+            Ok(lock) => return Ok(lock),
+            Err(other) => {
+                if !told {
+                    eprintln!("waiting for the desktop: another kuroko run is using it ({other})");
+                    told = true;
+                }
+                if abort.is_requested() {
+                    return Err(Error::Desktop {
+                        message: "stopped while waiting for another run to leave the desktop"
+                            .into(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
 /// How scripts are named in messages: relative to the working folder when possible.
 pub fn display_path(path: &Path) -> String {
     std::env::current_dir()
@@ -101,6 +127,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         .map_err(Error::Script)?;
 
     let manifest = &scenario.manifest;
+    // Held until the run ends: nobody else drives this desktop meanwhile.
+    let _desktop_lock = if options.dry_run {
+        None
+    } else {
+        Some(wait_for_desktop(manifest)?)
+    };
     let run_id = evidence::new_run_id(&manifest.id);
     let run_dir = options.runs_dir.join(&run_id);
     let recorder = if options.dry_run {

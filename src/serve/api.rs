@@ -422,7 +422,11 @@ fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
         .ended_ms
         .or_else(|| t.started.map(|s| s.elapsed().as_millis() as u64))
         .unwrap_or(0);
-    let progress = t.follower.progress.clone();
+    let mut progress = t.follower.progress.clone();
+    if state == "running" && progress.run_id.is_none() {
+        // Not started yet (e.g. waiting for another run to leave the desktop): what it printed.
+        progress.step = tail(&v.runs_dir.with_extension("log"), 1);
+    }
     let outcome = outcome.map(|code| match (&progress.outcome, code) {
         (Some(o), _) => o.clone(),
         (None, None) => "interrupted".into(),
