@@ -129,6 +129,7 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
     wait_until("the failure screenshot shows in the history", || {
         b.js(r#"const i = document.querySelector('#history tr[data-state="failed"] img.thumb'); return i !== null && i.complete && i.naturalWidth > 0"#) == true
     });
+    assert_eq!(b.text("#connection"), "", "the page showed an error");
     assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());
 }
 
@@ -163,6 +164,15 @@ fn a_clerk_uploads_the_file_a_scenario_asks_for_and_runs_it() {
     assert_eq!(b.text("#run-done"), "3");
     assert_eq!(ledger_rows(&s.ledger)[0].2, 3);
 
+    // In English, and back (the choice is remembered by the browser).
+    b.click("#language");
+    b.wait_text("#scenarios-title", 10, |t| t == "Scenarios");
+    assert_eq!(b.text(r#"button.run[data-scenario="kofu"]"#), "Run");
+    assert_eq!(b.text("#run-state"), "Succeeded");
+    b.click("#language");
+    b.wait_text("#scenarios-title", 10, |t| t == "シナリオ");
+    assert_eq!(b.text(r#"button.run[data-scenario="kofu"]"#), "実行");
+
     // The ICT office schedules it on the page: it is listed with its next run.
     b.send_keys("#schedule-spec", "weekly mon 09:00");
     b.click(r#"#schedule-form button[type="submit"]"#);
@@ -170,4 +180,5 @@ fn a_clerk_uploads_the_file_a_scenario_asks_for_and_runs_it() {
         t.contains("weekly mon 09:00")
     });
     assert!(row.contains(" 09:00"), "{row}");
+    assert_eq!(b.text("#connection"), "", "the page showed an error");
 }

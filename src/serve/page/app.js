@@ -5,12 +5,96 @@
 
 const $ = (id) => document.getElementById(id);
 
-const OUTCOME = {
-  succeeded: "成功", failed: "失敗", aborted: "停止しました", interrupted: "中断",
-  error: "開始できませんでした", running: "実行中", queued: "待機中", cancelled: "取消",
+// Every word the page shows, in Japanese and English (the toggle in the header).
+const TEXT = {
+  ja: {
+    "subtitle": "黒子 ランチャー", "now": "実行状況",
+    "nothing-running": "実行中のシナリオはありません。下の一覧から「実行」を押してください。",
+    "done": "処理済み", "failed": "失敗", "items": "件", "elapsed": "経過時間", "time-left": "残り時間（目安）",
+    "step": "現在の処理:", "stop": "停止", "queue": "待ち行列", "scenarios": "シナリオ", "filter": "課で絞り込み:",
+    "all-departments": "すべての課", "saved": "削減時間", "report": "報告書（xlsx）:", "this-month": "今月",
+    "this-fy": "今年度", "history": "実行履歴", "th-started": "開始", "th-scenario": "シナリオ", "th-outcome": "結果",
+    "th-items": "件数", "th-saved": "削減時間", "th-trigger": "起動", "th-evidence": "証跡", "schedules": "スケジュール",
+    "schedules-hint": "土日・祝日・年末年始（12/29〜1/3）・閉庁日には実行しません。", "th-when": "実行日時",
+    "th-next": "次回", "add": "追加", "examples": "例:", "skip-missed": "停止中に過ぎた回を飛ばすには末尾に",
+    "closed": "閉庁日", "closed-hint": "土日・祝日・年末年始のほかに庁舎が閉まる日（スケジュールは実行しません）。",
+    "day": "日付", "reason": "理由", "run": "実行", "cancel": "キャンセル", "close": "閉じる",
+    "language": "English",
+    "outcome.succeeded": "成功", "outcome.failed": "失敗", "outcome.aborted": "停止しました", "outcome.interrupted": "中断",
+    "outcome.error": "開始できませんでした", "outcome.running": "実行中", "outcome.queued": "待機中", "outcome.cancelled": "取消",
+    "trigger.launcher": "ランチャー", "trigger.scheduled": "スケジュール", "trigger.manual": "手動",
+    "mode.attended": "有人（この PC）", "mode.unattended": "無人（ロボット PC）",
+    "last-run": "前回:", "never-run": "前回: まだ実行していません", "saved-this-month": "今月の削減:",
+    "no-scenarios": "シナリオがありません。", "hours": "{n} 時間", "minutes": "{n} 分",
+    "eta-none": "—（過去の実行がありません）", "eta-soon": "まもなく", "eta": "約 {t}",
+    "saved-run": "削減時間 {n} 分", "killed-timeout": "制限時間を過ぎたため終了させました",
+    "killed-stop": "停止に応答しなかったため強制終了しました", "log": "ログ", "screen": "画面",
+    "screen-alt": "失敗時の画面", "screen-zoom": "失敗時の画面を拡大", "cancel-request": "取消",
+    "failed-items": "{done}（失敗 {failed}）", "no-department": "（課なし）", "no-records": "まだ記録がありません。",
+    "totals": "今月 {month} ・ 今年度 {fy} 削減", "chart-month": "今月（{label}）", "chart-fy": "今年度（{label}）",
+    "remove": "削除", "remove-schedule": "スケジュール {id} を削除しますか？", "none": "ありません",
+    "could-not-run": "実行できませんでした: {e}", "could-not-stop": "停止できませんでした: {e}",
+    "no-files": "（ファイルがありません。アップロードしてください）", "folder-files": "{folder} フォルダのファイル: ",
+    "upload": "またはアップロード（{mb} MB まで）: ", "upload-label": "{label}をアップロード",
+    "too-large": "{name} は {mb} MB を超えています。", "could-not-upload": "アップロードできませんでした: {e}",
+    "choose-file": "ファイルを選んでください。", "error": "エラー: {e}",
+    "disconnected": "ランチャーとの接続が切れました。再接続しています…",
+  },
+  en: {
+    "subtitle": "stagehand launcher", "now": "Now running",
+    "nothing-running": "Nothing is running. Press “Run” on a scenario below.",
+    "done": "Done", "failed": "Failed", "items": "items", "elapsed": "Elapsed", "time-left": "Time left (estimate)",
+    "step": "Current step:", "stop": "Stop", "queue": "Waiting", "scenarios": "Scenarios", "filter": "Department:",
+    "all-departments": "All departments", "saved": "Hours saved", "report": "Report (xlsx):", "this-month": "This month",
+    "this-fy": "This fiscal year", "history": "History", "th-started": "Started", "th-scenario": "Scenario",
+    "th-outcome": "Outcome", "th-items": "Items", "th-saved": "Saved", "th-trigger": "Started by",
+    "th-evidence": "Evidence", "schedules": "Schedules",
+    "schedules-hint": "Never on Saturdays, Sundays, national holidays, 12/29–1/3 or office closure days.",
+    "th-when": "When", "th-next": "Next run", "add": "Add", "examples": "e.g.",
+    "skip-missed": "To skip runs missed while the launcher was down, end with",
+    "closed": "Office closure days", "closed-hint": "Days the office is closed besides weekends, holidays and the new year (no scheduled runs).",
+    "day": "Day", "reason": "Reason", "run": "Run", "cancel": "Cancel", "close": "Close",
+    "language": "日本語",
+    "outcome.succeeded": "Succeeded", "outcome.failed": "Failed", "outcome.aborted": "Stopped",
+    "outcome.interrupted": "Interrupted", "outcome.error": "Could not start", "outcome.running": "Running",
+    "outcome.queued": "Waiting", "outcome.cancelled": "Cancelled",
+    "trigger.launcher": "Launcher", "trigger.scheduled": "Schedule", "trigger.manual": "Command line",
+    "mode.attended": "Attended (this PC)", "mode.unattended": "Unattended (robot PC)",
+    "last-run": "Last run:", "never-run": "Last run: never", "saved-this-month": "saved this month:",
+    "no-scenarios": "No scenarios.", "hours": "{n} h", "minutes": "{n} min",
+    "eta-none": "— (no earlier runs)", "eta-soon": "any moment", "eta": "about {t}",
+    "saved-run": "Time saved {n} min", "killed-timeout": "Ended: it ran past its time limit",
+    "killed-stop": "Ended by force: it did not respond to Stop", "log": "Log", "screen": "Screen",
+    "screen-alt": "The screen when it failed", "screen-zoom": "Enlarge the screen when it failed",
+    "cancel-request": "Cancel", "failed-items": "{done} ({failed} failed)", "no-department": "(no department)",
+    "no-records": "Nothing recorded yet.", "totals": "Saved: {month} this month · {fy} this fiscal year",
+    "chart-month": "This month ({label})", "chart-fy": "This fiscal year ({label})",
+    "remove": "Remove", "remove-schedule": "Remove schedule {id}?", "none": "None",
+    "could-not-run": "Could not run: {e}", "could-not-stop": "Could not stop: {e}",
+    "no-files": "(no files yet: upload one)", "folder-files": "Files in {folder}: ",
+    "upload": "or upload (up to {mb} MB): ", "upload-label": "Upload {label}",
+    "too-large": "{name} is larger than {mb} MB.", "could-not-upload": "Could not upload: {e}",
+    "choose-file": "Choose a file.", "error": "Error: {e}",
+    "disconnected": "Lost the connection to the launcher. Reconnecting…",
+  },
 };
-const TRIGGER = { launcher: "ランチャー", scheduled: "スケジュール", manual: "手動" };
-const MODE = { attended: "有人（この PC）", unattended: "無人（ロボット PC）" };
+
+let language = localStorage.getItem("kuroko.language") === "en" ? "en" : "ja";
+
+function t(key, values = {}) {
+  const text = TEXT[language][key] ?? TEXT.ja[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function applyLanguage() {
+  document.documentElement.lang = language;
+  for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
+  $("language").textContent = t("language");
+  $("language").lang = language === "ja" ? "en" : "ja";
+  $("screenshot-img").alt = t("screen-alt");
+}
+
+let lastRequests = [];
 
 let scenarios = [];
 let shownRequest = null;
@@ -48,7 +132,7 @@ function duration(ms) {
 }
 
 function hours(h) {
-  return `${(Math.round(h * 10) / 10).toLocaleString("ja-JP", { minimumFractionDigits: 1 })} 時間`;
+  return t("hours", { n: (Math.round(h * 10) / 10).toLocaleString("ja-JP", { minimumFractionDigits: 1 }) });
 }
 
 function when(text) {
@@ -66,7 +150,7 @@ async function loadScenarios() {
   const filter = $("department-filter");
   const chosen = filter.value;
   const departments = [...new Set(scenarios.map((s) => s.department).filter(Boolean))].sort();
-  filter.replaceChildren(el("option", { value: "" }, "すべての課"),
+  filter.replaceChildren(el("option", { value: "" }, t("all-departments")),
     ...departments.map((d) => el("option", { value: d }, d)));
   filter.value = departments.includes(chosen) ? chosen : "";
   renderScenarios();
@@ -79,14 +163,14 @@ function renderScenarios() {
   const shown = scenarios.filter((s) => !dept || s.department === dept);
   $("scenarios").replaceChildren(...shown.map((s) => el("article", { class: "card", dataset: { scenario: s.id } },
     el("h3", {}, s.name),
-    el("p", { class: "meta" }, `${s.department || "—"} ・ ${s.task || "—"} ・ ${MODE[s.mode] || s.mode}`),
+    el("p", { class: "meta" }, `${s.department || "—"} ・ ${s.task || "—"} ・ ${t(`mode.${s.mode}`)}`),
     el("p", { class: "description" }, s.description),
     el("p", { class: "meta" },
-      s.last_run ? `前回: ${when(s.last_run.started_at)} ${OUTCOME[s.last_run.state] || s.last_run.state}` : "前回: まだ実行していません",
-      " ・ 今月の削減: ", hours(s.saved_hours_this_month)),
-    el("button", { class: "run", type: "button", dataset: { scenario: s.id }, onclick: () => startRun(s) }, "実行"),
+      s.last_run ? `${t("last-run")} ${when(s.last_run.started_at)} ${t(`outcome.${s.last_run.state}`)}` : t("never-run"),
+      ` ・ ${t("saved-this-month")} `, hours(s.saved_hours_this_month)),
+    el("button", { class: "run", type: "button", dataset: { scenario: s.id }, onclick: () => startRun(s) }, t("run")),
   )));
-  if (shown.length === 0) $("scenarios").append(el("p", {}, "シナリオがありません。"));
+  if (shown.length === 0) $("scenarios").append(el("p", {}, t("no-scenarios")));
 }
 
 async function startRun(s, vars = {}) {
@@ -101,8 +185,8 @@ async function startRun(s, vars = {}) {
     shownRequest = request_id;
     return true;
   } catch (e) {
-    if ($("ask-dialog").open) $("ask-error").textContent = `実行できませんでした: ${e.message}`;
-    else alert(`実行できませんでした: ${e.message}`);
+    if ($("ask-dialog").open) $("ask-error").textContent = t("could-not-run", { e: e.message });
+    else alert(t("could-not-run", { e: e.message }));
     return false;
   }
 }
@@ -119,7 +203,7 @@ async function fillFiles(s, ask, select, chosen) {
   const files = await api(filesUrl(s, ask));
   select.replaceChildren(...files.map((f) => el("option", { value: f.name },
     `${f.name}（${f.modified}、${Math.ceil(f.bytes / 1024)} KB）`)));
-  if (files.length === 0) select.append(el("option", { value: "" }, "（ファイルがありません。アップロードしてください）"));
+  if (files.length === 0) select.append(el("option", { value: "" }, t("no-files")));
   if (chosen) select.value = chosen;
 }
 
@@ -129,13 +213,13 @@ function openAskDialog(s) {
   $("ask-error").textContent = "";
   $("ask-fields").replaceChildren(...s.asks.map((ask) => {
     const select = el("select", { name: ask.var, required: "", "aria-label": ask.label });
-    const upload = el("input", { type: "file", accept: ask.extensions.map((x) => `.${x}`).join(","), "aria-label": `${ask.label}をアップロード` });
+    const upload = el("input", { type: "file", accept: ask.extensions.map((x) => `.${x}`).join(","), "aria-label": t("upload-label", { label: ask.label }) });
     upload.addEventListener("change", () => uploadFile(s, ask, upload, select));
     fillFiles(s, ask, select).catch((e) => { $("ask-error").textContent = e.message; });
     return el("fieldset", { dataset: { var: ask.var } },
       el("legend", {}, `${ask.label}（${ask.extensions.join(", ")}）`),
-      el("label", {}, `${ask.folder} フォルダのファイル: `, select),
-      el("label", {}, `またはアップロード（${ask.max_mb} MB まで）: `, upload));
+      el("label", {}, t("folder-files", { folder: ask.folder }), select),
+      el("label", {}, t("upload", { mb: ask.max_mb }), upload));
   }));
   $("ask-dialog").showModal();
 }
@@ -145,7 +229,7 @@ async function uploadFile(s, ask, input, select) {
   if (!file) return;
   $("ask-error").textContent = "";
   if (file.size > ask.max_mb * 1024 * 1024) {
-    $("ask-error").textContent = `${file.name} は ${ask.max_mb} MB を超えています。`;
+    $("ask-error").textContent = t("too-large", { name: file.name, mb: ask.max_mb });
     input.value = "";
     return;
   }
@@ -157,7 +241,7 @@ async function uploadFile(s, ask, input, select) {
     if (!response.ok) throw new Error(body.error || response.statusText);
     await fillFiles(s, ask, select, body.name);
   } catch (e) {
-    $("ask-error").textContent = `アップロードできませんでした: ${e.message}`;
+    $("ask-error").textContent = t("could-not-upload", { e: e.message });
   } finally {
     input.value = "";
   }
@@ -168,7 +252,7 @@ async function submitAsk(event) {
   const vars = {};
   for (const select of $("ask-fields").querySelectorAll("select")) {
     if (!select.value) {
-      $("ask-error").textContent = "ファイルを選んでください。";
+      $("ask-error").textContent = t("choose-file");
       return;
     }
     vars[select.name] = select.value;
@@ -179,6 +263,7 @@ async function submitAsk(event) {
 // ---- the run view ----
 
 function renderRequests(requests) {
+  lastRequests = requests;
   const running = requests.find((r) => r.state === "running");
   const newest = requests.find((r) => r.state === "finished");
   // The run going on; else the one this page started, once it has ended; else the newest ended.
@@ -187,8 +272,8 @@ function renderRequests(requests) {
 
   $("queue-box").hidden = queued.length === 0;
   $("queue").replaceChildren(...queued.map((r) => el("li", { dataset: { request: r.id } },
-    `${r.scenario_name}（${TRIGGER[r.trigger] || r.trigger}）`,
-    el("button", { type: "button", class: "cancel", onclick: () => api(`/api/requests/${r.id}/cancel`, { method: "POST" }).catch((e) => alert(e.message)) }, "取消"))));
+    `${r.scenario_name}（${t(`trigger.${r.trigger}`)}）`,
+    el("button", { type: "button", class: "cancel", onclick: () => api(`/api/requests/${r.id}/cancel`, { method: "POST" }).catch((e) => alert(e.message)) }, t("cancel-request")))));
 
   $("run-empty").hidden = Boolean(current);
   $("run-detail").hidden = !current;
@@ -196,23 +281,23 @@ function renderRequests(requests) {
   const state = current.state === "finished" ? current.outcome : current.state;
   $("run-view").className = `run-view ${state}`;
   $("run-name").textContent = current.scenario_name;
-  $("run-state").textContent = OUTCOME[state] || state;
+  $("run-state").textContent = t(`outcome.${state}`);
   $("run-state").dataset.state = state;
   $("run-done").textContent = current.progress.items_done;
   $("run-total").textContent = current.progress.items_total == null ? "" : ` / ${current.progress.items_total}`;
   $("run-failed").textContent = current.progress.items_failed;
   $("run-elapsed").textContent = duration(current.running_ms);
   $("run-eta").textContent = current.state === "running"
-    ? (current.eta_ms == null ? "—（過去の実行がありません）" : current.eta_ms === 0 ? "まもなく" : `約 ${duration(current.eta_ms)}`)
+    ? (current.eta_ms == null ? t("eta-none") : current.eta_ms === 0 ? t("eta-soon") : t("eta", { t: duration(current.eta_ms) }))
     : "—";
   $("run-step").textContent = current.progress.step || "—";
   const message = [];
   if (current.state === "finished") {
-    if (current.progress.saved_minutes != null) message.push(`削減時間 ${Math.round(current.progress.saved_minutes * 10) / 10} 分`);
+    if (current.progress.saved_minutes != null) message.push(t("saved-run", { n: Math.round(current.progress.saved_minutes * 10) / 10 }));
     if (current.progress.message) message.push(current.progress.message);
     if (current.progress.location) message.push(`（${current.progress.location}）`);
-    if (current.killed_after_timeout) message.push("制限時間を過ぎたため終了させました");
-    if (current.killed_after_stop) message.push("停止に応答しなかったため強制終了しました");
+    if (current.killed_after_timeout) message.push(t("killed-timeout"));
+    if (current.killed_after_stop) message.push(t("killed-stop"));
     if (current.output_tail) message.push(current.output_tail);
   }
   $("run-message").hidden = message.length === 0;
@@ -236,9 +321,9 @@ function evidenceLinks(runId, files) {
   return files.filter((name) => name !== "events.jsonl").map((name) => {
     const url = `/api/runs/${encodeURIComponent(runId)}/files/${encodeURIComponent(name)}`;
     if (name.endsWith(".png")) {
-      return name === "failure.png" ? el("button", { type: "button", class: "link", onclick: () => showScreenshot(url) }, "画面") : null;
+      return name === "failure.png" ? el("button", { type: "button", class: "link", onclick: () => showScreenshot(url) }, t("screen")) : null;
     }
-    return el("a", { href: url, target: "_blank", rel: "noopener" }, name === "run.log" ? "ログ" : name);
+    return el("a", { href: url, target: "_blank", rel: "noopener" }, name === "run.log" ? t("log") : name);
   }).filter(Boolean);
 }
 
@@ -253,7 +338,7 @@ async function stopRun() {
   try {
     await api(`/api/requests/${id}/stop`, { method: "POST" });
   } catch (e) {
-    alert(`停止できませんでした: ${e.message}`);
+    alert(t("could-not-stop", { e: e.message }));
   } finally {
     $("stop").disabled = false;
   }
@@ -277,16 +362,16 @@ async function loadHistory() {
     const evidence = el("td", { class: "evidence" }, ...evidenceLinks(r.run_id, r.files.filter((n) => n !== "failure.png")));
     if (r.files.includes("failure.png")) {
       const src = `/api/runs/${encodeURIComponent(r.run_id)}/files/failure.png`;
-      evidence.append(el("button", { type: "button", class: "thumb-button", "aria-label": "失敗時の画面を拡大", onclick: () => showScreenshot(src) },
-        el("img", { class: "thumb", alt: "失敗時の画面", src })));
+      evidence.append(el("button", { type: "button", class: "thumb-button", "aria-label": t("screen-zoom"), onclick: () => showScreenshot(src) },
+        el("img", { class: "thumb", alt: t("screen-alt"), src })));
     }
     return el("tr", { dataset: { run: r.run_id, state: r.state } },
       el("td", {}, when(r.started_at)),
       el("td", {}, r.scenario_name),
-      el("td", { class: `outcome ${r.state}` }, OUTCOME[r.state] || r.state),
-      el("td", { class: "num" }, r.items_failed ? `${r.items_done}（失敗 ${r.items_failed}）` : r.items_done),
-      el("td", { class: "num" }, `${Math.round(r.time.saved_minutes * 10) / 10} 分`),
-      el("td", {}, TRIGGER[r.trigger] || r.trigger),
+      el("td", { class: `outcome ${r.state}` }, t(`outcome.${r.state}`)),
+      el("td", { class: "num" }, r.items_failed ? t("failed-items", { done: r.items_done, failed: r.items_failed }) : r.items_done),
+      el("td", { class: "num" }, t("minutes", { n: Math.round(r.time.saved_minutes * 10) / 10 })),
+      el("td", {}, t(`trigger.${r.trigger}`)),
       evidence);
   }));
 }
@@ -297,18 +382,18 @@ function chart(target, period) {
     const bar = el("span", { class: "bar" });
     bar.style.width = `${Math.max(0, (d.saved_hours / max) * 100)}%`;
     return el("div", { class: "chart-row" },
-      el("span", { class: "label" }, d.department || "（課なし）"),
+      el("span", { class: "label" }, d.department || t("no-department")),
       el("span", { class: "track" }, bar),
       el("span", { class: "value" }, hours(d.saved_hours)));
   });
-  target.replaceChildren(...(rows.length ? rows : [el("p", {}, "まだ記録がありません。")]));
+  target.replaceChildren(...(rows.length ? rows : [el("p", {}, t("no-records"))]));
 }
 
 async function loadSummary() {
   const s = await api("/api/summary");
-  $("totals").textContent = `今月 ${hours(s.month.saved_hours)} ・ 今年度 ${hours(s.fiscal_year.saved_hours)} 削減`;
-  $("chart-month-title").textContent = `今月（${s.month.label}）`;
-  $("chart-fy-title").textContent = `今年度（${s.fiscal_year.label}）`;
+  $("totals").textContent = t("totals", { month: hours(s.month.saved_hours), fy: hours(s.fiscal_year.saved_hours) });
+  $("chart-month-title").textContent = t("chart-month", { label: s.month.label });
+  $("chart-fy-title").textContent = t("chart-fy", { label: s.fiscal_year.label });
   chart($("chart-month"), s.month);
   chart($("chart-fy"), s.fiscal_year);
   $("report-month").href = `/api/report?month=${encodeURIComponent(s.month.slug)}`;
@@ -321,11 +406,11 @@ async function loadSchedules() {
   $("schedules").replaceChildren(...list.map((s) => el("tr", { dataset: { schedule: s.id } },
     el("td", {}, s.id), el("td", {}, name(s.scenario_id)), el("td", {}, el("code", {}, s.spec)),
     el("td", {}, s.next_run || "—"),
-    el("td", {}, el("button", { type: "button", onclick: () => removeSchedule(s.id) }, "削除")))));
+    el("td", {}, el("button", { type: "button", onclick: () => removeSchedule(s.id) }, t("remove"))))));
 }
 
 async function removeSchedule(id) {
-  if (!confirm(`スケジュール ${id} を削除しますか？`)) return;
+  if (!confirm(t("remove-schedule", { id }))) return;
   await api(`/api/schedules/${encodeURIComponent(id)}/remove`, { method: "POST" }).catch((e) => alert(e.message));
   loadSchedules().catch(showError);
 }
@@ -349,8 +434,8 @@ async function loadClosedDays() {
   const days = await api("/api/closed-days");
   $("closed-days").replaceChildren(...days.map((d) => el("li", { dataset: { day: d.day } },
     `${d.day}（${d.reason}）`,
-    el("button", { type: "button", onclick: () => openDay(d.day) }, "削除"))));
-  if (days.length === 0) $("closed-days").append(el("li", {}, "ありません"));
+    el("button", { type: "button", onclick: () => openDay(d.day) }, t("remove")))));
+  if (days.length === 0) $("closed-days").append(el("li", {}, t("none")));
 }
 
 async function openDay(day) {
@@ -375,7 +460,7 @@ async function addClosedDay(event) {
 }
 
 function showError(e) {
-  $("connection").textContent = `エラー: ${e.message}`;
+  $("connection").textContent = t("error", { e: e.message });
 }
 
 // ---- start ----
@@ -387,11 +472,27 @@ function follow() {
     renderRequests(JSON.parse(e.data));
   });
   source.onerror = () => {
-    $("connection").textContent = "ランチャーとの接続が切れました。再接続しています…";
+    $("connection").textContent = t("disconnected");
   };
 }
 
+function toggleLanguage() {
+  language = language === "ja" ? "en" : "ja";
+  localStorage.setItem("kuroko.language", language);
+  applyLanguage();
+  renderScenarios();
+  renderRequests(lastRequests);
+  refreshLedgerViews();
+  loadClosedDays().catch(showError);
+}
+
+// A script error is shown, not swallowed: the clerk can tell the ICT office what it says.
+window.addEventListener("error", (e) => showError(e.error || new Error(e.message)));
+window.addEventListener("unhandledrejection", (e) => showError(e.reason instanceof Error ? e.reason : new Error(String(e.reason))));
+
 document.addEventListener("DOMContentLoaded", () => {
+  applyLanguage();
+  $("language").addEventListener("click", toggleLanguage);
   $("department-filter").addEventListener("change", renderScenarios);
   $("stop").addEventListener("click", stopRun);
   $("schedule-form").addEventListener("submit", addSchedule);
