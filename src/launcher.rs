@@ -189,6 +189,24 @@ impl Launcher {
             .map(|r| r.view.clone())
     }
 
+    /// For the launcher's own end: cancels what waits, stops what runs (killed if it does not
+    /// end within `stop_grace`) and waits for it, at most `timeout`.
+    pub fn shut_down(&self, timeout: Duration) -> bool {
+        let running = {
+            let mut state = self.state();
+            let queued: Vec<u64> = state.queue.drain(..).collect();
+            for id in queued {
+                set_state(&mut state, id, RequestState::Cancelled);
+            }
+            state.running.map(|(id, _)| id)
+        };
+        self.inner.changed.notify_all();
+        if let Some(id) = running {
+            self.stop(id);
+        }
+        self.wait_idle(timeout)
+    }
+
     /// Waits until nothing runs or waits, or `timeout`; whether it became idle.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

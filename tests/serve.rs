@@ -606,3 +606,30 @@ fn a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_ski
         s.stderr_text()
     );
 }
+
+#[test]
+fn stopping_the_launcher_stops_its_run_first() {
+    let x = Xvfb::start();
+    let dir = temp_dir("serve_exit");
+    paced(&dir, "nagai", "長い処理", 200, 300);
+    let mut s = Served::start(&dir, Some(&x.display));
+    let id = s.post("/api/scenarios/nagai/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    let r = s.wait_json(&format!("/api/requests/{id}"), "running", |r| {
+        r["progress"]["items_done"].as_u64() >= Some(1)
+    });
+    let pid = r["pid"].as_u64().unwrap();
+    assert_eq!(s.terminate(), Some(0));
+    assert_eq!(
+        ledger_rows(&s.ledger)
+            .into_iter()
+            .map(|r| r.1)
+            .collect::<Vec<_>>(),
+        ["aborted"]
+    );
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the run outlived the launcher"
+    );
+}

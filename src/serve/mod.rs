@@ -96,6 +96,7 @@ pub fn serve(config: Config) -> Result<()> {
             open_browser(&url);
         }
         scheduler::spawn(app.clone());
+        stop_runs_on_exit(app.clone());
         axum::serve(listener, api::router(app))
             .await
             .map_err(|e| env_error("the web server stopped", &e))
@@ -124,6 +125,22 @@ fn start(config: Config, access: Access) -> Result<App> {
         launcher,
         followers: Mutex::default(),
     })
+}
+
+/// How long the launcher waits for a run to stop when it is itself stopped.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// Ctrl+C or SIGTERM ends the launcher, and with it the run going on (through the run's own
+/// stop path, so keys are released and the ledger says `aborted`); waiting requests are dropped.
+fn stop_runs_on_exit(app: Arc<App>) {
+    let result = ctrlc::set_handler(move || {
+        eprintln!("kuroko serve: stopping");
+        app.launcher.shut_down(STOP_WAIT);
+        std::process::exit(crate::exit::SUCCEEDED);
+    });
+    if let Err(e) = result {
+        eprintln!("kuroko serve: Ctrl+C will not stop runs first: {e}");
+    }
 }
 
 fn open_browser(url: &str) {

@@ -252,6 +252,22 @@ impl Served {
         }
     }
 
+    /// Sends the server SIGTERM and waits (up to 20 s) for it to exit; its exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "kuroko serve did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
