@@ -199,11 +199,7 @@ fn killed_while_registering_then_run_again_looks_it_up_and_registers_none_twice(
     // Kill kuroko the moment the system has saved the 5th application: it has pressed 登録
     // and recorded the item as started, and most likely not yet seen 登録しました.
     wait_until("5 registrations", || registrations(&file).len() >= 5);
-    let pid = first.id().to_string();
-    std::process::Command::new("kill")
-        .args(["-KILL", &pid])
-        .status()
-        .unwrap();
+    signal(first.id(), "KILL");
     let _ = finish(first, Duration::from_secs(10));
     let list = Ran::from(
         kuroko()

@@ -33,26 +33,9 @@ fn wait_for_state(l: &Launcher, id: u64, mut ok: impl FnMut(&RequestState) -> bo
 }
 
 fn ledger_outcomes(dir: &Path) -> Vec<(String, String, String)> {
-    let out = kuroko()
-        .args(["ledger", "export", "--ledger"])
-        .arg(dir.join("ledger.sqlite3"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let h = reader.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
-    let (id, outcome, trigger) = (col("scenario_id"), col("outcome"), col("trigger"));
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[id].to_string(),
-                r[outcome].to_string(),
-                r[trigger].to_string(),
-            )
-        })
+    ledger_rows(&dir.join("ledger.sqlite3"))
+        .into_iter()
+        .map(|(id, outcome, _, _, trigger)| (id, outcome, trigger))
         .collect()
 }
 
@@ -140,10 +123,7 @@ fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
     let RequestState::Running { pid } = l.request(doomed).unwrap().state else {
         panic!("not running")
     };
-    std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
+    signal(pid, "KILL");
     assert!(l.wait_idle(Duration::from_secs(30)));
     assert_eq!(
         l.request(next).unwrap().state,
@@ -262,10 +242,7 @@ fn two_kuroko_processes_never_drive_one_desktop_at_once() {
             .unwrap_or_default()
             .contains("waiting for the desktop")
     });
-    std::process::Command::new("kill")
-        .args(["-TERM", &third.id().to_string()])
-        .status()
-        .unwrap();
+    signal(third.id(), "TERM");
     assert_eq!(third.wait().unwrap().code(), Some(4));
     assert!(
         std::fs::read_to_string(&third_err)
@@ -273,10 +250,7 @@ fn two_kuroko_processes_never_drive_one_desktop_at_once() {
             .contains("stopped while waiting")
     );
     // The first one leaves; the second gets the desktop and runs.
-    std::process::Command::new("kill")
-        .args(["-TERM", &first.id().to_string()])
-        .status()
-        .unwrap();
+    signal(first.id(), "TERM");
     assert_eq!(first.wait().unwrap().code(), Some(3));
     assert_eq!(second.wait().unwrap().code(), Some(0));
     let mut runs = ledger_outcomes(&dir);

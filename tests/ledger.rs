@@ -387,11 +387,7 @@ fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
         "for i in 1..=3 { task::item_done(`D-${i}`); } sleep(60000);",
     );
     wait_for_items(&runs, 3);
-    let pid = child.id().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    signal(child.id(), "TERM");
     let (code, _) = finish(child, Duration::from_secs(10));
     assert_eq!(code, Some(3), "aborted");
 
@@ -537,11 +533,7 @@ fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them() {
         .spawn()
         .unwrap();
     wait_for_items(&runs, 3);
-    let pid = child.id().to_string();
-    std::process::Command::new("kill")
-        .args(["-KILL", &pid])
-        .status()
-        .unwrap();
+    signal(child.id(), "KILL");
     let (code, _) = finish(child, Duration::from_secs(10));
     assert_eq!(code, None, "killed by a signal");
 

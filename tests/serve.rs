@@ -39,42 +39,6 @@ pub fn asking(dir: &Path, id: &str, name: &str) {
     );
 }
 
-/// (scenario_id, outcome, items_done, saved_minutes, trigger) of every run in the ledger.
-pub fn ledger_rows(ledger: &Path) -> Vec<(String, String, u64, f64, String)> {
-    if !ledger.exists() {
-        return Vec::new();
-    }
-    let out = kuroko()
-        .args(["ledger", "export", "--ledger"])
-        .arg(ledger)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let h = reader.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
-    let (id, outcome, items, saved, trigger) = (
-        col("scenario_id"),
-        col("outcome"),
-        col("items_done"),
-        col("saved_minutes"),
-        col("trigger"),
-    );
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[id].to_string(),
-                r[outcome].to_string(),
-                r[items].parse().unwrap(),
-                r[saved].parse().unwrap(),
-                r[trigger].to_string(),
-            )
-        })
-        .collect()
-}
-
 /// The local address of every listening TCP socket on `port` (from /proc/net/tcp and tcp6).
 fn listening_addresses(port: u16) -> Vec<String> {
     let mut found = Vec::new();
@@ -300,10 +264,7 @@ fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted
     let r = s.wait_json(&format!("/api/requests/{doomed}"), "doomed running", |r| {
         r["pid"].as_u64().is_some() && r["progress"]["items_done"].as_u64() >= Some(1)
     });
-    std::process::Command::new("kill")
-        .args(["-KILL", &r["pid"].to_string()])
-        .status()
-        .unwrap();
+    signal(r["pid"].as_u64().unwrap() as u32, "KILL");
     let killed = s.wait_json(&format!("/api/requests/{doomed}"), "doomed ended", |r| {
         r["state"] == "finished"
     });

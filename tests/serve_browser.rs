@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::serve::{asking, ledger_rows, paced};
+use crate::serve::{asking, paced};
 use crate::support::http::Served;
 use crate::support::webdriver::Browser;
 use crate::support::*;

@@ -107,14 +107,7 @@ pub(crate) fn spawn(app: Arc<super::App>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
-
-    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, m, d)
-            .unwrap()
-            .and_hms_opt(h, min, 0)
-            .unwrap()
-    }
+    use crate::schedule::tests::at;
 
     fn ledger_with(name: &str, specs: &[(&str, &str)], since: NaiveDateTime) -> Box<dyn Store> {
         let dir = std::env::temp_dir().join(format!("kuroko-sched-{name}-{}", std::process::id()));

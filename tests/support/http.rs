@@ -254,10 +254,7 @@ impl Served {
 
     /// Sends the server SIGTERM and waits (up to 20 s) for it to exit; its exit code.
     pub fn terminate(&mut self) -> Option<i32> {
-        std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
+        super::signal(self.child.id(), "TERM");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

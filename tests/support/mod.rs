@@ -319,3 +319,47 @@ pub fn finish(mut child: Child, timeout: Duration) -> (Option<i32>, String) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// (scenario_id, outcome, items_done, saved_minutes, trigger) of every run in the ledger.
+pub fn ledger_rows(ledger: &Path) -> Vec<(String, String, u64, f64, String)> {
+    if !ledger.exists() {
+        return Vec::new();
+    }
+    let out = kuroko()
+        .args(["ledger", "export", "--ledger"])
+        .arg(ledger)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let h = reader.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (id, outcome, items, saved, trigger) = (
+        col("scenario_id"),
+        col("outcome"),
+        col("items_done"),
+        col("saved_minutes"),
+        col("trigger"),
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[id].to_string(),
+                r[outcome].to_string(),
+                r[items].parse().unwrap(),
+                r[saved].parse().unwrap(),
+                r[trigger].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Sends a signal ("TERM", "KILL", ...) to a process.
+pub fn signal(pid: u32, name: &str) {
+    Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .unwrap();
+}

@@ -84,6 +84,12 @@ impl Browser {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"))
+    }
+
+    /// A WebDriver command; `Err` with the status and answer when it failed.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let body = body.map(|b| b.to_string());
         let r = request(
             &self.addr,
@@ -93,13 +99,28 @@ impl Browser {
             body.as_deref().map(str::as_bytes),
         );
         let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-        assert!(
-            r.status < 300,
-            "WebDriver {method} {path}: {} {}",
-            r.status,
-            r.text()
-        );
-        v.get("value").cloned().unwrap_or(v)
+        if r.status >= 300 {
+            return Err(format!("{} {}", r.status, r.text()));
+        }
+        Ok(v.get("value").cloned().unwrap_or(v))
+    }
+
+    /// Does something to the element `css` names, finding it again when the page has just
+    /// redrawn it (a stale element) or something briefly covers it, for up to 30 s.
+    fn on_element(&self, css: &str, method: &str, action: &str, body: Option<Value>) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let id = self.wait_for(css, 30);
+            let path = format!("/session/{}/element/{id}{action}", self.session);
+            match self.try_call(method, &path, body.clone()) {
+                Ok(v) => return v,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("WebDriver {action} on {css:?} again after: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("WebDriver {action} on {css:?}: {e}"),
+            }
+        }
     }
 
     fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -148,24 +169,17 @@ impl Browser {
     }
 
     pub fn click(&self, css: &str) {
-        let id = self.wait_for(css, 30);
-        self.session_call("POST", &format!("/element/{id}/click"), Some(json!({})));
+        self.on_element(css, "POST", "/click", Some(json!({})));
     }
 
     /// Types into an element; for `<input type=file>`, the text is the file's path.
     pub fn send_keys(&self, css: &str, text: &str) {
-        let id = self.wait_for(css, 30);
-        self.session_call(
-            "POST",
-            &format!("/element/{id}/value"),
-            Some(json!({ "text": text })),
-        );
+        self.on_element(css, "POST", "/value", Some(json!({ "text": text })));
     }
 
     /// The visible text of an element.
     pub fn text(&self, css: &str) -> String {
-        let id = self.wait_for(css, 30);
-        self.session_call("GET", &format!("/element/{id}/text"), None)
+        self.on_element(css, "GET", "/text", None)
             .as_str()
             .unwrap_or_default()
             .to_string()

@@ -415,19 +415,23 @@ async function removeSchedule(id) {
   loadSchedules().catch(showError);
 }
 
-async function addSchedule(event) {
+// Sends a form's fields as JSON; on success clears `inputs` and runs `then`, else shows why.
+async function submitForm(event, errorId, url, body, inputs, then) {
   event.preventDefault();
-  $("schedule-error").textContent = "";
+  $(errorId).textContent = "";
   try {
-    await api("/api/schedules", {
-      method: "POST",
-      body: JSON.stringify({ scenario_id: $("schedule-scenario").value, spec: $("schedule-spec").value }),
-    });
-    $("schedule-spec").value = "";
-    await loadSchedules();
+    await api(url, { method: "POST", body: JSON.stringify(body) });
+    for (const id of inputs) $(id).value = "";
+    await then();
   } catch (e) {
-    $("schedule-error").textContent = e.message;
+    $(errorId).textContent = e.message;
   }
+}
+
+function addSchedule(event) {
+  return submitForm(event, "schedule-error", "/api/schedules",
+    { scenario_id: $("schedule-scenario").value, spec: $("schedule-spec").value },
+    ["schedule-spec"], loadSchedules);
 }
 
 async function loadClosedDays() {
@@ -443,20 +447,10 @@ async function openDay(day) {
   await Promise.all([loadClosedDays(), loadSchedules()]).catch(showError);
 }
 
-async function addClosedDay(event) {
-  event.preventDefault();
-  $("closed-error").textContent = "";
-  try {
-    await api("/api/closed-days", {
-      method: "POST",
-      body: JSON.stringify({ day: $("closed-day").value, reason: $("closed-reason").value }),
-    });
-    $("closed-day").value = "";
-    $("closed-reason").value = "";
-    await Promise.all([loadClosedDays(), loadSchedules()]);
-  } catch (e) {
-    $("closed-error").textContent = e.message;
-  }
+function addClosedDay(event) {
+  return submitForm(event, "closed-error", "/api/closed-days",
+    { day: $("closed-day").value, reason: $("closed-reason").value },
+    ["closed-day", "closed-reason"], () => Promise.all([loadClosedDays(), loadSchedules()]));
 }
 
 function showError(e) {
