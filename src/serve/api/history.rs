@@ -1,0 +1,199 @@
+//! What the ledger says: history with evidence, hours saved per 課, the xlsx report.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, ApiResult, blocking, open_ledger, today};
+use crate::ledger::{RunRecord, Store};
+use crate::report::{Period, Report, xlsx};
+use crate::serve::{App, catalog, evidence};
+
+#[derive(Debug, Deserialize)]
+pub(super) struct HistoryQuery {
+    scenario: Option<String>,
+    limit: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct HistoryRow {
+    #[serde(flatten)]
+    run: RunRecord,
+    files: Vec<String>,
+}
+
+pub(super) async fn history(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Vec<HistoryRow>> {
+    blocking(app, move |app| {
+        let store = open_ledger(app)?;
+        let runs = catalog::runs(
+            &*store,
+            q.scenario.as_deref().unwrap_or(""),
+            None,
+            q.limit.unwrap_or(50).min(500),
+        )?;
+        Ok(runs
+            .into_iter()
+            .map(|run| {
+                let files = run
+                    .run_dir
+                    .as_deref()
+                    .map(std::path::Path::new)
+                    .filter(|d| inside_runs_root(app, d))
+                    .map(evidence::files)
+                    .unwrap_or_default();
+                HistoryRow { run, files }
+            })
+            .collect())
+    })
+    .await
+    .map(Json)
+}
+
+fn inside_runs_root(app: &App, dir: &std::path::Path) -> bool {
+    match (
+        std::fs::canonicalize(&app.config.runs_root),
+        std::fs::canonicalize(dir),
+    ) {
+        (Ok(root), Ok(dir)) => dir.starts_with(root),
+        _ => false,
+    }
+}
+
+pub(super) async fn run_file(
+    State(app): State<Arc<App>>,
+    Path((run_id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    blocking(app, move |app| {
+        let missing = || ApiError::not_found("no such file");
+        if !evidence::plain_name(&run_id) {
+            return Err(missing());
+        }
+        let store = open_ledger(app)?;
+        let run = catalog::runs(&*store, "", Some(&run_id), 1)?
+            .into_iter()
+            .next()
+            .ok_or_else(missing)?;
+        let dir = run.run_dir.ok_or_else(missing)?;
+        let path = evidence::resolve(&app.config.runs_root, std::path::Path::new(&dir), &name)
+            .ok_or_else(missing)?;
+        let bytes = std::fs::read(&path).map_err(|_| missing())?;
+        let kind = evidence::content_type(&name).unwrap_or("application/octet-stream");
+        Ok(([(header::CONTENT_TYPE, kind)], bytes).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct DepartmentSaved {
+    department: String,
+    saved_hours: f64,
+    runs: u64,
+    items: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct PeriodSaved {
+    label: String,
+    slug: String,
+    saved_hours: f64,
+    departments: Vec<DepartmentSaved>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct Summary {
+    month: PeriodSaved,
+    fiscal_year: PeriodSaved,
+}
+
+fn period_saved(store: &dyn Store, period: Period) -> Result<PeriodSaved, ApiError> {
+    let report = Report::build(store, period, None)?;
+    Ok(PeriodSaved {
+        label: report.period.label.clone(),
+        slug: report.period.slug.clone(),
+        saved_hours: report.total.saved_hours(),
+        departments: report
+            .by_department
+            .iter()
+            .map(|(d, t)| DepartmentSaved {
+                department: d.clone(),
+                saved_hours: t.saved_hours(),
+                runs: t.runs,
+                items: t.items_done,
+            })
+            .collect(),
+    })
+}
+
+/// 削減時間 this month and this fiscal year, per 課.
+pub(super) async fn summary(State(app): State<Arc<App>>) -> ApiResult<Summary> {
+    blocking(app, |app| {
+        let store = open_ledger(app)?;
+        let day = today();
+        let month =
+            Period::month(&day.format("%Y-%m").to_string()).map_err(ApiError::bad_request)?;
+        let fy = crate::japanese::wareki::fiscal_year_of(day);
+        let fiscal_year = Period::fiscal_year(&fy.to_string()).map_err(ApiError::bad_request)?;
+        Ok(Summary {
+            month: period_saved(&*store, month)?,
+            fiscal_year: period_saved(&*store, fiscal_year)?,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ReportQuery {
+    month: Option<String>,
+    fiscal_year: Option<String>,
+}
+
+/// The xlsx time-saved report (as `kuroko report`), for a month or a fiscal year.
+pub(super) async fn report(
+    State(app): State<Arc<App>>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    blocking(app, move |app| {
+        let period = match (&q.month, &q.fiscal_year) {
+            (Some(m), _) => Period::month(m),
+            (None, Some(fy)) => Period::fiscal_year(fy),
+            (None, None) => Err("give month=YYYY-MM or fiscal_year=YYYY".into()),
+        }
+        .map_err(ApiError::bad_request)?;
+        let store = open_ledger(app)?;
+        let report = Report::build(&*store, period, None)?;
+        let name = format!("kuroko-report-{}.xlsx", report.period.slug);
+        std::fs::create_dir_all(&app.config.reports_dir).map_err(|e| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: format!("{}: {e}", app.config.reports_dir.display()),
+        })?;
+        let path = app.config.reports_dir.join(&name);
+        xlsx::write(&report, &*store, &path, xlsx::DEFAULT_MAX_RUNS)?;
+        let bytes = std::fs::read(&path).map_err(|e| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: format!("{}: {e}", path.display()),
+        })?;
+        Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
+    })
+    .await
+}
