@@ -326,6 +326,21 @@ fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted
     ] {
         assert_eq!(s.get(&bad).status, 404, "{bad}");
     }
+    // Hours saved per 課, and the xlsx report for managers.
+    let summary = s.get("/api/summary").json();
+    let dept = &summary["month"]["departments"][0];
+    assert_eq!(dept["department"], "情報政策課", "{summary}");
+    assert_eq!(dept["runs"], 4, "{summary}");
+    let month = summary["month"]["slug"].as_str().unwrap().to_string();
+    let report = s.get(&format!("/api/report?month={month}"));
+    assert_eq!(report.status, 200, "{}", report.text());
+    assert!(report.body.starts_with(b"PK"), "an xlsx (zip) file");
+    assert_eq!(
+        report.header("content-disposition"),
+        Some(format!("attachment; filename=\"kuroko-report-{month}.xlsx\"").as_str())
+    );
+    assert_eq!(s.get("/api/report?month=2024-13").status, 400);
+    assert_eq!(s.get("/api/report").status, 400);
     assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());
 }
 
