@@ -229,6 +229,10 @@ fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted
             .iter()
             .any(|r| r.0 == "nagai" && r.1 == "aborted")
     });
+    eprintln!(
+        "stop requested → aborted in the ledger: {:?}",
+        asked.elapsed()
+    );
     assert!(
         asked.elapsed() < Duration::from_secs(1),
         "aborted after {:?}",

@@ -101,6 +101,7 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
             .any(|r| r.0 == "nagai" && r.1 == "aborted")
     });
     let took = asked.elapsed();
+    eprintln!("停止 clicked → aborted in the ledger: {took:?}");
     assert!(took < Duration::from_secs(1), "aborted after {took:?}");
     b.wait_text("#run-state", 10, |t| t == "停止しました");
     b.wait_text(r#"#history tr[data-state="aborted"]"#, 30, |t| {
