@@ -61,7 +61,29 @@ fn listening_addresses(port: u16) -> Vec<String> {
 fn only_the_browser_with_the_token_on_this_pc_gets_in() {
     let dir = temp_dir("serve_access");
     paced(&dir, "jukyo", "住所変更の入力", 1, 0);
+    // A broken scenario is listed with its problem, not offered.
+    scenario(
+        &dir.join("scenarios"),
+        "kowareta",
+        "id = \"kowareta\"\nname = \"壊れた\"\nmanual_minutes_per_itme = 1\n",
+        "",
+    );
     let s = Served::start(&dir, None);
+    let cards = s.get("/api/scenarios").json();
+    let broken = cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "kowareta")
+        .unwrap();
+    assert!(
+        broken["problem"]
+            .as_str()
+            .unwrap()
+            .contains("manual_minutes_per_itme"),
+        "{broken}"
+    );
+    assert_eq!(s.post("/api/scenarios/kowareta/run", "{}").status, 404);
     // Loopback only: one listening socket, 127.0.0.1 (0100007F in /proc's byte order).
     assert_eq!(listening_addresses(s.port), ["0100007F"]);
 
@@ -92,6 +114,7 @@ fn only_the_browser_with_the_token_on_this_pc_gets_in() {
     assert_eq!(page.status, 200);
     assert!(page.text().contains("kuroko"), "{}", page.text());
     assert_eq!(s.get("/api/scenarios").json()[0]["name"], "住所変更の入力");
+    assert!(s.get("/api/scenarios").json()[0]["problem"].is_null());
     // A script may use the token as a bearer header instead.
     let bearer = format!("Bearer {}", s.token);
     assert_eq!(

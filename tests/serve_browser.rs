@@ -141,9 +141,26 @@ fn a_clerk_uploads_the_file_a_scenario_asks_for_and_runs_it() {
     asking(&dir, "kofu", "交付申請の一括処理");
     let file = dir.join("五月分.csv");
     std::fs::write(&file, "番号,氏名\n1,髙橋一郎\n2,𠮷田花子\n3,山﨑次郎\n").unwrap();
+    scenario(
+        &dir.join("scenarios"),
+        "kowareta",
+        "id = \"kowareta\"\n",
+        "",
+    );
     let s = Served::start(&dir, Some(&x.display));
     let b = Browser::start(&dir);
     b.goto(&s.url);
+    // A scenario that does not load says why, and offers no 実行.
+    let broken = b.wait_text(r#"article[data-scenario="kowareta"]"#, 30, |t| {
+        t.contains("読み込めない")
+    });
+    assert!(broken.contains("name"), "{broken}");
+    assert_eq!(
+        b.js(
+            r#"return document.querySelector('article[data-scenario="kowareta"] button') === null"#
+        ),
+        true
+    );
     b.click(r#"button.run[data-scenario="kofu"]"#);
     // The dialog asks for the file; none is there yet, so the clerk uploads one.
     b.wait_text("#ask-title", 30, |t| t == "交付申請の一括処理");

@@ -22,6 +22,8 @@ pub struct ScenarioCard {
     pub asks: Vec<crate::scenario::Ask>,
     pub last_run: Option<LastRun>,
     pub saved_hours_this_month: f64,
+    /// Why the scenario cannot be run (a broken scenario.toml, say); it is shown, not offered.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,21 +32,36 @@ pub struct LastRun {
     pub state: RunState,
 }
 
-/// The scenarios folder's scenarios that load; broken ones are left out (with a line on stderr,
-/// `kuroko check` tells the ICT office why).
+/// The scenarios folder's scenarios that load.
 pub fn scenarios(dir: &Path) -> Vec<Scenario> {
-    match scenario::list(dir) {
-        Ok(list) => list
-            .into_iter()
-            .filter_map(|s| {
-                s.map_err(|e| eprintln!("kuroko serve: left out a scenario: {e}"))
-                    .ok()
-            })
-            .collect(),
-        Err(e) => {
-            eprintln!("kuroko serve: {e}");
-            Vec::new()
-        }
+    scenario::list(dir)
+        .map(|list| list.into_iter().filter_map(|s| s.ok()).collect())
+        .unwrap_or_default()
+}
+
+/// A scenario that does not load, as a card that says why (the ICT office fixes it with
+/// `kuroko check`).
+fn broken_card(e: &crate::error::Error) -> ScenarioCard {
+    use crate::error::Error;
+    let folder = match e {
+        Error::Manifest { path, .. } => path.parent(),
+        Error::ScenarioNotFound { path, .. } => Some(path.as_path()),
+        _ => None,
+    }
+    .and_then(|p| p.file_name())
+    .map(|n| n.to_string_lossy().into_owned())
+    .unwrap_or_default();
+    ScenarioCard {
+        id: folder.clone(),
+        name: folder,
+        department: String::new(),
+        task: String::new(),
+        description: String::new(),
+        mode: "",
+        asks: Vec::new(),
+        last_run: None,
+        saved_hours_this_month: 0.0,
+        problem: Some(e.to_string()),
     }
 }
 
@@ -54,9 +71,13 @@ pub fn find(dir: &Path, id: &str) -> Option<Scenario> {
 
 pub fn cards(dir: &Path, store: &dyn Store, today: NaiveDate) -> LResult<Vec<ScenarioCard>> {
     let month_start = today.with_day(1).unwrap_or(today).to_string();
-    scenarios(dir)
-        .into_iter()
+    let list = scenario::list(dir).map_err(|e| crate::ledger::LedgerError(e.to_string()))?;
+    list.into_iter()
         .map(|s| {
+            let s = match s {
+                Ok(s) => s,
+                Err(e) => return Ok(broken_card(&e)),
+            };
             let m = &s.manifest;
             let last = runs(store, &m.id, None, 1)?.into_iter().next();
             let mut saved = 0.0;
@@ -84,6 +105,7 @@ pub fn cards(dir: &Path, store: &dyn Store, today: NaiveDate) -> LResult<Vec<Sce
                     state: r.state,
                 }),
                 saved_hours_this_month: saved / 60.0,
+                problem: None,
             })
         })
         .collect()

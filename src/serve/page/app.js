@@ -19,7 +19,7 @@ const TEXT = {
     "th-next": "次回", "add": "追加", "examples": "例:", "skip-missed": "停止中に過ぎた回を飛ばすには末尾に",
     "closed": "閉庁日", "closed-hint": "土日・祝日・年末年始のほかに庁舎が閉まる日（スケジュールは実行しません）。",
     "day": "日付", "reason": "理由", "run": "実行", "cancel": "キャンセル", "close": "閉じる",
-    "language": "English",
+    "language": "English", "broken": "読み込めないため実行できません（情報政策担当が kuroko check で確認できます）:",
     "outcome.succeeded": "成功", "outcome.failed": "失敗", "outcome.aborted": "停止しました", "outcome.interrupted": "中断",
     "outcome.error": "開始できませんでした", "outcome.running": "実行中", "outcome.queued": "待機中", "outcome.cancelled": "取消",
     "trigger.launcher": "ランチャー", "trigger.scheduled": "スケジュール", "trigger.manual": "手動",
@@ -54,7 +54,7 @@ const TEXT = {
     "skip-missed": "To skip runs missed while the launcher was down, end with",
     "closed": "Office closure days", "closed-hint": "Days the office is closed besides weekends, holidays and the new year (no scheduled runs).",
     "day": "Day", "reason": "Reason", "run": "Run", "cancel": "Cancel", "close": "Close",
-    "language": "日本語",
+    "language": "日本語", "broken": "Cannot be run: it does not load (the ICT office can see why with kuroko check):",
     "outcome.succeeded": "Succeeded", "outcome.failed": "Failed", "outcome.aborted": "Stopped",
     "outcome.interrupted": "Interrupted", "outcome.error": "Could not start", "outcome.running": "Running",
     "outcome.queued": "Waiting", "outcome.cancelled": "Cancelled",
@@ -161,7 +161,11 @@ async function loadScenarios() {
 function renderScenarios() {
   const dept = $("department-filter").value;
   const shown = scenarios.filter((s) => !dept || s.department === dept);
-  $("scenarios").replaceChildren(...shown.map((s) => el("article", { class: "card", dataset: { scenario: s.id } },
+  $("scenarios").replaceChildren(...shown.map((s) => s.problem ? el("article", { class: "card broken", dataset: { scenario: s.id } },
+    el("h3", {}, s.name),
+    el("p", { class: "error" }, t("broken")),
+    el("pre", { class: "problem" }, s.problem),
+  ) : el("article", { class: "card", dataset: { scenario: s.id } },
     el("h3", {}, s.name),
     el("p", { class: "meta" }, `${s.department || "—"} ・ ${s.task || "—"} ・ ${t(`mode.${s.mode}`)}`),
     el("p", { class: "description" }, s.description),
