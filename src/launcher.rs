@@ -126,7 +126,8 @@ impl Launcher {
         lock(&self.inner)
     }
 
-    /// Queues a run of the scenario folder; returns its request id.
+    /// Queues a run of the scenario folder; returns its request id. Only the newest 200 ended
+    /// requests are remembered.
     pub fn submit(&self, scenario: &Path, vars: Vec<(String, String)>, trigger: Trigger) -> u64 {
         let mut state = self.state();
         state.next_id += 1;
@@ -142,6 +143,7 @@ impl Launcher {
             vars,
         });
         state.queue.push_back(id);
+        forget_old(&mut state);
         self.inner.changed.notify_all();
         id
     }
@@ -242,6 +244,34 @@ impl Drop for Launcher {
             let _ = worker.join();
         }
     }
+}
+
+/// How many ended requests the launcher remembers (the ledger keeps every run for good).
+const ENDED_KEPT: usize = 200;
+
+/// Forgets the oldest ended requests beyond `ENDED_KEPT`, so a launcher that runs for months
+/// does not grow.
+fn forget_old(state: &mut State) {
+    let ended = |r: &Request| {
+        matches!(
+            r.view.state,
+            RequestState::Finished { .. } | RequestState::Cancelled
+        )
+    };
+    let mut excess = state
+        .requests
+        .iter()
+        .filter(|r| ended(r))
+        .count()
+        .saturating_sub(ENDED_KEPT);
+    state.requests.retain(|r| {
+        if excess > 0 && ended(r) {
+            excess -= 1;
+            false
+        } else {
+            true
+        }
+    });
 }
 
 fn lock(inner: &Inner) -> MutexGuard<'_, State> {

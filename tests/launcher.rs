@@ -261,3 +261,27 @@ fn two_kuroko_processes_never_drive_one_desktop_at_once() {
         .collect();
     assert_eq!(outcomes, [("first", "aborted"), ("second", "succeeded")]);
 }
+
+#[test]
+fn a_launcher_that_runs_for_months_remembers_only_the_newest_ended_requests() {
+    let dir = temp_dir("launcher_forget");
+    let l = Launcher::start(LauncherConfig {
+        exe: "/bin/true".into(),
+        ledger: dir.join("ledger.sqlite3"),
+        runs_dir: dir.join("runs"),
+        env: vec![],
+        grace: Duration::from_secs(5),
+        stop_grace: Duration::from_secs(5),
+    });
+    let scenario = sleeper(&dir, "often", 0);
+    let ids: Vec<u64> = (0..230)
+        .map(|_| l.submit(&scenario, vec![], Trigger::Scheduled))
+        .collect();
+    assert!(l.wait_idle(Duration::from_secs(120)));
+    let last = l.submit(&scenario, vec![], Trigger::Scheduled);
+    assert!(l.wait_idle(Duration::from_secs(10)));
+    let kept = l.requests();
+    assert!(kept.len() <= 201, "{}", kept.len());
+    assert!(l.request(ids[0]).is_none(), "the oldest is forgotten");
+    assert!(l.request(last).is_some());
+}

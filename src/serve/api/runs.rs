@@ -120,6 +120,7 @@ pub(crate) struct Tracked {
 fn statuses(app: &App) -> Vec<RequestStatus> {
     let views = app.launcher.requests();
     let mut tracked = app.followers.lock().unwrap_or_else(|e| e.into_inner());
+    tracked.retain(|id, _| views.iter().any(|v| v.id == *id));
     let queued: Vec<u64> = views
         .iter()
         .filter(|v| v.state == RequestState::Queued)
