@@ -35,6 +35,7 @@ fn timed(dir: &Path, vars: Vec<(String, String)>, reps: usize) -> Vec<f64> {
         fake_screen: None,
         ledger: dir.join("ledger.sqlite3"),
         trigger: "manual".into(),
+        stop_file: None,
     };
     (0..reps)
         .map(|_| {

@@ -17,6 +17,8 @@ pub enum AbortReason {
     Failsafe { x: i32, y: i32 },
     /// The scenario's `timeout_minutes` passed.
     Timeout { minutes: f64 },
+    /// 停止 in the launcher (its stop file appeared).
+    Launcher,
 }
 
 impl AbortReason {
@@ -28,6 +30,7 @@ impl AbortReason {
     pub fn describe(&self) -> String {
         match self {
             AbortReason::Signal => "stopped by Ctrl+C / termination signal".into(),
+            AbortReason::Launcher => "stopped from the launcher (停止)".into(),
             AbortReason::Hotkey(k) => format!("stopped by the abort hotkey {k}"),
             AbortReason::Failsafe { x, y } => {
                 format!(

@@ -160,8 +160,9 @@ impl Launcher {
         true
     }
 
-    /// Stops the running request through the abort path (SIGTERM); a process that has not
-    /// ended `stop_grace` later is killed. False when it is not running.
+    /// Stops the running request through the run's abort path: its stop file (any system)
+    /// and SIGTERM (Unix); a process that has not ended `stop_grace` later is killed. False
+    /// when it is not running.
     pub fn stop(&self, id: u64) -> bool {
         let mut state = self.state();
         match state.running {
@@ -169,7 +170,15 @@ impl Launcher {
                 if state.stop_asked.is_none_or(|(asked, _)| asked != id) {
                     state.stop_asked = Some((id, Instant::now()));
                 }
-                terminate(pid)
+                let runs_dir = state
+                    .requests
+                    .iter()
+                    .find(|r| r.view.id == id)
+                    .map(|r| r.view.runs_dir.clone());
+                let filed =
+                    runs_dir.is_some_and(|d| std::fs::write(stop_file(&d), b"stop").is_ok());
+                let signalled = terminate(pid);
+                filed || signalled
             }
             _ => false,
         }
@@ -284,6 +293,11 @@ fn set_state(state: &mut State, id: u64, new: RequestState) {
     }
 }
 
+/// The file whose appearance stops a request's run.
+fn stop_file(runs_dir: &Path) -> PathBuf {
+    runs_dir.with_extension("stop")
+}
+
 #[cfg(unix)]
 fn terminate(pid: u32) -> bool {
     // SAFETY: kill(2) with a pid this launcher started and has not reaped yet.
@@ -375,6 +389,8 @@ fn spawn(
         .arg("--ledger")
         .arg(&config.ledger)
         .args(["--trigger", trigger.as_str()])
+        .arg("--stop-file")
+        .arg(stop_file(runs_dir))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);

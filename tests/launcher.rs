@@ -285,3 +285,37 @@ fn a_launcher_that_runs_for_months_remembers_only_the_newest_ended_requests() {
     assert!(l.request(ids[0]).is_none(), "the oldest is forgotten");
     assert!(l.request(last).is_some());
 }
+
+#[test]
+fn the_launchers_stop_file_stops_a_run_on_any_system() {
+    let x = Xvfb::start();
+    let dir = temp_dir("launcher_stop_file");
+    let stop = dir.join("request-1.stop");
+    let runs = dir.join("runs");
+    let child = kuroko()
+        .arg("run")
+        .arg(sleeper(&dir, "filed", 60_000))
+        .arg("--runs-dir")
+        .arg(&runs)
+        .arg("--ledger")
+        .arg(dir.join("ledger.sqlite3"))
+        .arg("--stop-file")
+        .arg(&stop)
+        .env("DISPLAY", &x.display)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("2 items", || count_events(&runs, "item_done") >= 2);
+    let asked = Instant::now();
+    std::fs::write(&stop, "stop").unwrap();
+    let (code, _) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, Some(3), "aborted");
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(events_so_far(&runs).contains("stopped from the launcher"));
+    assert_eq!(ledger_outcomes(&dir)[0].1, "aborted");
+}

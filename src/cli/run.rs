@@ -38,6 +38,9 @@ pub struct Args {
     /// What started the run, for the ledger: manual, launcher or scheduled (set by the launcher).
     #[arg(long, value_parser = ["manual", "launcher", "scheduled"], default_value = "manual", hide = true)]
     trigger: String,
+    /// The run stops when this file appears (how the launcher stops runs on any system).
+    #[arg(long, value_name = "FILE", hide = true)]
+    stop_file: Option<PathBuf>,
     /// Print every action in the terminal (run.log always has them).
     #[arg(long, short)]
     verbose: bool,
@@ -87,6 +90,7 @@ pub fn execute(args: Args) -> Result<i32> {
         fake_screen: args.screen,
         ledger: args.ledger.unwrap_or_else(crate::ledger::default_path),
         trigger: args.trigger,
+        stop_file: args.stop_file,
     };
     let report = run::run(&scenario, &options)?;
     Ok(report.outcome.exit_code())

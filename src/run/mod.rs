@@ -41,6 +41,9 @@ pub struct RunOptions {
     pub ledger: PathBuf,
     /// What started the run, as the ledger records it: "manual", "launcher", "scheduled".
     pub trigger: String,
+    /// The launcher's way to stop the run on any operating system: the run stops when this
+    /// file appears.
+    pub stop_file: Option<PathBuf>,
 }
 
 /// What a finished run reports back.
@@ -73,6 +76,19 @@ pub fn process_abort_signal() -> AbortSignal {
             signal
         })
         .clone()
+}
+
+/// Stops the run when the launcher's stop file appears (checked every 50 ms).
+fn watch_stop_file(path: PathBuf, abort: AbortSignal) {
+    std::thread::spawn(move || {
+        while !abort.is_finished() {
+            if path.exists() {
+                abort.request(AbortReason::Launcher);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
 }
 
 /// Waits until no other kuroko run drives this desktop (a Stop while waiting ends the wait).
@@ -127,6 +143,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         .map_err(Error::Script)?;
 
     let manifest = &scenario.manifest;
+    if let Some(path) = &options.stop_file {
+        watch_stop_file(path.clone(), process_abort_signal());
+    }
     // Held until the run ends: nobody else drives this desktop meanwhile.
     let _desktop_lock = if options.dry_run {
         None
