@@ -14,8 +14,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     scenarios: Option<PathBuf>,
     /// The port on 127.0.0.1 [default: any free port].
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    port: u16,
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
     /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
     #[arg(long, value_name = "FILE")]
     ledger: Option<PathBuf>,
@@ -65,7 +65,7 @@ pub fn execute(args: Args) -> Result<i32> {
         ledger: super::ledger::ledger_path(args.ledger),
         reports_dir: runs_root.join("reports"),
         runs_root,
-        port: args.port,
+        port: args.port.unwrap_or(0),
         exe,
         schedule_every: Duration::from_secs_f64(args.schedule_every),
         open_browser: args.open,
