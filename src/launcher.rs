@@ -75,6 +75,22 @@ pub struct RequestView {
     pub state: RequestState,
     /// The request's folder of run evidence.
     pub runs_dir: PathBuf,
+    /// When its process started and ended.
+    #[serde(skip)]
+    pub started: Option<Instant>,
+    #[serde(skip)]
+    pub ended: Option<Instant>,
+}
+
+impl RequestView {
+    /// How long the run has taken so far (or took), also while it sleeps or waits.
+    pub fn running_for(&self) -> Duration {
+        match (self.started, self.ended) {
+            (Some(s), Some(e)) => e.saturating_duration_since(s),
+            (Some(s), None) => s.elapsed(),
+            _ => Duration::ZERO,
+        }
+    }
 }
 
 struct Request {
@@ -139,6 +155,8 @@ impl Launcher {
                 trigger,
                 state: RequestState::Queued,
                 runs_dir: self.inner.config.runs_dir.join(format!("request-{id}")),
+                started: None,
+                ended: None,
             },
             vars,
         });
@@ -289,6 +307,11 @@ fn lock(inner: &Inner) -> MutexGuard<'_, State> {
 
 fn set_state(state: &mut State, id: u64, new: RequestState) {
     if let Some(r) = state.requests.iter_mut().find(|r| r.view.id == id) {
+        match new {
+            RequestState::Running { .. } => r.view.started = Some(Instant::now()),
+            RequestState::Finished { .. } => r.view.ended = Some(Instant::now()),
+            _ => {}
+        }
         r.view.state = new;
     }
 }

@@ -113,8 +113,6 @@ pub(crate) struct Tracked {
     scenario_id: String,
     scenario_name: String,
     pace: Pace,
-    started: Option<std::time::Instant>,
-    ended_ms: Option<u64>,
 }
 
 fn statuses(app: &App) -> Vec<RequestStatus> {
@@ -153,8 +151,6 @@ fn track(app: &App, v: &RequestView) -> Tracked {
             .unwrap_or_else(|| v.scenario.display().to_string()),
         scenario_id,
         pace: Pace { past_runs },
-        started: None,
-        ended_ms: None,
     }
 }
 
@@ -177,16 +173,7 @@ fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
     if state != "queued" && state != "cancelled" {
         t.follower.update();
     }
-    if state == "running" && t.started.is_none() {
-        t.started = Some(std::time::Instant::now());
-    }
-    if state == "finished" && t.ended_ms.is_none() {
-        t.ended_ms = Some(t.started.map_or(0, |s| s.elapsed().as_millis() as u64));
-    }
-    let running_ms = t
-        .ended_ms
-        .or_else(|| t.started.map(|s| s.elapsed().as_millis() as u64))
-        .unwrap_or(0);
+    let running_ms = v.running_for().as_millis() as u64;
     let mut progress = t.follower.progress.clone();
     if state == "running" && progress.run_id.is_none() {
         // Not started yet (e.g. waiting for another run to leave the desktop): what it printed.
