@@ -11,9 +11,23 @@ use crate::support::*;
 
 /// A scenario whose items take `ms` each, named in Japanese.
 pub fn paced(dir: &Path, id: &str, name: &str, items: u32, ms: u32) {
+    paced_in(dir, id, name, ("情報政策課", "試験"), items, ms);
+}
+
+/// `paced`, for a department (課) and task (業務).
+pub fn paced_in(
+    dir: &Path,
+    id: &str,
+    name: &str,
+    (department, task): (&str, &str),
+    items: u32,
+    ms: u32,
+) {
     let manifest = MANIFEST
         .replace("\"test\"", &format!("\"{id}\""))
-        .replace("\"テスト\"", &format!("\"{name}\""));
+        .replace("\"テスト\"", &format!("\"{name}\""))
+        .replace("情報政策課", department)
+        .replace("\"試験\"", &format!("\"{task}\""));
     scenario(
         &dir.join("scenarios"),
         id,

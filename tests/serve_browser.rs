@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::serve::{asking, paced};
+use crate::serve::{asking, paced_in};
 use crate::support::http::Served;
 use crate::support::webdriver::Browser;
 use crate::support::*;
@@ -16,11 +16,27 @@ use crate::support::*;
 fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
     let x = Xvfb::start();
     let dir = temp_dir("serve_browser");
-    paced(&dir, "jukyo", "住所変更の入力", 3, 400);
-    paced(&dir, "nagai", "転入届の一括入力", 300, 400);
+    paced_in(
+        &dir,
+        "jukyo",
+        "住所変更の入力",
+        ("市民課", "住所変更届の入力"),
+        3,
+        400,
+    );
+    paced_in(
+        &dir,
+        "nagai",
+        "転入届の一括入力",
+        ("市民課", "転入届の入力"),
+        300,
+        400,
+    );
     let manifest = MANIFEST
         .replace("\"test\"", "\"shippai\"")
-        .replace("テスト", "住所確認");
+        .replace("テスト", "課税台帳の住所確認")
+        .replace("情報政策課", "税務課")
+        .replace("\"試験\"", "\"課税台帳の確認\"");
     scenario(
         &dir.join("scenarios"),
         "shippai",
@@ -125,7 +141,7 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
         "{message}"
     );
     b.wait_text(r#"#history tr[data-state="failed"]"#, 30, |t| {
-        t.contains("住所確認")
+        t.contains("課税台帳の住所確認")
     });
     wait_until("the failure screenshot shows in the history", || {
         b.js(r#"const i = document.querySelector('#history tr[data-state="failed"] img.thumb'); return i !== null && i.complete && i.naturalWidth > 0"#) == true
