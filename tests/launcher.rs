@@ -39,6 +39,16 @@ fn ledger_outcomes(dir: &Path) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// (scenario, outcome) of every run in the ledger, sorted.
+fn sorted_outcomes(dir: &Path) -> Vec<(String, String)> {
+    let mut runs: Vec<(String, String)> = ledger_outcomes(dir)
+        .into_iter()
+        .map(|(id, outcome, _)| (id, outcome))
+        .collect();
+    runs.sort();
+    runs
+}
+
 fn sleeper(dir: &Path, id: &str, ms: u64) -> std::path::PathBuf {
     scenario(
         dir,
@@ -133,12 +143,8 @@ fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
             killed_after_stop: false
         }
     );
-    let mut runs = ledger_outcomes(&dir);
-    runs.sort();
-    let outcomes: Vec<(&str, &str)> = runs
-        .iter()
-        .map(|(a, b, _)| (a.as_str(), b.as_str()))
-        .collect();
+    let runs = sorted_outcomes(&dir);
+    let outcomes: Vec<(&str, &str)> = runs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(
         outcomes,
         [
@@ -253,12 +259,8 @@ fn two_kuroko_processes_never_drive_one_desktop_at_once() {
     signal(first.id(), "TERM");
     assert_eq!(first.wait().unwrap().code(), Some(3));
     assert_eq!(second.wait().unwrap().code(), Some(0));
-    let mut runs = ledger_outcomes(&dir);
-    runs.sort();
-    let outcomes: Vec<(&str, &str)> = runs
-        .iter()
-        .map(|(a, b, _)| (a.as_str(), b.as_str()))
-        .collect();
+    let runs = sorted_outcomes(&dir);
+    let outcomes: Vec<(&str, &str)> = runs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(outcomes, [("first", "aborted"), ("second", "succeeded")]);
 }
 

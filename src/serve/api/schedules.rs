@@ -18,6 +18,24 @@ pub(super) struct ScheduleRow {
     next_run: Option<String>,
 }
 
+impl ScheduleRow {
+    fn new(
+        s: crate::ledger::ScheduleRecord,
+        now: chrono::NaiveDateTime,
+        cal: &crate::japanese::holidays::OfficeCalendar,
+    ) -> ScheduleRow {
+        ScheduleRow {
+            next_run: Schedule::parse(&s.spec)
+                .ok()
+                .and_then(|sch| sch.next_after(now, cal))
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+            id: s.id,
+            scenario_id: s.scenario_id,
+            spec: s.spec,
+        }
+    }
+}
+
 pub(super) async fn schedules(State(app): State<Arc<App>>) -> ApiResult<Vec<ScheduleRow>> {
     blocking(app, |app| {
         let store = open_ledger(app)?;
@@ -26,15 +44,7 @@ pub(super) async fn schedules(State(app): State<Arc<App>>) -> ApiResult<Vec<Sche
         Ok(store
             .schedules()?
             .into_iter()
-            .map(|s| ScheduleRow {
-                next_run: Schedule::parse(&s.spec)
-                    .ok()
-                    .and_then(|sch| sch.next_after(now, &cal))
-                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
-                id: s.id,
-                scenario_id: s.scenario_id,
-                spec: s.spec,
-            })
+            .map(|s| ScheduleRow::new(s, now, &cal))
             .collect())
     })
     .await
@@ -57,15 +67,7 @@ pub(super) async fn add_schedule(
         let mut store = open_ledger(app)?;
         let record = crate::schedule::add(&mut *store, &scenario, &body.spec)?;
         let cal = calendar(&*store)?;
-        Ok(ScheduleRow {
-            next_run: Schedule::parse(&record.spec)
-                .ok()
-                .and_then(|s| s.next_after(app.config.now(), &cal))
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
-            id: record.id,
-            scenario_id: record.scenario_id,
-            spec: record.spec,
-        })
+        Ok(ScheduleRow::new(record, app.config.now(), &cal))
     })
     .await
     .map(Json)
