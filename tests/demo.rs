@@ -222,6 +222,53 @@ fn killed_while_registering_then_run_again_looks_it_up_and_registers_none_twice(
 }
 
 #[test]
+fn a_clerk_runs_the_saved_scenario_from_the_launcher_and_it_enters_every_application() {
+    use crate::support::http::Served;
+    let x = Xvfb::start();
+    let dir = temp_dir("demo_launcher");
+    let scenario = prepared(&dir.join("scenarios"), 8);
+    let file = dir.join("registrations.jsonl");
+    let app = start_app(&x, &file);
+    let s = Served::start(&dir, Some(&x.display));
+    let id = s.post("/api/scenarios/juminhyo/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    let going = s.wait_json(
+        &format!("/api/requests/{id}"),
+        "the first application",
+        |r| r["progress"]["items_done"].as_u64() >= Some(1),
+    );
+    assert_eq!(going["progress"]["items_total"], 8, "{going}");
+    assert!(
+        going["progress"]["step"]
+            .as_str()
+            .unwrap_or("")
+            .contains("を入力中"),
+        "{going}"
+    );
+    let done = s.wait_json(&format!("/api/requests/{id}"), "the end", |r| {
+        r["state"] == "finished"
+    });
+    assert_eq!(done["outcome"], "succeeded", "{done}");
+    assert_eq!(done["progress"]["items_done"], 8);
+    assert!(
+        done["progress"]["last_item"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("T-")),
+        "{done}"
+    );
+    assert_each_exactly_once(&file, &scenario);
+    // 8 items: 32 min by hand, 8 × 0.33 + 2 min after (+ the robot's time, attended).
+    let history = s.get("/api/history").json();
+    assert_eq!(history[0]["trigger"], "launcher");
+    assert!(
+        history[0]["time"]["before_minutes"].as_f64() == Some(32.0),
+        "{history}"
+    );
+    drop(app);
+}
+
+#[test]
 fn every_saved_scenario_passes_check() {
     for entry in std::fs::read_dir(format!("{ROOT}/scenarios")).unwrap() {
         let path = entry.unwrap().path();

@@ -17,6 +17,8 @@ pub struct Progress {
     pub items_total: Option<u64>,
     /// The last log line (the step the script is at).
     pub step: Option<String>,
+    /// The key of the item the run last started, finished or failed.
+    pub last_item: Option<String>,
     pub elapsed_ms: u64,
     /// `succeeded`, `failed`, `aborted` once the run has said how it ended.
     pub outcome: Option<String>,
@@ -99,8 +101,15 @@ fn apply(p: &mut Progress, event: &serde_json::Value) {
         Some("started") => p.run_id = text("run_id"),
         Some("total") => p.items_total = number("items"),
         Some("log") => p.step = text("message"),
-        Some("item_done") => p.items_done = number("done").unwrap_or(p.items_done + 1),
-        Some("item_failed") => p.items_failed = number("failed").unwrap_or(p.items_failed + 1),
+        Some("item_started") => p.last_item = text("key"),
+        Some("item_done") => {
+            p.items_done = number("done").unwrap_or(p.items_done + 1);
+            p.last_item = text("key");
+        }
+        Some("item_failed") => {
+            p.items_failed = number("failed").unwrap_or(p.items_failed + 1);
+            p.last_item = text("key");
+        }
         Some("finished") => {
             p.outcome = text("outcome");
             p.message = text("message");
@@ -193,6 +202,7 @@ mod tests {
         assert_eq!(f.progress.run_id.as_deref(), Some("r1"));
         assert_eq!(f.progress.step.as_deref(), Some("一件目"));
         assert_eq!((f.progress.items_done, f.progress.elapsed_ms), (1, 9));
+        assert_eq!(f.progress.last_item.as_deref(), Some("1"));
         assert_eq!(f.run_dir(), Some(run.as_path()));
         // The half-written line is finished, then the run ends.
         let mut text = std::fs::read_to_string(&events).unwrap();

@@ -11,7 +11,7 @@ const TEXT = {
     "subtitle": "黒子 ランチャー", "now": "実行状況",
     "nothing-running": "実行中のシナリオはありません。下の一覧から「実行」を押してください。",
     "done": "処理済み", "failed": "失敗", "items": "件", "elapsed": "経過時間", "time-left": "残り時間（目安）",
-    "step": "現在の処理:", "stop": "停止", "queue": "待ち行列", "scenarios": "シナリオ", "filter": "課で絞り込み:",
+    "step": "現在の処理:", "last-item": "直近の件:", "stop": "停止", "queue": "待ち行列", "scenarios": "シナリオ", "filter": "課で絞り込み:",
     "all-departments": "すべての課", "saved": "削減時間", "report": "報告書（xlsx）:", "this-month": "今月",
     "this-fy": "今年度", "history": "実行履歴", "th-started": "開始", "th-scenario": "シナリオ", "th-outcome": "結果",
     "th-items": "件数", "th-saved": "削減時間", "th-trigger": "起動", "th-evidence": "証跡", "schedules": "スケジュール",
@@ -44,7 +44,7 @@ const TEXT = {
     "subtitle": "stagehand launcher", "now": "Now running",
     "nothing-running": "Nothing is running. Press “Run” on a scenario below.",
     "done": "Done", "failed": "Failed", "items": "items", "elapsed": "Elapsed", "time-left": "Time left (estimate)",
-    "step": "Current step:", "stop": "Stop", "queue": "Waiting", "scenarios": "Scenarios", "filter": "Department:",
+    "step": "Current step:", "last-item": "Last item:", "stop": "Stop", "queue": "Waiting", "scenarios": "Scenarios", "filter": "Department:",
     "all-departments": "All departments", "saved": "Hours saved", "report": "Report (xlsx):", "this-month": "This month",
     "this-fy": "This fiscal year", "history": "History", "th-started": "Started", "th-scenario": "Scenario",
     "th-outcome": "Outcome", "th-items": "Items", "th-saved": "Saved", "th-trigger": "Started by",
@@ -295,6 +295,7 @@ function renderRequests(requests) {
     ? (current.eta_ms == null ? t("eta-none") : current.eta_ms === 0 ? t("eta-soon") : t("eta", { t: duration(current.eta_ms) }))
     : "—";
   $("run-step").textContent = current.progress.step || "—";
+  $("run-item").textContent = current.progress.last_item || "—";
   const message = [];
   if (current.state === "finished") {
     if (current.progress.saved_minutes != null) message.push(t("saved-run", { n: Math.round(current.progress.saved_minutes * 10) / 10 }));
