@@ -45,6 +45,15 @@ pub fn add(
     Ok(record)
 }
 
+/// When a stored schedule runs next after `now`, as `YYYY-MM-DD HH:MM`; `None` when its spec
+/// does not read or it never runs again.
+pub fn next_run_text(spec: &str, now: NaiveDateTime, cal: &OfficeCalendar) -> Option<String> {
+    Schedule::parse(spec)
+        .ok()?
+        .next_after(now, cal)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+}
+
 /// A standard five-field cron expression (minute hour day month weekday), kept with its text.
 #[derive(Debug, Clone)]
 pub struct CronSpec {

@@ -128,11 +128,12 @@ impl RunContext {
         Ok(image)
     }
 
-    /// Counts an item done and records it in the ledger before the script goes on.
+    /// Says how many items the run has in all (for progress and the time left).
     pub fn set_total(&self, items: u64) {
         self.events.emit(RunEvent::Total { items });
     }
 
+    /// Counts an item done and records it in the ledger before the script goes on.
     pub fn item_done(&self, key: String) -> RhaiResult<u64> {
         self.recorder
             .item(&key, crate::ledger::ItemState::Done)

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::exit;
 use crate::ledger;
 use crate::scenario::Scenario;
-use crate::schedule::{Schedule, calendar};
+use crate::schedule::{calendar, next_run_text};
 use crate::text_table::table;
 
 #[derive(clap::Args, Debug)]
@@ -58,15 +58,13 @@ pub fn execute(args: Args) -> Result<i32> {
         Command::Add { scenario, when } => {
             let loaded = Scenario::load(&scenario)?;
             let record = crate::schedule::add(&mut *store, &loaded, &when)?;
-            let schedule = Schedule::parse(&record.spec).map_err(Error::usage)?;
-            let next = schedule.next_after(now, &calendar(&*store)?);
+            let next = next_run_text(&record.spec, now, &calendar(&*store)?);
             println!(
                 "schedule {}: {} {}; next run {}",
                 record.id,
                 loaded.manifest.name,
                 record.spec,
-                next.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                    .unwrap_or_else(|| "never".into())
+                next.unwrap_or_else(|| "never".into())
             );
         }
         Command::List => {
@@ -75,11 +73,7 @@ pub fn execute(args: Args) -> Result<i32> {
                 .schedules()?
                 .into_iter()
                 .map(|s| {
-                    let next = Schedule::parse(&s.spec)
-                        .ok()
-                        .and_then(|sch| sch.next_after(now, &cal))
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                        .unwrap_or_else(|| "-".into());
+                    let next = next_run_text(&s.spec, now, &cal).unwrap_or_else(|| "-".into());
                     vec![s.id, s.spec, next, s.scenario_path]
                 })
                 .collect();

@@ -29,9 +29,17 @@ pub fn resolve(root: &Path, run_dir: &Path, name: &str) -> Option<PathBuf> {
     if !plain_name(name) || content_type(name).is_none() {
         return None;
     }
-    let root = std::fs::canonicalize(root).ok()?;
     let file = std::fs::canonicalize(run_dir.join(name)).ok()?;
-    (file.starts_with(&root) && file.is_file()).then_some(file)
+    (within(root, &file) && file.is_file()).then_some(file)
+}
+
+/// Whether `path` lies under `root` once both are resolved (links, `..`); false when either
+/// does not exist.
+pub fn within(root: &Path, path: &Path) -> bool {
+    match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => false,
+    }
 }
 
 /// The evidence files in a run folder the page may show, by name.

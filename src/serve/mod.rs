@@ -60,8 +60,8 @@ pub(crate) struct App {
     pub followers: Mutex<HashMap<u64, api::Tracked>>,
 }
 
-/// Serves until the process is stopped (Ctrl+C / SIGTERM end it; a run in progress is
-/// stopped through its own abort path by the same signal to the process group).
+/// Serves until the process is stopped (Ctrl+C / SIGTERM: the run in progress is stopped
+/// first, see `stop_runs_on_exit`).
 pub fn serve(config: Config) -> Result<()> {
     let env_error = |what: &str, e: &dyn std::fmt::Display| Error::Server {
         message: format!("{what}: {e}"),

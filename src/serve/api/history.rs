@@ -45,7 +45,7 @@ pub(super) async fn history(
                     .run_dir
                     .as_deref()
                     .map(std::path::Path::new)
-                    .filter(|d| inside_runs_root(app, d))
+                    .filter(|d| evidence::within(&app.config.runs_root, d))
                     .map(evidence::files)
                     .unwrap_or_default();
                 HistoryRow { run, files }
@@ -54,16 +54,6 @@ pub(super) async fn history(
     })
     .await
     .map(Json)
-}
-
-fn inside_runs_root(app: &App, dir: &std::path::Path) -> bool {
-    match (
-        std::fs::canonicalize(&app.config.runs_root),
-        std::fs::canonicalize(dir),
-    ) {
-        (Ok(root), Ok(dir)) => dir.starts_with(root),
-        _ => false,
-    }
 }
 
 pub(super) async fn run_file(

@@ -242,26 +242,28 @@ pub(super) async fn request(
     .map(Json)
 }
 
-pub(super) async fn stop(State(app): State<Arc<App>>, Path(id): Path<u64>) -> ApiResult<Done> {
-    if app.launcher.stop(id) {
+/// `{"ok": true}`, or 409 with `why` when the request was not in a state to be changed.
+fn done_or_conflict(done: bool, why: impl FnOnce() -> String) -> ApiResult<Done> {
+    if done {
         Ok(Json(Done { ok: true }))
     } else {
         Err(ApiError {
             status: StatusCode::CONFLICT,
-            message: format!("request {id} is not running"),
+            message: why(),
         })
     }
 }
 
+pub(super) async fn stop(State(app): State<Arc<App>>, Path(id): Path<u64>) -> ApiResult<Done> {
+    done_or_conflict(app.launcher.stop(id), || {
+        format!("request {id} is not running")
+    })
+}
+
 pub(super) async fn cancel(State(app): State<Arc<App>>, Path(id): Path<u64>) -> ApiResult<Done> {
-    if app.launcher.cancel(id) {
-        Ok(Json(Done { ok: true }))
-    } else {
-        Err(ApiError {
-            status: StatusCode::CONFLICT,
-            message: format!("request {id} is not waiting"),
-        })
-    }
+    done_or_conflict(app.launcher.cancel(id), || {
+        format!("request {id} is not waiting")
+    })
 }
 
 /// The requests, as server-sent events (`event: requests`, data: the JSON array), sent when
@@ -269,24 +271,22 @@ pub(super) async fn cancel(State(app): State<Arc<App>>, Path(id): Path<u64>) -> 
 pub(super) async fn events(
     State(app): State<Arc<App>>,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
-    let stream = futures_util::stream::unfold(
-        (app, String::new(), true),
-        |(app, last, first)| async move {
-            loop {
-                if !first || !last.is_empty() {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                let snapshot = blocking(app.clone(), |app| Ok(statuses(app)))
-                    .await
-                    .ok()
-                    .and_then(|s| serde_json::to_string(&s).ok())
-                    .unwrap_or_else(|| "[]".into());
-                if snapshot != last {
-                    let event = Event::default().event("requests").data(snapshot.clone());
-                    return Some((Ok(event), (app, snapshot, false)));
-                }
+    let stream = futures_util::stream::unfold((app, String::new()), |(app, last)| async move {
+        loop {
+            // Nothing sent yet: at once; afterwards, a look every 250 ms.
+            if !last.is_empty() {
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
-        },
-    );
+            let snapshot = blocking(app.clone(), |app| Ok(statuses(app)))
+                .await
+                .ok()
+                .and_then(|s| serde_json::to_string(&s).ok())
+                .unwrap_or_else(|| "[]".into());
+            if snapshot != last {
+                let event = Event::default().event("requests").data(snapshot.clone());
+                return Some((Ok(event), (app, snapshot)));
+            }
+        }
+    });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
 }

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiResult, Done, blocking, open_ledger};
-use crate::schedule::{Schedule, calendar};
+use crate::schedule::{calendar, next_run_text};
 use crate::serve::{App, catalog};
 
 #[derive(Debug, Serialize)]
@@ -25,10 +25,7 @@ impl ScheduleRow {
         cal: &crate::japanese::holidays::OfficeCalendar,
     ) -> ScheduleRow {
         ScheduleRow {
-            next_run: Schedule::parse(&s.spec)
-                .ok()
-                .and_then(|sch| sch.next_after(now, cal))
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+            next_run: next_run_text(&s.spec, now, cal),
             id: s.id,
             scenario_id: s.scenario_id,
             spec: s.spec,
