@@ -34,7 +34,7 @@ fn timed(dir: &Path, vars: Vec<(String, String)>, reps: usize) -> Vec<f64> {
         },
         fake_screen: None,
         ledger: dir.join("ledger.sqlite3"),
-        trigger: "manual".into(),
+        trigger: kuroko::events::Trigger::Manual,
         stop_file: None,
     };
     (0..reps)

@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
-cargo build --quiet
+if [ ! -x target/debug/kuroko ]; then
+  echo "building kuroko: the first build compiles about 350 crates and takes 10–15 minutes on 2 cores; cargo shows its progress"
+fi
+cargo build
 
 data="${XDG_DATA_HOME:-$HOME/.local/share}/kuroko/demo"
 mkdir -p "$data"

@@ -21,11 +21,25 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "kuroko setup: installing ${missing[*]}"
+  echo "kuroko setup [1/2]: installing ${#missing[@]} system package(s) with apt-get (a few minutes on a fresh machine):"
+  echo "  ${missing[*]}"
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # apt's own one-line progress ("Unpacking ...", "Setting up ...") as it goes.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
+    -o Dpkg::Progress-Fancy=0 "${missing[@]}" 2>&1 |
+    grep --line-buffered -E '^(Get:|Unpacking|Setting up)' | sed -u 's/^/  /' || true
+  still=()
+  for p in "${missing[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || still+=("$p")
+  done
+  if [ ${#still[@]} -gt 0 ]; then
+    echo "kuroko setup: apt-get could not install ${still[*]}" >&2
+    exit 1
+  fi
+else
+  echo "kuroko setup [1/2]: system packages are installed"
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -33,3 +47,4 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2
   exit 1
 fi
+echo "kuroko setup [2/2]: Rust $(rustc --version | cut -d' ' -f2) (kuroko needs 1.88 or newer)"

@@ -1,23 +1,20 @@
-//! The one error type for everything that stops a command before or around a run
-//! (the run's own outcome is `run::Outcome`). Each variant knows its exit code.
+//! The one error type for everything that stops a command before or around a run (the run's
+//! own outcome is `events::Outcome`). It wraps the lower layers' own errors (scenario, script,
+//! ledger) and knows each one's exit code; nothing below the commands imports it.
 
 use std::path::PathBuf;
 
 use crate::exit;
+use crate::scenario::ScenarioError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{message}")]
     Usage { message: String },
 
-    #[error("no scenario at {}: {reason}", path.display())]
-    ScenarioNotFound { path: PathBuf, reason: String },
-
-    #[error("{}", manifest_problems(path, problems))]
-    Manifest {
-        path: PathBuf,
-        problems: Vec<crate::scenario::Problem>,
-    },
+    /// The scenario does not load (not found, a bad `scenario.toml`, unreadable).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
 
     #[error("{0}")]
     Script(crate::engine::ScriptError),
@@ -47,20 +44,14 @@ pub enum Error {
     },
 }
 
-fn manifest_problems(path: &std::path::Path, problems: &[crate::scenario::Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.column, p.message))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 impl Error {
     pub fn code(&self) -> i32 {
         match self {
-            Error::Usage { .. } | Error::ScenarioNotFound { .. } | Error::Manifest { .. } => {
+            Error::Usage { .. }
+            | Error::Scenario(ScenarioError::NotFound { .. } | ScenarioError::Manifest { .. }) => {
                 exit::USAGE
             }
+            Error::Scenario(ScenarioError::Io { .. }) => exit::ENVIRONMENT,
             Error::Script(_) | Error::CheckFailed { .. } | Error::Refused { .. } => exit::FAILED,
             Error::Desktop { .. }
             | Error::Io { .. }

@@ -1,29 +1,38 @@
 //! kuroko — an RPA runner for municipal offices: runs Rhai scenarios that drive the desktop
 //! and counts the hours they give back.
 //!
-//! The shape: `scenario` (what to run) → `engine` (sandboxed Rhai) → `api` (script functions)
-//! → `desktop` (keyboard, mouse, screen, window traits and their backends). A run only emits
-//! `run::events`; whoever listens (terminal, run folder, later the ledger) records them.
+//! The layers, each importing only those below it (a test fails on a cycle):
+//! - `cli` → `serve` (the launcher and its queue) → `schedule`, `run`, `report`;
+//! - a run: `run` → `engine` (sandboxed Rhai, its own function reference) → `script` (the
+//!   script API) → `desktop` (keyboard, mouse, screen, window traits and their backends),
+//!   `vision`, `sheets`;
+//! - the record: `run` → `ledger` (the Store traits) → `report`;
+//! - at the bottom, shared by all: `scenario`, `events` (what a run emits), `files`, `sandbox`,
+//!   `timesaved`, `japanese`, `abort`, `exit` and small helpers.
+//!
+//! Only what the binary, the integration tests and the benches use is public.
 
-pub mod abort;
-pub mod api;
+mod abort;
 pub mod cli;
 pub mod desktop;
 pub mod docs;
-pub mod engine;
-pub mod error;
-pub mod exit;
-pub mod geometry;
+mod engine;
+mod error;
+pub mod events;
+mod exit;
+mod files;
+mod geometry;
 pub mod japanese;
-pub mod launcher;
 pub mod ledger;
 pub mod report;
 pub mod run;
+mod sandbox;
 pub mod scenario;
-pub mod schedule;
+mod schedule;
+mod script;
 pub mod serve;
-pub mod sheets;
-pub mod suggest;
-pub mod text_table;
-pub mod timesaved;
+mod sheets;
+mod suggest;
+mod text_table;
+mod timesaved;
 pub mod vision;

@@ -2,9 +2,7 @@
 //! compute it the same way: before = items × manual; after = items × human per item + human
 //! per run (+ the robot's runtime when the run is attended, because the clerk's PC is busy).
 
-use serde::Serialize;
-
-use crate::scenario::{Manifest, Mode};
+use serde::{Deserialize, Serialize};
 
 /// The baselines in force for one run (stored with the run, so later manifest edits do not
 /// rewrite history).
@@ -16,19 +14,8 @@ pub struct Baselines {
     pub attended: bool,
 }
 
-impl Baselines {
-    pub fn of(manifest: &Manifest) -> Baselines {
-        Baselines {
-            manual_minutes_per_item: manifest.manual_minutes_per_item,
-            human_minutes_per_item: manifest.human_minutes_per_item,
-            human_minutes_per_run: manifest.human_minutes_per_run,
-            attended: manifest.mode == Mode::Attended,
-        }
-    }
-}
-
 /// Minutes before and after automation for one run, and the difference.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TimeSaved {
     pub before_minutes: f64,
     pub after_minutes: f64,

@@ -106,12 +106,18 @@ fn bad_command_line_values_are_usage_errors() {
 }
 
 #[test]
-fn no_display_is_an_environment_error_not_a_panic() {
+fn no_display_is_a_script_error_at_the_first_desktop_call_not_a_panic() {
     let dir = temp_dir("bad_no_display");
-    let s = scenario(&dir, "s", MANIFEST, "keyboard::type_text(\"x\");\n");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        "let n = 1 + 1;\nlog::info(`before ${n}`);\nkeyboard::type_text(\"x\");\n",
+    );
     run_scenario(&s, None, &[])
-        .expect(4)
-        .stderr_has("DISPLAY is not set");
+        .expect(1)
+        .stderr_has("before 2")
+        .stderr_has("main.rhai:3:11: desktop unavailable: no X display: DISPLAY is not set");
 }
 
 #[test]

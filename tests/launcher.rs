@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use kuroko::launcher::{Launcher, LauncherConfig, RequestState, Trigger};
+use kuroko::events::Trigger;
+use kuroko::serve::launcher::{Launcher, LauncherConfig, RequestState};
 
 use crate::support::*;
 
@@ -211,9 +212,16 @@ fn two_kuroko_processes_never_drive_one_desktop_at_once() {
     let ledger = dir.join("ledger.sqlite3");
     let start = |id: &str, ms: u64| {
         let err = dir.join(format!("{id}.stderr"));
+        // The desktop is taken at the script's first desktop call, and held to the end.
+        let script = scenario(
+            &dir,
+            id,
+            &MANIFEST.replace("\"test\"", &format!("\"{id}\"")),
+            &format!("screen::size(); task::item_done(1); task::item_done(2); sleep({ms});"),
+        );
         let child = kuroko()
             .arg("run")
-            .arg(sleeper(&dir, id, ms))
+            .arg(script)
             .arg("--runs-dir")
             .arg(dir.join(id))
             .arg("--ledger")
@@ -238,30 +246,38 @@ fn two_kuroko_processes_never_drive_one_desktop_at_once() {
     });
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
-        count_events(&dir.join("second"), "started"),
+        count_events(&dir.join("second"), "item_done"),
         0,
-        "second started beside first"
+        "second drove the desktop beside first"
     );
-    // Stopped while waiting: nothing ran, nothing recorded.
+    // Stopped while waiting: the script went no further than its first desktop call.
     wait_until("third waits", || {
         std::fs::read_to_string(&third_err)
             .unwrap_or_default()
             .contains("waiting for the desktop")
     });
     signal(third.id(), "TERM");
-    assert_eq!(third.wait().unwrap().code(), Some(4));
+    assert_eq!(third.wait().unwrap().code(), Some(3));
     assert!(
         std::fs::read_to_string(&third_err)
             .unwrap()
             .contains("stopped while waiting")
     );
+    assert_eq!(count_events(&dir.join("third"), "item_done"), 0);
     // The first one leaves; the second gets the desktop and runs.
     signal(first.id(), "TERM");
     assert_eq!(first.wait().unwrap().code(), Some(3));
     assert_eq!(second.wait().unwrap().code(), Some(0));
     let runs = sorted_outcomes(&dir);
     let outcomes: Vec<(&str, &str)> = runs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    assert_eq!(outcomes, [("first", "aborted"), ("second", "succeeded")]);
+    assert_eq!(
+        outcomes,
+        [
+            ("first", "aborted"),
+            ("second", "succeeded"),
+            ("third", "aborted")
+        ]
+    );
 }
 
 #[test]

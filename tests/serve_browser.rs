@@ -41,7 +41,7 @@ fn a_clerk_runs_a_scenario_watches_it_and_stops_another_from_the_page() {
         &dir.join("scenarios"),
         "shippai",
         &manifest,
-        "task::item_done(1);\nfail(\"住所が見つかりません\");\n",
+        "screen::size(); task::item_done(1);\nfail(\"住所が見つかりません\");\n",
     );
     let s = Served::start(&dir, Some(&x.display));
     let b = Browser::start(&dir);

@@ -5,9 +5,11 @@ mod support;
 
 mod bad_input;
 mod check_list_docs;
+mod data_only;
 mod demo;
 mod dry_run;
 mod launcher;
+mod layers;
 mod ledger;
 mod locate;
 mod sandbox;

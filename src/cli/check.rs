@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::engine::{self, Limits};
 use crate::error::{Error, Result};
 use crate::run::display_path;
-use crate::scenario::{SCRIPT_FILE, Scenario};
+use crate::scenario::{SCRIPT_FILE, Scenario, ScenarioError};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,7 +18,7 @@ pub fn execute(args: Args) -> Result<i32> {
     let mut problems: Vec<String> = Vec::new();
     let script_path = match Scenario::load(&args.path) {
         Ok(scenario) => scenario.script_path,
-        Err(Error::Manifest {
+        Err(ScenarioError::Manifest {
             path,
             problems: found,
         }) => {
@@ -33,7 +33,7 @@ pub fn execute(args: Args) -> Result<i32> {
             }));
             args.path.join(SCRIPT_FILE)
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let label = display_path(&script_path);
     let source = std::fs::read_to_string(&script_path).map_err(|e| Error::io(&script_path, e))?;
@@ -41,7 +41,7 @@ pub fn execute(args: Args) -> Result<i32> {
     if let Err(e) = engine::compile(&engine, &label, &source) {
         problems.push(e.to_string());
     }
-    let api = crate::docs::collect();
+    let api = engine::reference::collect();
     let base = script_path.parent().map(std::path::Path::to_path_buf);
     let found = engine::lint(&label, &source, &api, base.as_deref());
     problems.extend(found.iter().map(|e| e.to_string()));

@@ -17,8 +17,7 @@ pub fn execute(args: Args) -> Result<i32> {
     let dir = args.out.unwrap_or_else(|| PathBuf::from("docs"));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let path = dir.join(REFERENCE_FILE);
-    crate::run::evidence::write_atomic(&path, crate::docs::markdown().as_bytes())
-        .map_err(Error::usage)?;
+    crate::files::write_atomic(&path, crate::docs::markdown().as_bytes()).map_err(Error::usage)?;
     println!("{}", path.display());
     Ok(crate::exit::SUCCEEDED)
 }

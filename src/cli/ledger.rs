@@ -13,9 +13,8 @@ use crate::text_table::{Align, table};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
-    #[arg(long, value_name = "FILE", global = true)]
-    ledger: Option<PathBuf>,
+    #[command(flatten)]
+    ledger: super::LedgerArg,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,23 +56,20 @@ enum ExportFormat {
     Jsonl,
 }
 
-pub fn ledger_path(given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(ledger::default_path)
-}
-
 /// Opens a ledger that must already exist (reading a mistyped path should not create an
 /// empty ledger and report nothing).
-pub fn open_for_reading(path: &Path) -> Result<Box<dyn ledger::Store>> {
-    ledger::open_existing(path)?.ok_or_else(|| {
+pub fn open_for_reading(path: &Path) -> Result<Box<dyn ledger::Reports>> {
+    let store: Box<dyn ledger::Reports> = ledger::open_existing(path)?.ok_or_else(|| {
         Error::usage(format!(
             "no ledger at {}: runs are recorded there once a scenario has run (check --ledger or $KUROKO_LEDGER)",
             path.display()
         ))
-    })
+    })?;
+    Ok(store)
 }
 
 pub fn execute(args: Args) -> Result<i32> {
-    let path = ledger_path(args.ledger);
+    let path = args.ledger.path();
     match args.command {
         Command::List { limit, scenario } => list(&path, limit, scenario),
         Command::Import { file } => import_file(&path, &file),
@@ -226,7 +222,7 @@ fn export_fields(r: &RunRecord) -> [String; 27] {
         r.message.clone().unwrap_or_default(),
         r.location.clone().unwrap_or_default(),
         r.run_dir.clone().unwrap_or_default(),
-        r.trigger.clone(),
+        r.trigger.as_str().to_string(),
     ]
 }
 
@@ -251,44 +247,42 @@ fn export(
         ..Filter::default()
     };
     let store = open_for_reading(path)?;
-    let target = out.map(Path::to_path_buf);
-    let temp = target.as_ref().map(|t| {
-        let name = t
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        t.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-    });
-    let sink: Box<dyn Write> = match &temp {
-        Some(temp) => Box::new(std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut sink = std::io::BufWriter::new(sink);
-    let written = write_export(&*store, &filter, format, &mut sink);
-    let flushed = written.and_then(|n| {
-        sink.flush().map(|_| n).map_err(|e| Error::Ledger {
+    let export = |sink: Box<dyn Write>| -> Result<u64> {
+        let mut sink = std::io::BufWriter::new(sink);
+        let n = write_export(&*store, &filter, format, &mut sink)?;
+        sink.flush().map_err(|e| Error::Ledger {
             message: format!("cannot write the export: {e}"),
-        })
-    });
-    drop(sink);
-    match (flushed, &temp, &target) {
-        (Ok(n), Some(temp), Some(target)) => {
-            std::fs::rename(temp, target).map_err(|e| Error::io(target, e))?;
-            eprintln!("exported {n} record(s) to {}", target.display());
+        })?;
+        Ok(n)
+    };
+    match out {
+        None => {
+            export(Box::new(std::io::stdout().lock()))?;
         }
-        (Ok(_), _, _) => {}
-        (Err(e), temp, _) => {
-            if let Some(temp) = temp {
-                let _ = std::fs::remove_file(temp);
+        Some(target) => {
+            // Whole or not at all; the command's own error (and its exit code) is kept.
+            let mut failure = None;
+            let written = crate::files::replace_file(target, |temp| {
+                let file = std::fs::File::create(temp)
+                    .map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
+                export(Box::new(file)).map_err(|e| {
+                    let text = e.to_string();
+                    failure = Some(e);
+                    text
+                })
+            });
+            match (written, failure) {
+                (Ok(n), _) => eprintln!("exported {n} record(s) to {}", target.display()),
+                (Err(_), Some(e)) => return Err(e),
+                (Err(message), None) => return Err(Error::Ledger { message }),
             }
-            return Err(e);
         }
     }
     Ok(exit::SUCCEEDED)
 }
 
 fn write_export(
-    store: &dyn ledger::Store,
+    store: &dyn ledger::Reports,
     filter: &Filter,
     format: ExportFormat,
     sink: &mut dyn Write,

@@ -158,7 +158,7 @@ pub fn execute(args: Args) -> Result<i32> {
         for m in &found.matches {
             draw_box(&mut picture, m, Rgba([40, 200, 60, 255]));
         }
-        crate::run::evidence::write_png(&picture, out).map_err(Error::usage)?;
+        crate::files::write_png(&picture, out).map_err(Error::usage)?;
         println!("annotated: {}", out.display());
     }
     Ok(if found.matches.is_empty() {

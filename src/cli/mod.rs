@@ -17,6 +17,21 @@ use clap::{Parser, Subcommand};
 
 use crate::exit;
 
+/// `--ledger`, the same on every command that reads or writes the ledger.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LedgerArg {
+    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
+    #[arg(long = "ledger", value_name = "FILE", global = true)]
+    given: Option<PathBuf>,
+}
+
+impl LedgerArg {
+    /// The ledger given, else the default one.
+    pub fn path(self) -> PathBuf {
+        self.given.unwrap_or_else(crate::ledger::default_path)
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "kuroko",

@@ -7,8 +7,8 @@ use clap::ValueEnum;
 
 use crate::error::{Error, Result};
 use crate::exit;
+use crate::files::write_atomic;
 use crate::report::{Period, Report, text, xlsx};
-use crate::run::evidence::write_atomic;
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("period").required(true).args(["month", "fiscal_year", "from"])))]
@@ -37,9 +37,8 @@ pub struct Args {
     /// At most this many runs in the xlsx's 実行一覧 sheet, newest first (`kuroko ledger export` has them all).
     #[arg(long, value_name = "N", default_value_t = xlsx::DEFAULT_MAX_RUNS)]
     max_runs: u64,
-    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
-    #[arg(long, value_name = "FILE")]
-    ledger: Option<PathBuf>,
+    #[command(flatten)]
+    ledger: super::LedgerArg,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +86,7 @@ pub fn execute(args: Args) -> Result<i32> {
         ))
     };
     let out = args.out.clone();
-    let store = super::ledger::open_for_reading(&super::ledger::ledger_path(args.ledger))?;
+    let store = super::ledger::open_for_reading(&args.ledger.path())?;
     let report = Report::build(&*store, period.clone(), args.department)?;
     let written = |out: &PathBuf, bytes: &[u8]| {
         write_atomic(out, bytes).map_err(|e| Error::Ledger {

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use crate::desktop::{Key, StopSettings};
 use crate::error::{Error, Result};
-use crate::run::{self, RunOptions, evidence};
+use crate::events::Trigger;
+use crate::files;
+use crate::run::{self, RunOptions};
 use crate::scenario::Scenario;
 
 /// The abort hotkey when none is configured: easy to hit in a hurry, rare in business systems.
@@ -32,12 +34,11 @@ pub struct Args {
     /// For --dry-run: a PNG that stands in for the screen.
     #[arg(long, value_name = "PNG", requires = "dry_run")]
     screen: Option<PathBuf>,
-    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
-    #[arg(long, value_name = "FILE")]
-    ledger: Option<PathBuf>,
+    #[command(flatten)]
+    ledger: super::LedgerArg,
     /// What started the run, for the ledger: manual, launcher or scheduled (set by the launcher).
-    #[arg(long, value_parser = ["manual", "launcher", "scheduled"], default_value = "manual", hide = true)]
-    trigger: String,
+    #[arg(long, value_enum, default_value_t = Trigger::Manual, hide = true)]
+    trigger: Trigger,
     /// The run stops when this file appears (how the launcher stops runs on any system).
     #[arg(long, value_name = "FILE", hide = true)]
     stop_file: Option<PathBuf>,
@@ -81,14 +82,14 @@ pub fn execute(args: Args) -> Result<i32> {
     let options = RunOptions {
         dry_run: args.dry_run,
         vars: parse_vars(&args.vars)?,
-        runs_dir: args.runs_dir.unwrap_or_else(evidence::default_runs_dir),
+        runs_dir: args.runs_dir.unwrap_or_else(files::default_runs_dir),
         verbose: args.verbose,
         stop: StopSettings {
             hotkey: parse_hotkey(&hotkey_text)?,
             failsafe_corner: !args.no_failsafe,
         },
         fake_screen: args.screen,
-        ledger: args.ledger.unwrap_or_else(crate::ledger::default_path),
+        ledger: args.ledger.path(),
         trigger: args.trigger,
         stop_file: args.stop_file,
     };

@@ -15,9 +15,8 @@ use crate::text_table::table;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
-    #[arg(long, value_name = "FILE", global = true)]
-    ledger: Option<PathBuf>,
+    #[command(flatten)]
+    ledger: super::LedgerArg,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,7 +50,7 @@ fn day(text: &str) -> Result<String> {
 }
 
 pub fn execute(args: Args) -> Result<i32> {
-    let path = super::ledger::ledger_path(args.ledger);
+    let path = args.ledger.path();
     let mut store = ledger::open(&path)?;
     let now = chrono::Local::now().naive_local();
     match args.command {

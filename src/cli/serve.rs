@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::run::evidence;
+use crate::files;
 use crate::serve::{self, Config};
 
 #[derive(clap::Args, Debug)]
@@ -16,9 +16,8 @@ pub struct Args {
     /// The port on 127.0.0.1 [default: any free port].
     #[arg(long, value_name = "N")]
     port: Option<u16>,
-    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
-    #[arg(long, value_name = "FILE")]
-    ledger: Option<PathBuf>,
+    #[command(flatten)]
+    ledger: super::LedgerArg,
     /// Where run folders go [default: $KUROKO_RUNS_DIR or ~/.local/share/kuroko/runs].
     #[arg(long, value_name = "DIR")]
     runs_dir: Option<PathBuf>,
@@ -41,7 +40,7 @@ pub fn execute(args: Args) -> Result<i32> {
             scenarios_dir.display()
         )));
     }
-    let runs_root = args.runs_dir.unwrap_or_else(evidence::default_runs_dir);
+    let runs_root = args.runs_dir.unwrap_or_else(files::default_runs_dir);
     std::fs::create_dir_all(&runs_root).map_err(|e| Error::io(&runs_root, e))?;
     let exe = std::env::current_exe().map_err(|e| Error::Server {
         message: format!("cannot find the kuroko binary to run scenarios with: {e}"),
@@ -62,7 +61,7 @@ pub fn execute(args: Args) -> Result<i32> {
     };
     serve::serve(Config {
         scenarios_dir: std::fs::canonicalize(&scenarios_dir).unwrap_or(scenarios_dir),
-        ledger: super::ledger::ledger_path(args.ledger),
+        ledger: args.ledger.path(),
         reports_dir: runs_root.join("reports"),
         runs_root,
         port: args.port.unwrap_or(0),

@@ -47,7 +47,7 @@ pub fn desktop(screen: Option<RgbaImage>, invent_windows: bool) -> (Desktop, Act
         windows: Box::new(Fake(state.clone())),
         clipboard: Box::new(FakeClipboard::default()),
         stop_triggers: Box::new(Fake(state)),
-        backend: "fake",
+        backend: Backend::Fake,
     };
     (desktop, log)
 }

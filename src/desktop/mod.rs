@@ -154,8 +154,46 @@ pub struct Desktop {
     pub windows: Box<dyn Windows>,
     pub clipboard: Box<dyn Clipboard>,
     pub stop_triggers: Box<dyn StopTriggers>,
-    /// "x11", "fake", ...: shown in the run log.
-    pub backend: &'static str,
+    pub backend: Backend,
+}
+
+/// Which desktop a run drives; shown in the run log and its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// In memory (`--dry-run`, fast tests): nothing on a display is touched.
+    Fake,
+    /// Linux/X11.
+    X11,
+}
+
+impl Backend {
+    /// This machine's real desktop, if this build has a backend for it.
+    pub fn native() -> Option<Backend> {
+        if cfg!(target_os = "linux") {
+            Some(Backend::X11)
+        } else {
+            None
+        }
+    }
+
+    /// Whether it drives a real display (and so has a hotkey and screen corners).
+    pub fn is_real(self) -> bool {
+        self != Backend::Fake
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Fake => "fake",
+            Backend::X11 => "x11",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Desktop {

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use crate::desktop::Key;
-use crate::docs::FnDoc;
 use crate::engine::ScriptError;
+use crate::engine::reference::FnDoc;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn finds_unknown_functions_and_key_names_with_positions() {
-        let api = crate::docs::collect();
+        let api = crate::engine::reference::collect();
         let src = "// keyboard::nothing(\"x\")\nkeyboard::type_txt(\"a\");\n  keyboard::press(\"Entr\");\nkeyboard::hotkey([\"Ctrl\", \"s\"]);\nlet s = \"mouse::nope(\";\n";
         let p = lint("main.rhai", src, &api, None);
         assert_eq!(p.len(), 2, "{p:?}");

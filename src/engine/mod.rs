@@ -4,7 +4,7 @@
 
 mod errors;
 mod lint;
-mod sandbox;
+pub mod reference;
 
 use std::rc::Rc;
 
@@ -12,10 +12,9 @@ use rhai::{AST, Dynamic, Engine, Scope};
 
 pub use errors::{Failure, ScriptError, from_eval, from_parse};
 pub use lint::lint;
-pub use sandbox::Sandbox;
 
-use crate::api::RunContext;
-use crate::run::events::Level;
+use crate::events::Level;
+use crate::script::RunContext;
 
 /// Operation limit when the manifest sets none: far above a real scenario's needs (a row
 /// typed into a form is a few hundred operations), low enough to end an endless loop.
@@ -48,7 +47,7 @@ pub fn build(run: Option<Rc<RunContext>>, limits: Limits) -> Engine {
     // No string/array/map size limits: Rhai enforces them by walking the whole value after
     // every change, which made building a 100,000-row table quadratic (over 2 minutes, measured
     // with benches/sheets.rs). The operation limit and the run timeout bound runaway scripts.
-    crate::api::register(&mut engine);
+    crate::script::register(&mut engine);
     if let Some(run) = run {
         let abort = run.abort.clone();
         engine.on_progress(move |_| abort.is_requested().then(|| Dynamic::from("aborted")));

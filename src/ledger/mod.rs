@@ -1,7 +1,8 @@
 //! The ledger: every run, with the items it finished and the baselines in force, so the
-//! time-saved report is computed from what really happened. Storage sits behind one narrow
-//! trait (`Store`); SQLite (`sqlite.rs`) is the one-PC default, and the SQL is kept portable
-//! so a shared PostgreSQL store can be added beside it.
+//! time-saved report is computed from what really happened. Storage sits behind four traits,
+//! one per user: `RunLog` (a run recording itself), `Reports` (read-only queries), `Schedules`
+//! and `Imports`; `Store` is all four. SQLite (`sqlite/`) is the one-PC default, and its SQL is
+//! kept portable so a shared PostgreSQL store can be added beside it.
 
 pub mod import;
 pub mod process;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::events::Trigger;
 use crate::timesaved::{Baselines, TimeSaved};
 
 pub use recorder::Recorder;
@@ -72,9 +74,9 @@ impl RunState {
     }
 }
 
-impl From<crate::run::events::Outcome> for RunState {
-    fn from(o: crate::run::events::Outcome) -> Self {
-        use crate::run::events::Outcome;
+impl From<crate::events::Outcome> for RunState {
+    fn from(o: crate::events::Outcome) -> Self {
+        use crate::events::Outcome;
         match o {
             Outcome::Succeeded => RunState::Succeeded,
             Outcome::Failed => RunState::Failed,
@@ -119,8 +121,8 @@ pub struct RunStart {
     pub started_at: String,
     pub baselines: Baselines,
     pub run_dir: String,
-    /// What started it: "manual" (a command line), "launcher", "scheduled".
-    pub trigger: String,
+    /// What started it.
+    pub trigger: Trigger,
 }
 
 /// How a run ended, written when it ends.
@@ -195,8 +197,8 @@ pub struct RunRecord {
     pub message: Option<String>,
     pub location: Option<String>,
     pub run_dir: Option<String>,
-    /// "manual", "launcher", "scheduled" (imports: "manual").
-    pub trigger: String,
+    /// What started it (imports: manual).
+    pub trigger: Trigger,
 }
 
 /// A failed item, for the report's failure sheet.
@@ -327,14 +329,17 @@ pub struct ImportBatch {
     pub rows: Vec<ImportRow>,
 }
 
-/// The storage seam. Everything the runs, the report and the command line need from a
-/// ledger, and nothing more.
-pub trait Store {
-    /// Where the ledger lives, for messages.
+/// Where a store keeps its records, for messages.
+pub trait Location {
     fn location(&self) -> String;
+}
+
+/// What a run needs: writing itself down as it goes (the `Recorder` is its one user), and what
+/// earlier runs of its scenario did, so nothing is entered twice.
+pub trait RunLog: Location {
     /// Writes a run as `running` before it starts.
     fn begin_run(&mut self, run: &RunStart) -> LResult<()>;
-    /// Records one finished item of a running run, durably, as it happens.
+    /// Records one item step of a running run, durably, as it happens.
     fn record_item(&mut self, run_id: &str, item: &ItemRecord) -> LResult<()>;
     fn finish_run(&mut self, run_id: &str, end: &RunEnd) -> LResult<()>;
     /// Marks `running` runs of this machine whose process is gone as `interrupted`, with the
@@ -344,12 +349,14 @@ pub trait Store {
         machine: &str,
         alive: &dyn Fn(&process::Identity) -> bool,
     ) -> LResult<Vec<String>>;
-    /// Adds a whole file of history, or nothing (also nothing when it was imported before).
-    fn import(&mut self, batch: &ImportBatch) -> LResult<usize>;
     /// Keys of the items this scenario has done in any earlier run.
     fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
     /// Keys this scenario started in an earlier run but never finished (done or failed).
     fn unfinished_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
+}
+
+/// What the report, `kuroko ledger list|export` and the launcher's history read. Read-only.
+pub trait Reports: Location {
     /// Sums of the finished runs (and imported rows) per month, department and task. Only
     /// `from`, `to` and `department` of the filter apply.
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>>;
@@ -359,6 +366,10 @@ pub trait Store {
         each: &mut dyn FnMut(RunRecord) -> LResult<()>,
     ) -> LResult<()>;
     fn failed_items(&self, filter: &Filter) -> LResult<Vec<FailedItem>>;
+}
+
+/// Schedules and the office's closure days, for the launcher's scheduler and `kuroko schedule`.
+pub trait Schedules: Location {
     fn add_schedule(&mut self, schedule: &ScheduleRecord) -> LResult<()>;
     fn schedules(&self) -> LResult<Vec<ScheduleRecord>>;
     /// Whether there was such a schedule.
@@ -371,13 +382,26 @@ pub trait Store {
     fn set_closed_day(&mut self, day: &str, reason: Option<&str>) -> LResult<bool>;
 }
 
+/// History from before kuroko (`kuroko ledger import`).
+pub trait Imports: Location {
+    /// Adds a whole file of history, or nothing (also nothing when it was imported before).
+    fn import(&mut self, batch: &ImportBatch) -> LResult<usize>;
+}
+
+/// A whole ledger: every user's part. `open` gives one; each user takes only its own trait
+/// (`&dyn Reports`, `&mut dyn Schedules`, ...), so another store (PostgreSQL for several robot
+/// PCs) is one more type implementing these four.
+pub trait Store: RunLog + Reports + Schedules + Imports {}
+
+impl<T: RunLog + Reports + Schedules + Imports> Store for T {}
+
 /// The default ledger file: `$KUROKO_LEDGER`, else `$XDG_DATA_HOME/kuroko/ledger.sqlite3`,
 /// else `~/.local/share/kuroko/ledger.sqlite3`.
 pub fn default_path() -> PathBuf {
     if let Some(path) = std::env::var_os("KUROKO_LEDGER").filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
-    crate::run::evidence::data_dir().join("ledger.sqlite3")
+    crate::files::data_dir().join("ledger.sqlite3")
 }
 
 /// Opens (creating if needed) the SQLite ledger at `path`, then marks this machine's runs

@@ -6,11 +6,11 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{ItemRecord, ItemState, LResult, RunEnd, RunStart, Store, now, open, open_existing};
+use super::{ItemRecord, ItemState, LResult, RunEnd, RunLog, RunStart, now, open, open_existing};
 
 pub struct Recorder {
     /// `None` for a dry run.
-    store: Option<RefCell<Box<dyn Store>>>,
+    store: Option<RefCell<Box<dyn RunLog>>>,
     run_id: String,
     done_before: HashSet<String>,
     /// Started in an earlier run and never finished: look before doing again.
@@ -22,7 +22,7 @@ pub struct Recorder {
 impl Recorder {
     /// Opens the ledger and writes the run as started.
     pub fn start(path: &Path, start: &RunStart) -> LResult<Recorder> {
-        let mut store = open(path)?;
+        let mut store: Box<dyn RunLog> = open(path)?;
         let done_before = store.done_keys(&start.scenario_id)?;
         let unfinished_before = store.unfinished_keys(&start.scenario_id)?;
         store.begin_run(start)?;

@@ -11,7 +11,7 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use crate::japanese::wareki;
 pub use crate::ledger::Totals;
-use crate::ledger::{Filter, GroupTotals, LResult, Store};
+use crate::ledger::{Filter, GroupTotals, LResult, Reports};
 
 /// The days a report covers: `from` up to, not including, `to`.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,7 +115,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn build(store: &dyn Store, period: Period, department: Option<String>) -> LResult<Report> {
+    pub fn build(
+        store: &dyn Reports,
+        period: Period,
+        department: Option<String>,
+    ) -> LResult<Report> {
         let groups = store.group_totals(&period.filter(department.as_deref()))?;
         Ok(Report::from_groups(period, department, &groups))
     }

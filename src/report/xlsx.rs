@@ -10,7 +10,7 @@ use rust_xlsxwriter::{
 };
 
 use super::{COLUMNS, MODEL_NOTE, Report, Totals};
-use crate::ledger::{Filter, Kind, LResult, LedgerError, RunRecord, Store};
+use crate::ledger::{Filter, Kind, LResult, LedgerError, Reports, RunRecord};
 use crate::sheets::write::save_atomically;
 
 /// Excel's last row below a header.
@@ -335,7 +335,7 @@ fn write_run(ws: &mut Worksheet, r: u32, run: &RunRecord, f: &Formats) -> Result
 
 fn runs_sheet(
     wb: &mut Workbook,
-    store: &dyn Store,
+    store: &dyn Reports,
     filter: &Filter,
     max_runs: u64,
     label: &str,
@@ -397,7 +397,7 @@ fn runs_sheet(
 
 fn failures_sheet(
     wb: &mut Workbook,
-    store: &dyn Store,
+    store: &dyn Reports,
     filter: &Filter,
     label: &str,
     f: &Formats,
@@ -479,7 +479,7 @@ fn failures_sheet(
 pub const DEFAULT_MAX_RUNS: u64 = 50_000;
 
 /// Writes the workbook to `target`. Returns how many runs it lists.
-pub fn write(report: &Report, store: &dyn Store, target: &Path, max_runs: u64) -> LResult<u64> {
+pub fn write(report: &Report, store: &dyn Reports, target: &Path, max_runs: u64) -> LResult<u64> {
     let label = target.display().to_string();
     let f = Formats::new();
     let mut wb = Workbook::new();

@@ -1,9 +1,7 @@
-//! One run of a scenario, start to finish: compile, connect the desktop, open the run folder,
-//! arm the stop triggers, evaluate the script, release whatever is held, keep the evidence and
-//! report the outcome. The run only emits events; listeners record them.
-
-pub mod events;
-pub mod evidence;
+//! One run of a scenario, start to finish: compile, open the run folder and the ledger record,
+//! evaluate the script (the desktop is connected, waited for and its stop triggers armed only
+//! when the script first needs it), release whatever is held, keep the evidence and report the
+//! outcome. The run emits events for its listeners and records items in the ledger directly.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -14,14 +12,16 @@ use std::time::{Duration, Instant};
 use rhai::Dynamic;
 
 use crate::abort::{AbortReason, AbortSignal};
-use crate::api::{Items, RunContext};
-use crate::desktop::{self, StopSettings};
-use crate::engine::{self, Failure, Limits, Sandbox};
+use crate::desktop::{self, DResult, DesktopError, StopSettings};
+use crate::engine::{self, Failure, Limits};
 use crate::error::{Error, Result};
-use crate::ledger::{self, Recorder, RunEnd, RunStart, RunState, process};
+use crate::events::{EventBus, EventSink, JsonLines, Level, Outcome, RunEvent, TextLog, Trigger};
+use crate::ledger::{self, Recorder, RunEnd, RunStart, process};
+use crate::sandbox::Sandbox;
 use crate::scenario::Scenario;
-use crate::timesaved::{self, Baselines, TimeSaved};
-use events::{EventBus, EventSink, JsonLines, Level, Outcome, RunEvent, TextLog};
+use crate::script::context::{Connect, DesktopSlot};
+use crate::script::{Items, RunContext};
+use crate::timesaved::{self, TimeSaved};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -39,8 +39,8 @@ pub struct RunOptions {
     pub fake_screen: Option<PathBuf>,
     /// The ledger file (a dry run only reads it, for `task::is_done`).
     pub ledger: PathBuf,
-    /// What started the run, as the ledger records it: "manual", "launcher", "scheduled".
-    pub trigger: String,
+    /// What started the run, as the ledger records it.
+    pub trigger: Trigger,
     /// The launcher's way to stop the run on any operating system: the run stops when this
     /// file appears.
     pub stop_file: Option<PathBuf>,
@@ -92,13 +92,13 @@ fn watch_stop_file(path: PathBuf, abort: AbortSignal) {
 }
 
 /// Waits until no other kuroko run drives this desktop (a Stop while waiting ends the wait).
-fn wait_for_desktop(manifest: &crate::scenario::Manifest) -> Result<desktop::lock::DesktopLock> {
-    let path = desktop::lock::path(&evidence::data_dir());
-    let holder = format!("pid {} ({})", std::process::id(), manifest.name);
-    let abort = process_abort_signal();
+fn wait_for_desktop(holder: &str, abort: &AbortSignal) -> DResult<desktop::lock::DesktopLock> {
+    let path = desktop::lock::path(&crate::files::data_dir());
     let mut told = false;
     loop {
-        match desktop::lock::try_take(&path, &holder).map_err(|e| Error::io(&path, e))? {
+        let taken = desktop::lock::try_take(&path, holder)
+            .map_err(|e| DesktopError::new(format!("{}: {e}", path.display())))?;
+        match taken {
             Ok(lock) => return Ok(lock),
             Err(other) => {
                 if !told {
@@ -106,15 +106,47 @@ fn wait_for_desktop(manifest: &crate::scenario::Manifest) -> Result<desktop::loc
                     told = true;
                 }
                 if abort.is_requested() {
-                    return Err(Error::Desktop {
-                        message: "stopped while waiting for another run to leave the desktop"
-                            .into(),
-                    });
+                    return Err(DesktopError::new(
+                        "stopped while waiting for another run to leave the desktop",
+                    ));
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
     }
+}
+
+/// How the run gets its desktop the first time the script needs one: the fake desktop for a dry
+/// run; otherwise this machine's, once no other run drives it.
+fn desktop_connector(options: &RunOptions, holder: String) -> Result<Connect> {
+    if options.dry_run {
+        let screen = match &options.fake_screen {
+            Some(path) => Some(
+                image::open(path)
+                    .map_err(|e| Error::usage(format!("--screen {}: {e}", path.display())))?
+                    .to_rgba8(),
+            ),
+            None => None,
+        };
+        return Ok(Box::new(move |_| {
+            Ok((desktop::fake::desktop(screen, true).0, None))
+        }));
+    }
+    Ok(Box::new(move |abort| {
+        // Held until the run ends: nobody else drives this desktop meanwhile.
+        let lock = wait_for_desktop(&holder, abort)?;
+        Ok((desktop::connect_real()?, Some(lock)))
+    }))
+}
+
+/// A new, unique run id: local time, scenario id, process id.
+pub fn new_run_id(scenario_id: &str) -> String {
+    format!(
+        "{}-{scenario_id}-{}",
+        chrono::Local::now().format("%Y%m%d-%H%M%S%.3f"),
+        std::process::id()
+    )
+    .replace('.', "")
 }
 
 /// How scripts are named in messages: relative to the working folder when possible.
@@ -146,42 +178,19 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
     if let Some(path) = &options.stop_file {
         watch_stop_file(path.clone(), process_abort_signal());
     }
-    // Held until the run ends: nobody else drives this desktop meanwhile.
-    let _desktop_lock = if options.dry_run {
-        None
-    } else {
-        Some(wait_for_desktop(manifest)?)
-    };
-    let run_id = evidence::new_run_id(&manifest.id);
+    let connect = desktop_connector(
+        options,
+        format!("pid {} ({})", std::process::id(), manifest.name),
+    )?;
+    let run_id = new_run_id(&manifest.id);
     let run_dir = options.runs_dir.join(&run_id);
     let recorder = if options.dry_run {
         Recorder::read_only(&options.ledger, &manifest.id)?
     } else {
         Recorder::start(
             &options.ledger,
-            &run_start(scenario, &source, &run_id, &run_dir, &options.trigger)?,
+            &run_start(scenario, &source, &run_id, &run_dir, options.trigger)?,
         )?
-    };
-
-    let desktop = if options.dry_run {
-        let screen = match &options.fake_screen {
-            Some(path) => Some(
-                image::open(path)
-                    .map_err(|e| Error::usage(format!("--screen {}: {e}", path.display())))?
-                    .to_rgba8(),
-            ),
-            None => None,
-        };
-        desktop::fake::desktop(screen, true).0
-    } else {
-        match desktop::connect_real() {
-            Ok(desktop) => desktop,
-            Err(e) => {
-                let message = format!("desktop unavailable: {}", e.0);
-                recorder.finish(&not_started(&message, &Baselines::of(manifest)))?;
-                return Err(Error::Desktop { message: e.0 });
-            }
-        }
     };
 
     let inputs: Vec<PathBuf> = manifest.inputs.iter().map(|f| scenario.folder(f)).collect();
@@ -207,9 +216,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
     ];
 
     let abort = process_abort_signal();
-    let backend = desktop.backend;
+    let backend = if options.dry_run {
+        Some(desktop::Backend::Fake)
+    } else {
+        desktop::Backend::native()
+    };
     let context = Rc::new(RunContext {
-        desktop: RefCell::new(desktop),
+        desktop: DesktopSlot::new(connect),
+        stop: options.stop.clone(),
         run_dir: run_dir.clone(),
         templates: RefCell::default(),
         files_read: RefCell::default(),
@@ -240,11 +254,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         department: manifest.department.clone(),
         task: manifest.task.clone(),
         dry_run: options.dry_run,
-        backend: backend.to_string(),
+        backend,
         run_dir: run_dir.display().to_string(),
     });
 
-    arm_stop_triggers(&context, &options.stop, manifest.timeout_minutes);
+    context.log(
+        Level::Info,
+        "to stop the run: Ctrl+C (and, once the script uses the desktop, its stop triggers)",
+    );
+    arm_timeout(&context.abort, manifest.timeout_minutes);
 
     let started = Instant::now();
     let engine = engine::build(Some(context.clone()), limits(scenario));
@@ -262,14 +280,17 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
             format!("{label} was never closed with sheet::close: nothing was written"),
         );
     }
-    for e in context.desktop.borrow_mut().release_all() {
+    for e in context
+        .connected_desktop(|d| d.release_all())
+        .unwrap_or_default()
+    {
         context.log(Level::Warn, format!("releasing held keys/buttons: {e}"));
     }
     let elapsed = started.elapsed();
 
     let (outcome, failure, stop_latency) = match result {
         Ok(_) => (Outcome::Succeeded, None, None),
-        Err(e) => match engine::from_eval(&label, &e, &crate::docs::signatures()) {
+        Err(e) => match engine::from_eval(&label, &e, &engine::reference::signatures()) {
             Failure::Failed(err) => (Outcome::Failed, Some(err), None),
             Failure::Aborted { mut at } => {
                 let (reason, requested) =
@@ -287,16 +308,19 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
 
     let screenshot = if outcome == Outcome::Failed && !options.dry_run {
         let path = run_dir.join("failure.png");
-        let captured = context.desktop.borrow_mut().screen.capture();
-        match captured
-            .map_err(|e| e.0)
-            .and_then(|img| evidence::write_png(&img, &path))
-        {
-            Ok(()) => Some(path.display().to_string()),
-            Err(e) => {
-                context.log(Level::Warn, format!("no failure screenshot: {e}"));
-                None
-            }
+        // Only a run that used the desktop has a screen worth keeping.
+        match context.connected_desktop(|d| d.screen.capture()) {
+            None => None,
+            Some(captured) => match captured
+                .map_err(|e| e.0)
+                .and_then(|img| crate::files::write_png(&img, &path))
+            {
+                Ok(()) => Some(path.display().to_string()),
+                Err(e) => {
+                    context.log(Level::Warn, format!("no failure screenshot: {e}"));
+                    None
+                }
+            },
         }
     } else {
         None
@@ -304,7 +328,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
 
     let items = context.items.borrow().clone();
     let time_saved = timesaved::for_run(
-        &Baselines::of(manifest),
+        &manifest.baselines(),
         items.done.len() as u64,
         elapsed.as_secs_f64() / 60.0,
     );
@@ -366,7 +390,7 @@ fn run_start(
     source: &str,
     run_id: &str,
     run_dir: &Path,
-    trigger: &str,
+    trigger: Trigger,
 ) -> Result<RunStart> {
     let manifest_text = match &scenario.manifest_path {
         Some(path) => std::fs::read(path).map_err(|e| Error::io(path, e))?,
@@ -384,63 +408,24 @@ fn run_start(
         os_user: process::os_user(),
         process: process::current(),
         started_at: ledger::now(),
-        baselines: Baselines::of(m),
+        baselines: m.baselines(),
         run_dir: run_dir.display().to_string(),
-        trigger: trigger.to_string(),
+        trigger,
     })
 }
 
-/// A run that never got going (no desktop): failed, nothing done.
-fn not_started(message: &str, baselines: &Baselines) -> RunEnd {
-    RunEnd {
-        state: RunState::Failed,
-        ended_at: ledger::now(),
-        robot_minutes: 0.0,
-        items_done: 0,
-        items_failed: 0,
-        time: timesaved::for_run(baselines, 0, 0.0),
-        message: Some(message.to_string()),
-        location: None,
-    }
-}
-
-fn arm_stop_triggers(context: &RunContext, stop: &StopSettings, timeout_minutes: Option<f64>) {
-    let started = context
-        .desktop
-        .borrow_mut()
-        .stop_triggers
-        .start(&context.abort, stop);
-    match started {
-        Ok(warnings) => {
-            for w in warnings {
-                context.log(Level::Warn, w);
-            }
-        }
-        Err(e) => context.log(
-            Level::Warn,
-            format!("desktop stop triggers not available: {e}"),
-        ),
-    }
-    let mut ways = vec!["Ctrl+C".to_string()];
-    let real = context.desktop.borrow().backend != "fake";
-    if real && !stop.hotkey.is_empty() {
-        ways.push(
-            stop.hotkey
-                .iter()
-                .map(|k| k.to_string())
-                .collect::<Vec<_>>()
-                .join("+"),
-        );
-    }
-    if real && stop.failsafe_corner {
-        ways.push("the pointer in a screen corner".into());
-    }
-    context.log(Level::Info, format!("to stop the run: {}", ways.join(", ")));
-
+/// Stops the run when its manifest's `timeout_minutes` have passed.
+fn arm_timeout(abort: &AbortSignal, timeout_minutes: Option<f64>) {
     if let Some(minutes) = timeout_minutes {
-        let abort = context.abort.clone();
+        let abort = abort.clone();
         std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
+            // A limit too large to represent is no limit (it would outlast the machine).
+            let Some(deadline) = Duration::try_from_secs_f64(minutes * 60.0)
+                .ok()
+                .and_then(|d| Instant::now().checked_add(d))
+            else {
+                return;
+            };
             while Instant::now() < deadline {
                 if abort.is_finished() {
                     return;

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::suggest;
+use crate::timesaved::Baselines;
 
 /// Whether a person's PC is busy while the robot works (attended) or a robot PC runs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
@@ -124,6 +125,15 @@ pub struct Problem {
 }
 
 impl Manifest {
+    /// The time-saved baselines this manifest puts in force for a run.
+    pub fn baselines(&self) -> Baselines {
+        Baselines {
+            manual_minutes_per_item: self.manual_minutes_per_item,
+            human_minutes_per_item: self.human_minutes_per_item,
+            human_minutes_per_run: self.human_minutes_per_run,
+            attended: self.mode == Mode::Attended,
+        }
+    }
     /// The manifest of an ad-hoc `.rhai` file: named after the file, no baseline, may write `output/`.
     pub fn ad_hoc(stem: &str) -> Manifest {
         Manifest {

@@ -7,7 +7,54 @@ use std::path::{Path, PathBuf};
 
 pub use manifest::{Ask, KNOWN_KEYS, MAX_UPLOAD_MB, Manifest, Mode, Problem, line_column};
 
-use crate::error::{Error, Result};
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("no scenario at {}: {reason}", path.display())]
+    NotFound { path: PathBuf, reason: String },
+
+    /// Every problem of a `scenario.toml`, each with its line and column.
+    #[error("{}", manifest_problems(path, problems))]
+    Manifest {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ScenarioError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The scenario folder the error is about, when it names one.
+    pub fn folder(&self) -> Option<&Path> {
+        match self {
+            ScenarioError::Manifest { path, .. } => path.parent(),
+            ScenarioError::NotFound { path, .. } => Some(path.as_path()),
+            ScenarioError::Io { .. } => None,
+        }
+    }
+}
+
+fn manifest_problems(path: &Path, problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.column, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub type Result<T, E = ScenarioError> = std::result::Result<T, E>;
 
 pub const MANIFEST_FILE: &str = "scenario.toml";
 pub const SCRIPT_FILE: &str = "main.rhai";
@@ -26,7 +73,7 @@ pub struct Scenario {
 impl Scenario {
     /// Loads a scenario folder or an ad-hoc `.rhai` file.
     pub fn load(path: &Path) -> Result<Scenario> {
-        let not_found = |reason: &str| Error::ScenarioNotFound {
+        let not_found = |reason: &str| ScenarioError::NotFound {
             path: path.to_path_buf(),
             reason: reason.to_string(),
         };
@@ -40,8 +87,8 @@ impl Scenario {
                 return Err(not_found(&format!("the folder has no {SCRIPT_FILE}")));
             }
             let text = std::fs::read_to_string(&manifest_path)
-                .map_err(|e| Error::io(&manifest_path, e))?;
-            let manifest = Manifest::parse(&text).map_err(|problems| Error::Manifest {
+                .map_err(|e| ScenarioError::io(&manifest_path, e))?;
+            let manifest = Manifest::parse(&text).map_err(|problems| ScenarioError::Manifest {
                 path: manifest_path.clone(),
                 problems,
             })?;
@@ -84,7 +131,8 @@ impl Scenario {
 
     /// The script's source text.
     pub fn script(&self) -> Result<String> {
-        std::fs::read_to_string(&self.script_path).map_err(|e| Error::io(&self.script_path, e))
+        std::fs::read_to_string(&self.script_path)
+            .map_err(|e| ScenarioError::io(&self.script_path, e))
     }
 
     /// Resolves a declared folder (relative to the scenario folder, or absolute).
@@ -100,7 +148,7 @@ impl Scenario {
 
 /// Every scenario folder directly under `dir`, sorted by folder name; broken ones as errors.
 pub fn list(dir: &Path) -> Result<Vec<Result<Scenario>>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| ScenarioError::io(dir, e))?;
     let mut folders: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())

@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use crate::ledger::{Filter, LResult, RunRecord, RunState, Store};
+use crate::ledger::{Filter, LResult, Reports, RunRecord, RunState};
 use crate::scenario::{self, Scenario};
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,16 +41,12 @@ pub fn scenarios(dir: &Path) -> Vec<Scenario> {
 
 /// A scenario that does not load, as a card that says why (the ICT office fixes it with
 /// `kuroko check`).
-fn broken_card(e: &crate::error::Error) -> ScenarioCard {
-    use crate::error::Error;
-    let folder = match e {
-        Error::Manifest { path, .. } => path.parent(),
-        Error::ScenarioNotFound { path, .. } => Some(path.as_path()),
-        _ => None,
-    }
-    .and_then(|p| p.file_name())
-    .map(|n| n.to_string_lossy().into_owned())
-    .unwrap_or_default();
+fn broken_card(e: &crate::scenario::ScenarioError) -> ScenarioCard {
+    let folder = e
+        .folder()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     ScenarioCard {
         id: folder.clone(),
         name: folder,
@@ -69,7 +65,7 @@ pub fn find(dir: &Path, id: &str) -> Option<Scenario> {
     scenarios(dir).into_iter().find(|s| s.manifest.id == id)
 }
 
-pub fn cards(dir: &Path, store: &dyn Store, today: NaiveDate) -> LResult<Vec<ScenarioCard>> {
+pub fn cards(dir: &Path, store: &dyn Reports, today: NaiveDate) -> LResult<Vec<ScenarioCard>> {
     let month_start = today.with_day(1).unwrap_or(today).to_string();
     let list = scenario::list(dir).map_err(|e| crate::ledger::LedgerError(e.to_string()))?;
     list.into_iter()
@@ -113,7 +109,7 @@ pub fn cards(dir: &Path, store: &dyn Store, today: NaiveDate) -> LResult<Vec<Sce
 
 /// The newest runs (of one scenario, or all), newest first.
 pub fn runs(
-    store: &dyn Store,
+    store: &dyn Reports,
     scenario_id: &str,
     run_id: Option<&str>,
     limit: u64,
@@ -136,7 +132,7 @@ pub fn runs(
 }
 
 /// How long this scenario's last successful runs took, in milliseconds, and their items.
-pub fn past_runs(store: &dyn Store, scenario_id: &str) -> LResult<Vec<(u64, u64)>> {
+pub fn past_runs(store: &dyn Reports, scenario_id: &str) -> LResult<Vec<(u64, u64)>> {
     Ok(runs(store, scenario_id, None, 20)?
         .into_iter()
         .filter(|r| r.state == RunState::Succeeded)

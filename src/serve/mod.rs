@@ -3,16 +3,18 @@
 //! watch it, press 停止, and see what it saved. The server only listens on 127.0.0.1 and
 //! answers only the browser that opened the printed URL (see `access`). Runs are child
 //! processes driven by `launcher::Launcher` (one at a time, a queue); schedules fire through
-//! the same queue (`scheduler`).
+//! the same queue (`scheduler`). The launcher's queue lives here because only the server has
+//! one: `kuroko run` is a single run and needs no queue. `routes` are the HTTP endpoints.
 
 mod access;
-mod api;
 mod assets;
 mod catalog;
 mod evidence;
 mod inputs;
+pub mod launcher;
 mod progress;
-pub mod scheduler;
+mod routes;
+mod scheduler;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::launcher::{Launcher, LauncherConfig};
+use crate::serve::launcher::{Launcher, LauncherConfig};
 
 pub use access::Access;
 
@@ -57,7 +59,7 @@ pub(crate) struct App {
     pub access: Access,
     pub config: Config,
     pub launcher: Launcher,
-    pub followers: Mutex<HashMap<u64, api::Tracked>>,
+    pub followers: Mutex<HashMap<u64, routes::Tracked>>,
 }
 
 /// Serves until the process is stopped (Ctrl+C / SIGTERM: the run in progress is stopped
@@ -97,7 +99,7 @@ pub fn serve(config: Config) -> Result<()> {
         }
         scheduler::spawn(app.clone());
         stop_runs_on_exit(app.clone());
-        axum::serve(listener, api::router(app))
+        axum::serve(listener, routes::router(app))
             .await
             .map_err(|e| env_error("the web server stopped", &e))
     })

@@ -5,7 +5,9 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Outcome, RunEvent};
 
 /// What the page shows of a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -20,8 +22,8 @@ pub struct Progress {
     /// The key of the item the run last started, finished or failed.
     pub last_item: Option<String>,
     pub elapsed_ms: u64,
-    /// `succeeded`, `failed`, `aborted` once the run has said how it ended.
-    pub outcome: Option<String>,
+    /// Once the run has said how it ended.
+    pub outcome: Option<Outcome>,
     pub message: Option<String>,
     pub location: Option<String>,
     pub saved_minutes: Option<f64>,
@@ -75,8 +77,9 @@ impl Follower {
             return;
         };
         for line in bytes[..end].split(|b| *b == b'\n') {
-            if let Ok(event) = serde_json::from_slice::<serde_json::Value>(line) {
-                apply(&mut self.progress, &event);
+            // A line that does not read (another kuroko's event) is passed over.
+            if let Ok(line) = serde_json::from_slice::<Line>(line) {
+                apply(&mut self.progress, line);
             }
         }
         self.offset += end as u64 + 1;
@@ -91,42 +94,53 @@ fn find_events(request_dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn apply(p: &mut Progress, event: &serde_json::Value) {
-    let text = |key: &str| event.get(key).and_then(|v| v.as_str()).map(String::from);
-    let number = |key: &str| event.get(key).and_then(|v| v.as_u64());
-    if let Some(ms) = number("elapsed_ms") {
-        p.elapsed_ms = ms;
-    }
-    match event.get("event").and_then(|e| e.as_str()) {
-        Some("started") => p.run_id = text("run_id"),
-        Some("total") => p.items_total = number("items"),
-        Some("log") => p.step = text("message"),
-        Some("item_started") => p.last_item = text("key"),
-        Some("item_done") => {
-            p.items_done = number("done").unwrap_or(p.items_done + 1);
-            p.last_item = text("key");
+/// One line of `events.jsonl`, read back as the run wrote it.
+#[derive(Deserialize)]
+struct Line {
+    elapsed_ms: u64,
+    #[serde(flatten)]
+    event: RunEvent,
+}
+
+fn apply(p: &mut Progress, line: Line) {
+    p.elapsed_ms = line.elapsed_ms;
+    match line.event {
+        RunEvent::Started { run_id, .. } => p.run_id = Some(run_id),
+        RunEvent::Total { items } => p.items_total = Some(items),
+        RunEvent::Log { message, .. } => p.step = Some(message),
+        RunEvent::Action { .. } => {}
+        RunEvent::ItemStarted { key } => p.last_item = Some(key),
+        RunEvent::ItemDone { key, done } => {
+            p.items_done = done;
+            p.last_item = Some(key);
         }
-        Some("item_failed") => {
-            p.items_failed = number("failed").unwrap_or(p.items_failed + 1);
-            p.last_item = text("key");
+        RunEvent::ItemFailed { key, failed, .. } => {
+            p.items_failed = failed;
+            p.last_item = Some(key);
         }
-        Some("finished") => {
-            p.outcome = text("outcome");
-            p.message = text("message");
-            p.location = text("location");
-            p.items_done = number("items_done").unwrap_or(p.items_done);
-            p.items_failed = number("items_failed").unwrap_or(p.items_failed);
-            p.saved_minutes = event
-                .pointer("/time_saved/saved_minutes")
-                .and_then(|v| v.as_f64());
-            p.screenshot = text("screenshot").and_then(|s| {
+        RunEvent::Finished {
+            outcome,
+            message,
+            location,
+            items_done: done,
+            items_failed: failed,
+            screenshot,
+            time_saved,
+            ..
+        } => {
+            p.outcome = Some(outcome);
+            p.message = message;
+            p.location = location;
+            p.items_done = done;
+            p.items_failed = failed;
+            p.saved_minutes = Some(time_saved.saved_minutes);
+            p.screenshot = screenshot.and_then(|s| {
                 Path::new(&s)
                     .file_name()
                     .and_then(|n| n.to_str())
                     .map(String::from)
             });
         }
-        _ => {}
     }
 }
 
@@ -175,6 +189,16 @@ impl Pace {
 mod tests {
     use super::*;
 
+    /// One line of `events.jsonl`, written the way a run writes it.
+    fn line(elapsed_ms: u64, event: RunEvent) -> String {
+        let stamped = crate::events::Stamped {
+            at: "t".into(),
+            elapsed_ms,
+            event: &event,
+        };
+        serde_json::to_string(&stamped).unwrap() + "\n"
+    }
+
     #[test]
     fn follows_whole_lines_as_they_are_written() {
         let dir = std::env::temp_dir().join(format!("kuroko-progress-{}", std::process::id()));
@@ -185,19 +209,43 @@ mod tests {
         let run = dir.join("20240401-x");
         std::fs::create_dir_all(&run).unwrap();
         let events = run.join("events.jsonl");
-        std::fs::write(
-            &events,
-            concat!(
-                r#"{"at":"t","elapsed_ms":1,"event":"started","run_id":"r1"}"#,
-                "\n",
-                r#"{"at":"t","elapsed_ms":5,"event":"log","level":"info","message":"一件目"}"#,
-                "\n",
-                r#"{"at":"t","elapsed_ms":9,"event":"item_done","key":"1","done":1}"#,
-                "\n",
-                r#"{"at":"t","elapsed_ms":12,"event":"item_do"#,
-            ),
-        )
-        .unwrap();
+        let started = line(
+            1,
+            RunEvent::Started {
+                run_id: "r1".into(),
+                scenario_id: "s".into(),
+                scenario_name: "住民票".into(),
+                department: "市民課".into(),
+                task: "入力".into(),
+                dry_run: false,
+                backend: Some(crate::desktop::Backend::X11),
+                run_dir: run.display().to_string(),
+            },
+        );
+        let second = line(
+            12,
+            RunEvent::ItemDone {
+                key: "2".into(),
+                done: 2,
+            },
+        );
+        let (half, rest) = second.split_at(20);
+        let log = line(
+            5,
+            RunEvent::Log {
+                level: crate::events::Level::Info,
+                message: "一件目".into(),
+            },
+        );
+        let first = line(
+            9,
+            RunEvent::ItemDone {
+                key: "1".into(),
+                done: 1,
+            },
+        );
+        let text = format!("{started}{log}{first}{half}");
+        std::fs::write(&events, &text).unwrap();
         f.update();
         assert_eq!(f.progress.run_id.as_deref(), Some("r1"));
         assert_eq!(f.progress.step.as_deref(), Some("一件目"));
@@ -205,17 +253,28 @@ mod tests {
         assert_eq!(f.progress.last_item.as_deref(), Some("1"));
         assert_eq!(f.run_dir(), Some(run.as_path()));
         // The half-written line is finished, then the run ends.
-        let mut text = std::fs::read_to_string(&events).unwrap();
-        text.push_str(concat!(
-            r#"ne","key":"2","done":2}"#,
-            "\n",
-            r#"{"at":"t","elapsed_ms":20,"event":"finished","outcome":"failed","message":"boom","location":"main.rhai:3:1","items_done":2,"items_failed":0,"duration_ms":20,"stop_latency_ms":null,"screenshot":"/x/y/failure.png","time_saved":{"saved_minutes":7.5}}"#,
-            "\n"
-        ));
-        std::fs::write(&events, text).unwrap();
+        let finished = line(
+            20,
+            RunEvent::Finished {
+                outcome: Outcome::Failed,
+                message: Some("boom".into()),
+                location: Some("main.rhai:3:1".into()),
+                items_done: 2,
+                items_failed: 0,
+                duration_ms: 20,
+                stop_latency_ms: None,
+                screenshot: Some("/x/y/failure.png".into()),
+                time_saved: crate::timesaved::TimeSaved {
+                    before_minutes: 10.0,
+                    after_minutes: 2.5,
+                    saved_minutes: 7.5,
+                },
+            },
+        );
+        std::fs::write(&events, format!("{text}{rest}{finished}")).unwrap();
         f.update();
         assert_eq!(f.progress.items_done, 2);
-        assert_eq!(f.progress.outcome.as_deref(), Some("failed"));
+        assert_eq!(f.progress.outcome, Some(Outcome::Failed));
         assert_eq!(f.progress.location.as_deref(), Some("main.rhai:3:1"));
         assert_eq!(f.progress.screenshot.as_deref(), Some("failure.png"));
         assert_eq!(f.progress.saved_minutes, Some(7.5));

@@ -1,6 +1,6 @@
 //! Spreadsheets for scenarios: reading xlsx/xlsm/xls/ods (calamine) and CSV (UTF-8 or
 //! Shift_JIS, detected) into a header and typed rows, and writing xlsx (rust_xlsxwriter) and CSV,
-//! atomically. Pure file work: the script API (`api/sheet.rs`) adds the sandbox and Rhai values.
+//! atomically. Pure file work: the script API (`script/sheet.rs`) adds the sandbox and Rhai values.
 
 pub mod csv;
 pub mod read;

@@ -46,10 +46,6 @@ impl SheetDate {
         None
     }
 
-    pub fn datetime(&self) -> NaiveDateTime {
-        self.date.and_time(self.time.unwrap_or(NaiveTime::MIN))
-    }
-
     pub fn year(&self) -> i64 {
         self.date.year() as i64
     }

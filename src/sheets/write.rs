@@ -249,11 +249,7 @@ pub fn write_xlsx(target: &Path, label: &str, sheets: &[SheetData]) -> Result<()
             }
         }
     }
-    let temp = temp_path(target);
-    let saved = workbook
-        .save(&temp)
-        .map_err(|e| SheetError(format!("{label}: cannot write it ({e})")));
-    finish(saved, &temp, target, label)
+    save_atomically(&mut workbook, target, label)
 }
 
 /// Writes CSV (header, then rows) to `target`, atomically; dates in ISO form.
@@ -284,43 +280,20 @@ pub fn write_csv(
         .map_err(|e| SheetError(format!("{label}: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| SheetError(format!("{label}: {e}")))?;
     let encoded = super::csv::encode(&text, label, encoding)?;
-    crate::run::evidence::write_atomic(target, &encoded).map_err(SheetError)
+    crate::files::write_atomic(target, &encoded).map_err(SheetError)
 }
 
-/// Saves a workbook to `target` through a temporary file beside it: the file appears whole or
-/// not at all.
+/// Saves a workbook to `target` whole or not at all (`files::replace_file`: written beside,
+/// synced to disk, renamed over it).
 pub fn save_atomically(
     workbook: &mut Workbook,
     target: &Path,
     label: &str,
 ) -> Result<(), SheetError> {
-    let temp = temp_path(target);
-    let saved = workbook
-        .save(&temp)
-        .map_err(|e| SheetError(format!("{label}: cannot write it ({e})")));
-    finish(saved, &temp, target, label)
-}
-
-fn temp_path(target: &Path) -> std::path::PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target.with_file_name(format!(".{name}.{}.tmp.xlsx", std::process::id()))
-}
-
-fn finish(
-    saved: Result<(), SheetError>,
-    temp: &Path,
-    target: &Path,
-    label: &str,
-) -> Result<(), SheetError> {
-    let renamed = saved.and_then(|_| {
-        std::fs::rename(temp, target)
-            .map_err(|e| SheetError(format!("{label}: cannot replace it ({e})")))
-    });
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(temp);
-    }
-    renamed
+    crate::files::replace_file(target, |temp| {
+        workbook
+            .save(temp)
+            .map_err(|e| format!("{label}: cannot write it ({e})"))
+    })
+    .map_err(SheetError)
 }

@@ -67,6 +67,6 @@ pub fn connect() -> DResult<Desktop> {
         windows: Box::new(windows::X11Windows::connect()?),
         clipboard: Box::new(clipboard::X11Clipboard::connect()?),
         stop_triggers: Box::new(triggers::X11StopTriggers::new(commanded)),
-        backend: "x11",
+        backend: crate::desktop::Backend::X11,
     })
 }

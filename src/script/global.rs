@@ -1,6 +1,6 @@
 //! Functions without a namespace: `sleep` and `fail`.
 
-use crate::api::context::{RhaiResult, located, run_context, script_error};
+use crate::script::context::{RhaiResult, located, run_context, script_error};
 use rhai::INT;
 use rhai::plugin::*;
 use std::time::Duration;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use rhai::plugin::*;
 use rhai::{Array, FLOAT, INT, Map};
 
-use crate::api::context::{RhaiResult, RunContext, located, run_context, script_error};
-use crate::run::events::Level;
+use crate::events::Level;
+use crate::script::context::{RhaiResult, RunContext, located, run_context, script_error};
 use crate::sheets::{self, Cell, ReadOptions, SheetDate, SheetRef, Value, write::SheetData};
 use chrono::Timelike;
 

@@ -1,5 +1,7 @@
-//! What every script function can reach during a run: the desktop, the sandbox, the abort
-//! signal, the event stream, the item counts. Bound functions find it in the engine's tag.
+//! What every script function can reach during a run: the desktop (connected the first time a
+//! function needs it, so a script that only converts data runs with no display at all), the
+//! sandbox, the abort signal, the event stream, the item counts. Bound functions find it in the
+//! engine's tag.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,9 +13,10 @@ use image::RgbaImage;
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
 
 use crate::abort::AbortSignal;
-use crate::desktop::{DResult, Desktop};
-use crate::engine::Sandbox;
-use crate::run::events::{EventBus, Level, RunEvent};
+use crate::desktop::lock::DesktopLock;
+use crate::desktop::{DResult, Desktop, DesktopError, StopSettings};
+use crate::events::{EventBus, Level, RunEvent};
+use crate::sandbox::Sandbox;
 
 pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -24,8 +27,32 @@ pub struct Items {
     pub failed: Vec<(String, String)>,
 }
 
+/// Connects the run's desktop: waits for other runs to leave it (the lock is held until the run
+/// ends), then connects the backend.
+pub type Connect = Box<dyn FnOnce(&AbortSignal) -> DResult<(Desktop, Option<DesktopLock>)>>;
+
+/// The run's desktop: not yet asked for, connected, or failed to connect (the same message is
+/// given to every later call).
+pub enum DesktopSlot {
+    Unconnected(Connect),
+    Connected {
+        desktop: Box<Desktop>,
+        _lock: Option<DesktopLock>,
+    },
+    Unavailable(String),
+}
+
+impl DesktopSlot {
+    pub fn new(connect: Connect) -> RefCell<DesktopSlot> {
+        RefCell::new(DesktopSlot::Unconnected(connect))
+    }
+}
+
 pub struct RunContext {
-    pub desktop: RefCell<Desktop>,
+    /// Use `with_desktop` (connects on first use) or `connected_desktop`.
+    pub desktop: RefCell<DesktopSlot>,
+    /// How a person stops the run from the desktop, armed when the desktop connects.
+    pub stop: StopSettings,
     /// The run folder (evidence: screenshots of failed image waits).
     pub run_dir: PathBuf,
     /// Decoded template images by resolved path.
@@ -35,7 +62,7 @@ pub struct RunContext {
     /// Column orders of the tables read, so rows written back keep them.
     pub column_orders: RefCell<Vec<Vec<String>>>,
     /// Row-by-row writers opened by the script (a writer never closed writes nothing).
-    pub open_writers: RefCell<Vec<crate::api::sheet::SheetWriter>>,
+    pub open_writers: RefCell<Vec<crate::script::sheet::SheetWriter>>,
     /// A dry run without a screen picture: image searches "find" their template at the centre.
     pub pretend_images: bool,
     pub sandbox: Sandbox,
@@ -97,11 +124,16 @@ impl RunContext {
         self.abort.sleep(duration).map_err(|_| aborted())
     }
 
-    /// Runs `f` on the desktop, turning its error into a script error (or an abort, when the
-    /// failure happened because the run is being stopped).
+    /// Runs `f` on the desktop, connecting it first if this is the run's first desktop call,
+    /// and turns its error into a script error (or an abort, when the failure happened because
+    /// the run is being stopped).
     pub fn with_desktop<T>(&self, f: impl FnOnce(&mut Desktop) -> DResult<T>) -> RhaiResult<T> {
         self.check_abort()?;
-        let result = f(&mut self.desktop.borrow_mut());
+        self.connect_desktop()?;
+        let result = match &mut *self.desktop.borrow_mut() {
+            DesktopSlot::Connected { desktop, .. } => f(desktop),
+            _ => Err(DesktopError::new("desktop unavailable")),
+        };
         result.map_err(|e| {
             if self.abort.is_requested() {
                 aborted()
@@ -109,6 +141,89 @@ impl RunContext {
                 script_error(e.0)
             }
         })
+    }
+
+    /// Runs `f` on the desktop only if the run has connected it (releasing keys and buttons,
+    /// the failure screenshot, putting the clipboard back); no abort check.
+    pub fn connected_desktop<T>(&self, f: impl FnOnce(&mut Desktop) -> T) -> Option<T> {
+        match &mut *self.desktop.borrow_mut() {
+            DesktopSlot::Connected { desktop, .. } => Some(f(desktop)),
+            _ => None,
+        }
+    }
+
+    /// Connects the desktop on first use and arms its stop triggers (hotkey, screen corner).
+    fn connect_desktop(&self) -> RhaiResult<()> {
+        let connect = {
+            let mut slot = self.desktop.borrow_mut();
+            match &*slot {
+                DesktopSlot::Connected { .. } => return Ok(()),
+                DesktopSlot::Unavailable(message) => {
+                    return Err(script_error(format!("desktop unavailable: {message}")));
+                }
+                DesktopSlot::Unconnected(_) => {}
+            }
+            match std::mem::replace(&mut *slot, DesktopSlot::Unavailable(String::new())) {
+                DesktopSlot::Unconnected(connect) => connect,
+                _ => unreachable!("checked above"),
+            }
+        };
+        match connect(&self.abort) {
+            Ok((mut desktop, lock)) => {
+                let ways = self.arm_stop_triggers(&mut desktop);
+                self.log(
+                    Level::Info,
+                    format!(
+                        "desktop connected ({}); to stop the run: {ways}",
+                        desktop.backend
+                    ),
+                );
+                *self.desktop.borrow_mut() = DesktopSlot::Connected {
+                    desktop: Box::new(desktop),
+                    _lock: lock,
+                };
+                Ok(())
+            }
+            Err(e) => {
+                *self.desktop.borrow_mut() = DesktopSlot::Unavailable(e.0.clone());
+                if self.abort.is_requested() {
+                    self.log(Level::Warn, e.0);
+                    return Err(aborted());
+                }
+                Err(script_error(format!("desktop unavailable: {}", e.0)))
+            }
+        }
+    }
+
+    /// Starts the desktop's stop triggers; says every way the run can now be stopped.
+    fn arm_stop_triggers(&self, desktop: &mut Desktop) -> String {
+        match desktop.stop_triggers.start(&self.abort, &self.stop) {
+            Ok(warnings) => {
+                for w in warnings {
+                    self.log(Level::Warn, w);
+                }
+            }
+            Err(e) => self.log(
+                Level::Warn,
+                format!("desktop stop triggers not available: {e}"),
+            ),
+        }
+        let mut ways = vec!["Ctrl+C".to_string()];
+        let real = desktop.backend.is_real();
+        if real && !self.stop.hotkey.is_empty() {
+            ways.push(
+                self.stop
+                    .hotkey
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            );
+        }
+        if real && self.stop.failsafe_corner {
+            ways.push("the pointer in a screen corner".into());
+        }
+        ways.join(", ")
     }
 
     /// A template image from the scenario's folders, decoded once per run.

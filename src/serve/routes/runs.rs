@@ -13,8 +13,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiResult, Done, blocking, open_ledger, today};
-use crate::launcher::{RequestState, RequestView, Trigger};
+use crate::events::{Outcome, Trigger};
 use crate::ledger;
+use crate::serve::launcher::{RequestState, RequestView};
 use crate::serve::progress::{Follower, Pace, Progress};
 use crate::serve::{App, catalog, evidence, inputs};
 
@@ -85,11 +86,9 @@ pub(crate) struct RequestStatus {
     scenario_id: String,
     scenario_name: String,
     trigger: Trigger,
-    /// queued, running, finished, cancelled.
-    state: &'static str,
-    /// When finished: succeeded, failed, aborted (stopped), interrupted (killed), error (did
-    /// not start: the log says why).
-    outcome: Option<String>,
+    state: Phase,
+    /// When finished.
+    outcome: Option<RequestOutcome>,
     /// 1 for the next to run.
     queue_position: Option<usize>,
     /// The run's process, while it runs.
@@ -105,6 +104,41 @@ pub(crate) struct RequestStatus {
     files: Vec<String>,
     /// The last lines the run's process printed, when it ended without saying how.
     output_tail: Option<String>,
+}
+
+/// Where a request is, as the page shows it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Phase {
+    Queued,
+    Running,
+    Finished,
+    Cancelled,
+}
+
+/// How a finished request ended: the run's own outcome when it said one, otherwise what the
+/// launcher saw of its process.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RequestOutcome {
+    Succeeded,
+    Failed,
+    /// Stopped.
+    Aborted,
+    /// Killed before it could say how it ended.
+    Interrupted,
+    /// Did not start: the log says why.
+    Error,
+}
+
+impl From<Outcome> for RequestOutcome {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Succeeded => RequestOutcome::Succeeded,
+            Outcome::Failed => RequestOutcome::Failed,
+            Outcome::Aborted => RequestOutcome::Aborted,
+        }
+    }
 }
 
 /// What the server remembers of each request between looks.
@@ -156,41 +190,43 @@ fn track(app: &App, v: &RequestView) -> Tracked {
 
 fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
     let (state, outcome, killed, killed_after_stop) = match &v.state {
-        RequestState::Queued => ("queued", None, false, false),
-        RequestState::Running { .. } => ("running", None, false, false),
-        RequestState::Cancelled => ("cancelled", None, false, false),
+        RequestState::Queued => (Phase::Queued, None, false, false),
+        RequestState::Running { .. } => (Phase::Running, None, false, false),
+        RequestState::Cancelled => (Phase::Cancelled, None, false, false),
         RequestState::Finished {
             exit_code,
             killed_after_timeout,
             killed_after_stop,
         } => (
-            "finished",
+            Phase::Finished,
             Some(*exit_code),
             *killed_after_timeout,
             *killed_after_stop,
         ),
     };
-    if state != "queued" && state != "cancelled" {
+    if matches!(state, Phase::Running | Phase::Finished) {
         t.follower.update();
     }
     let running_ms = v.running_for().as_millis() as u64;
     let mut progress = t.follower.progress.clone();
-    if state == "running" && progress.run_id.is_none() {
+    if state == Phase::Running && progress.run_id.is_none() {
         // Not started yet (e.g. waiting for another run to leave the desktop): what it printed.
         progress.step = tail(&v.runs_dir.with_extension("log"), 1);
     }
-    let outcome = outcome.map(|code| match (&progress.outcome, code) {
-        (Some(o), _) => o.clone(),
-        (None, None) => "interrupted".into(),
-        (None, Some(_)) => "error".into(),
+    let outcome = outcome.map(|code| match (progress.outcome, code) {
+        (Some(o), _) => o.into(),
+        (None, None) => RequestOutcome::Interrupted,
+        (None, Some(_)) => RequestOutcome::Error,
     });
     let files = t
         .follower
         .run_dir()
         .map(evidence::files)
         .unwrap_or_default();
-    let output_tail = (outcome.as_deref() == Some("error")
-        || outcome.as_deref() == Some("interrupted"))
+    let output_tail = matches!(
+        outcome,
+        Some(RequestOutcome::Error | RequestOutcome::Interrupted)
+    )
     .then(|| tail(&v.runs_dir.with_extension("log"), 8))
     .flatten();
     RequestStatus {
@@ -207,7 +243,7 @@ fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
         },
         killed_after_timeout: killed,
         killed_after_stop,
-        eta_ms: (state == "running")
+        eta_ms: (state == Phase::Running)
             .then(|| t.pace.left_ms(&progress, running_ms))
             .flatten(),
         progress,

@@ -9,8 +9,8 @@ use image::RgbaImage;
 use rhai::{Dynamic, FLOAT, INT, Map};
 
 use super::context::{RhaiResult, RunContext, aborted, script_error};
+use crate::events::Level;
 use crate::geometry::Rect;
-use crate::run::events::Level;
 use crate::vision::{self, AUTO_SCALES, Found, Match, SearchOptions};
 
 /// How long `wait_for`, `wait_gone` and `click_image` wait when no `timeout_s` is given.
@@ -303,7 +303,7 @@ impl Query {
                 .map(|d| d.count())
                 .unwrap_or(0);
             let path = run.run_dir.join(format!("not-found-{n}.png"));
-            if crate::run::evidence::write_png(&screen, &path).is_ok() {
+            if crate::files::write_png(&screen, &path).is_ok() {
                 msg.push_str(&format!("; the screen is saved in {}", path.display()));
             }
         }

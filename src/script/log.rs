@@ -1,7 +1,7 @@
 //! `log::` — messages for the run log and the terminal (`print` and `debug` go there too).
 
-use crate::api::context::{RhaiResult, located, run_context};
-use crate::run::events::Level;
+use crate::events::Level;
+use crate::script::context::{RhaiResult, located, run_context};
 use rhai::plugin::*;
 
 #[export_module]

@@ -1,17 +1,21 @@
 //! A run is a stream of events: started, log lines, actions, items, finished. The terminal,
-//! the run folder's `events.jsonl` (which another process can follow line by line) and the
-//! human-readable `run.log` are listeners; the ledger and the launcher will be more of them.
+//! the run folder's `events.jsonl` and the human-readable `run.log` are its listeners; the
+//! launcher follows `events.jsonl` from another process and reads it back as the same types.
+//! (The ledger is not a listener: a run calls it directly, because a failed write must stop the
+//! script.) At the bottom of the layers, with the other types every layer shares: what started
+//! a run, how it ended.
 
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::desktop::Backend;
 use crate::timesaved::TimeSaved;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Succeeded,
@@ -39,7 +43,39 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What started a run; the ledger records it and the launcher shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// A command line (`kuroko run`).
+    Manual,
+    /// A clerk's 実行 on the launcher page.
+    Launcher,
+    /// A schedule fired.
+    Scheduled,
+}
+
+impl Trigger {
+    pub const ALL: [Trigger; 3] = [Trigger::Manual, Trigger::Launcher, Trigger::Scheduled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Launcher => "launcher",
+            Trigger::Scheduled => "scheduled",
+        }
+    }
+
+    /// The stored text back; unknown text (a newer kuroko's) reads as `Manual`.
+    pub fn parse(text: &str) -> Trigger {
+        Trigger::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .unwrap_or(Trigger::Manual)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Info,
@@ -47,7 +83,7 @@ pub enum Level {
     Error,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RunEvent {
     Started {
@@ -57,7 +93,9 @@ pub enum RunEvent {
         department: String,
         task: String,
         dry_run: bool,
-        backend: String,
+        /// The desktop the run will drive when its script first needs one (`None`: this build
+        /// has no desktop backend for this system, so only data-only scripts can run).
+        backend: Option<Backend>,
         run_dir: String,
     },
     Log {
@@ -195,8 +233,13 @@ pub fn format_line(event: &Stamped<'_>) -> Option<String> {
             run_dir,
             ..
         } => format!(
-            "start {scenario_name} (run {run_id}{}, desktop: {backend}) — evidence in {run_dir}",
-            if *dry_run { ", dry run" } else { "" }
+            "start {scenario_name} (run {run_id}{}, desktop: {}) — evidence in {run_dir}",
+            if *dry_run { ", dry run" } else { "" },
+            match backend {
+                Some(b) if b.is_real() => format!("{b}, connected on first use"),
+                Some(b) => b.to_string(),
+                None => "none on this system".into(),
+            }
         ),
         RunEvent::Log { level, message } => match level {
             Level::Info => message.clone(),

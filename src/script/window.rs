@@ -1,7 +1,7 @@
 //! `window::` — finding, waiting for and activating windows by part of their title.
 
-use crate::api::context::{RhaiResult, RunContext, located, run_context, script_error};
 use crate::desktop::WindowInfo;
+use crate::script::context::{RhaiResult, RunContext, located, run_context, script_error};
 use rhai::plugin::*;
 use rhai::{FLOAT, INT};
 use std::time::{Duration, Instant};
@@ -52,7 +52,7 @@ fn wait_for(ctx: &NativeCallContext, title_part: &str, timeout_s: FLOAT) -> Rhai
         }
         run.abort
             .sleep(Duration::from_millis(100))
-            .map_err(|_| crate::api::context::aborted())?;
+            .map_err(|_| crate::script::context::aborted())?;
     }
 }
 

@@ -1,18 +1,18 @@
 //! `screen::` — the screen's size, single pixels and screenshots.
 
-use crate::api::context::{RhaiResult, located, run_context, script_error};
-use crate::api::coordinate;
+use crate::script::context::{RhaiResult, located, run_context, script_error};
+use crate::script::coordinate;
 use rhai::INT;
 use rhai::Map;
 use rhai::plugin::*;
 
-use crate::api::images::{DEFAULT_TIMEOUT_S, Query, match_map};
+use crate::script::images::{DEFAULT_TIMEOUT_S, Query, match_map};
 
 fn query(
     ctx: &NativeCallContext,
     path: &str,
     opts: &Map,
-) -> RhaiResult<(std::rc::Rc<crate::api::RunContext>, Query)> {
+) -> RhaiResult<(std::rc::Rc<crate::script::RunContext>, Query)> {
     let run = run_context(ctx)?;
     let q = Query::parse(&run, path, opts)?;
     Ok((run, q))
@@ -149,7 +149,7 @@ pub mod screen_api {
             let target = run.sandbox.writable(path).map_err(script_error)?;
             run.action(format!("screenshot {}", target.display()));
             let image = run.with_desktop(|d| d.screen.capture())?;
-            crate::run::evidence::write_png(&image, &target).map_err(script_error)
+            crate::files::write_png(&image, &target).map_err(script_error)
         })
     }
 

@@ -1,6 +1,6 @@
 //! `task::` — items processed (the basis of time saved) and run variables.
 
-use crate::api::context::{RhaiResult, located, run_context, script_error};
+use crate::script::context::{RhaiResult, located, run_context, script_error};
 use rhai::INT;
 use rhai::plugin::*;
 
@@ -114,7 +114,7 @@ pub mod task_api {
                 .item(&key, crate::ledger::ItemState::Started)
                 .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
             run.events
-                .emit(crate::run::events::RunEvent::ItemStarted { key });
+                .emit(crate::events::RunEvent::ItemStarted { key });
             Ok(())
         })
     }

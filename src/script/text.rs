@@ -1,7 +1,7 @@
 //! `text::` — the Japanese clerical conversions every office needs: 全角/半角 and 和暦.
 
-use crate::api::context::{RhaiResult, located, script_error};
 use crate::japanese::{wareki, width};
+use crate::script::context::{RhaiResult, located, script_error};
 use crate::sheets::SheetDate;
 use rhai::plugin::*;
 

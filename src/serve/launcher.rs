@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::events::Trigger;
 use crate::scenario::Scenario;
 
 /// Where runs go and how they are started.
@@ -29,23 +30,6 @@ pub struct LauncherConfig {
     pub grace: Duration,
     /// How long a run may take to stop after Stop before it is killed (a hung process).
     pub stop_grace: Duration,
-}
-
-/// What started a run (the ledger records it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    Launcher,
-    Scheduled,
-}
-
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Launcher => "launcher",
-            Trigger::Scheduled => "scheduled",
-        }
-    }
 }
 
 /// One request's state.
@@ -432,7 +416,9 @@ fn watch(inner: &Inner, id: u64, mut child: Child, scenario: &Path) -> RequestSt
     let limit = Scenario::load(scenario)
         .ok()
         .and_then(|s| s.manifest.timeout_minutes)
-        .map(|m| Duration::from_secs_f64(m * 60.0) + inner.config.grace);
+        // A limit too large to represent is no limit.
+        .and_then(|m| Duration::try_from_secs_f64(m * 60.0).ok())
+        .and_then(|d| d.checked_add(inner.config.grace));
     let started = Instant::now();
     let finished = |exit_code, killed_after_timeout, killed_after_stop| RequestState::Finished {
         exit_code,
@@ -440,19 +426,31 @@ fn watch(inner: &Inner, id: u64, mut child: Child, scenario: &Path) -> RequestSt
         killed_after_stop,
     };
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return finished(status.code(), false, false),
-            Ok(None) => {}
-            Err(_) => return finished(None, false, false),
-        }
-        let stop_overdue = lock(inner)
-            .stop_asked
-            .is_some_and(|(asked, at)| asked == id && at.elapsed() > inner.config.stop_grace);
-        let timed_out = limit.is_some_and(|l| started.elapsed() > l);
-        if stop_overdue || timed_out {
-            let _ = child.kill();
-            let _ = child.wait();
-            return finished(None, timed_out && !stop_overdue, stop_overdue);
+        {
+            // The child is reaped under the lock and its pid forgotten at once, so a Stop never
+            // signals a pid the system may already have given to another process.
+            let mut state = lock(inner);
+            let reaped = match child.try_wait() {
+                Ok(Some(status)) => Some(finished(status.code(), false, false)),
+                Ok(None) => None,
+                Err(_) => Some(finished(None, false, false)),
+            };
+            let stop_overdue = state
+                .stop_asked
+                .is_some_and(|(asked, at)| asked == id && at.elapsed() > inner.config.stop_grace);
+            let timed_out = limit.is_some_and(|l| started.elapsed() > l);
+            let ended = reaped.or_else(|| {
+                (stop_overdue || timed_out).then(|| {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    finished(None, timed_out && !stop_overdue, stop_overdue)
+                })
+            });
+            if let Some(ended) = ended {
+                // Still busy (the ledger is looked at next), but with no process to signal.
+                state.running = Some((id, 0));
+                return ended;
+            }
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiResult, blocking, open_ledger, today};
-use crate::ledger::{RunRecord, Store};
+use crate::ledger::{Reports, RunRecord};
 use crate::report::{Period, Report, xlsx};
 use crate::serve::{App, catalog, evidence};
 
@@ -102,7 +102,7 @@ pub(super) struct Summary {
     fiscal_year: PeriodSaved,
 }
 
-fn period_saved(store: &dyn Store, period: Period) -> Result<PeriodSaved, ApiError> {
+fn period_saved(store: &dyn Reports, period: Period) -> Result<PeriodSaved, ApiError> {
     let report = Report::build(store, period, None)?;
     Ok(PeriodSaved {
         label: report.period.label.clone(),

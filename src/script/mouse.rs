@@ -1,8 +1,8 @@
 //! `mouse::` — pointer moves, clicks, drags and the wheel.
 
-use crate::api::context::{RhaiResult, RunContext, located, run_context};
-use crate::api::coordinate;
 use crate::desktop::Button;
+use crate::script::context::{RhaiResult, RunContext, located, run_context};
+use crate::script::coordinate;
 use rhai::INT;
 use rhai::plugin::*;
 use std::time::Duration;
@@ -157,7 +157,9 @@ pub mod mouse_api {
                 let y = y1 + (y2 - y1) * i / STEPS;
                 run.with_desktop(|d| d.mouse.move_to(x, y))
             });
-            let released = run.desktop.borrow_mut().mouse.button_up(Button::Left);
+            let released = run
+                .connected_desktop(|d| d.mouse.button_up(Button::Left))
+                .unwrap_or(Ok(()));
             moved?;
             run.with_desktop(|_| released)
         })
@@ -177,7 +179,7 @@ pub mod mouse_api {
                 .ok()
                 .filter(|n| n.abs() <= 10_000)
                 .ok_or_else(|| {
-                    crate::api::context::script_error(format!(
+                    crate::script::context::script_error(format!(
                         "scroll({notches}): too many notches"
                     ))
                 })?;

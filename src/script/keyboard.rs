@@ -1,19 +1,20 @@
 //! `keyboard::` — typing text and pressing keys in the focused window.
 
-use crate::api::context::{RhaiResult, located, run_context, script_error};
 use crate::desktop::Key;
 use crate::desktop::typing::{self, Method, Piece, Saved};
-use crate::run::events::Level;
+use crate::events::Level;
+use crate::script::context::{RhaiResult, located, run_context, script_error};
 use rhai::plugin::*;
 
 /// Types step by step (an abort lands between steps), then puts the clipboard back — also
 /// when typing failed or was stopped — and reads the field back when asked.
 fn type_with(ctx: &NativeCallContext, text: &str, method: Method, verify: bool) -> RhaiResult<()> {
     let run = run_context(ctx)?;
-    let pieces = {
-        let mut desktop = run.desktop.borrow_mut();
-        typing::plan(text, method, &mut |c| desktop.keyboard.has_key_for(c))
-    };
+    let pieces = run.with_desktop(|d| {
+        Ok(typing::plan(text, method, &mut |c| {
+            d.keyboard.has_key_for(c)
+        }))
+    })?;
     let pasted = pieces.iter().any(|p| matches!(p, Piece::Paste(_)));
     run.action(format!(
         "type {text:?}{}",
@@ -30,7 +31,9 @@ fn type_with(ctx: &NativeCallContext, text: &str, method: Method, verify: bool) 
             Err(e) => typed = Err(e),
         }
     }
-    let restored = saved.restore(&mut run.desktop.borrow_mut());
+    let restored = run
+        .connected_desktop(|d| saved.restore(d))
+        .unwrap_or_else(|| Ok(Vec::new()));
     match restored {
         Ok(left_out) if !left_out.is_empty() => run.log(
             Level::Warn,
