@@ -473,6 +473,33 @@ mod tests {
     }
 
     #[test]
+    fn a_current_ledger_opens_and_reads_while_another_process_holds_the_write_lock() {
+        let path = temp_ledger("no_write_lock");
+        let mut first = SqliteStore::open(&path).unwrap();
+        first.begin_run(&start("r1", 1)).unwrap();
+        drop(first);
+        // Another writer (a run recording an item) holds the lock for the whole check. Had
+        // `open` asked for the write lock, it would fail after the busy timeout instead.
+        let mut writer = Connection::open(&path).unwrap();
+        let held = writer
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.conn.busy_timeout(Duration::ZERO).unwrap();
+        assert_eq!(store.version(), Some(SCHEMA_VERSION));
+        assert!(store.done_keys("s").unwrap().is_empty());
+        // Reading a run that is still `running` and alive takes no lock either.
+        assert!(
+            store
+                .recover_interrupted("pc1", &|_| true)
+                .unwrap()
+                .is_empty()
+        );
+        held.rollback().unwrap();
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
     fn a_file_that_is_not_a_ledger_is_refused_with_its_name() {
         let path = temp_ledger("garbage");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
