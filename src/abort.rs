@@ -1,5 +1,5 @@
-//! The one way a run is stopped from outside the script: Ctrl+C, SIGTERM (the launcher), the
-//! abort hotkey, the failsafe corner, the run timeout. Each trigger calls `request`; the engine
+//! The one way a run is stopped from outside the script: Ctrl+C, SIGTERM and the stop file (the
+//! launcher), the abort hotkey, the failsafe corner, the run timeout. Each trigger calls `request`; the engine
 //! and every waiting API call poll `is_requested` and end the run within milliseconds.
 
 use std::sync::atomic::{AtomicBool, Ordering};

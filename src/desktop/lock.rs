@@ -1,7 +1,8 @@
 //! One run drives a desktop at a time — also across processes: two launchers, or a clerk's
 //! `kuroko run` beside the launcher's, would otherwise type into each other's windows. A run
-//! holds an exclusive lock on a file named after its display for as long as it lives (the
-//! operating system lets go when the process ends, however it ends).
+//! holds an exclusive lock on a file named after its display from its first desktop call to its
+//! end (the operating system lets go when the process ends, however it ends); a run that never
+//! touches the desktop never takes it.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};

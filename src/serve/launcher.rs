@@ -1,8 +1,9 @@
 //! Runs scenarios for the clerk launcher (`kuroko serve`) and for schedules: one at a time,
 //! each as its own `kuroko run` process, so a crash, hang or panic in a run cannot take the
-//! launcher down. A second request waits in a queue (and can be cancelled); Stop sends the
-//! run SIGTERM, which is the same abort path as the hotkey; a run that outlives its timeout is
-//! killed and recorded as interrupted, and the next one starts.
+//! launcher down. A second request waits in a queue (and can be cancelled); Stop writes the
+//! run's stop file and sends it SIGTERM (both the same abort path as Ctrl+C); a run that
+//! outlives its timeout is killed and recorded as interrupted, and the next one starts. It
+//! lives under `serve` because only the server has a queue.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
