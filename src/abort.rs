@@ -1,5 +1,5 @@
 //! The one way a run is stopped from outside the script: Ctrl+C, SIGTERM and the stop file (the
-//! launcher), the abort hotkey, the failsafe corner, the run timeout. Each trigger calls `request`; the engine
+//! launcher), the abort hotkey, the failsafe corner, the run timeout, the memory limit. Each trigger calls `request`; the engine
 //! and every waiting API call poll `is_requested` and end the run within milliseconds.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,12 +19,17 @@ pub enum AbortReason {
     Timeout { minutes: f64 },
     /// 停止 in the launcher (its stop file appeared).
     Launcher,
+    /// The script held more memory than its limit.
+    Memory { limit_mb: u64 },
 }
 
 impl AbortReason {
     /// A timeout is the scenario's failure, not a person's decision to stop.
     pub fn is_failure(&self) -> bool {
-        matches!(self, AbortReason::Timeout { .. })
+        matches!(
+            self,
+            AbortReason::Timeout { .. } | AbortReason::Memory { .. }
+        )
     }
 
     pub fn describe(&self) -> String {
@@ -40,6 +45,11 @@ impl AbortReason {
             AbortReason::Timeout { minutes } => {
                 format!("the run took longer than its timeout of {minutes} minute(s)")
             }
+            AbortReason::Memory { limit_mb } => format!(
+                "the script held more than {limit_mb} MB of memory (a string or table that keeps \
+                 growing?) and was stopped; raise `max_memory_mb` in scenario.toml if it really \
+                 needs more"
+            ),
         }
     }
 }

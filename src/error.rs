@@ -48,9 +48,11 @@ impl Error {
     pub fn code(&self) -> i32 {
         match self {
             Error::Usage { .. }
-            | Error::Scenario(ScenarioError::NotFound { .. } | ScenarioError::Manifest { .. }) => {
-                exit::USAGE
-            }
+            | Error::Scenario(
+                ScenarioError::NotFound { .. }
+                | ScenarioError::Manifest { .. }
+                | ScenarioError::Text { .. },
+            ) => exit::USAGE,
             Error::Scenario(ScenarioError::Io { .. }) => exit::ENVIRONMENT,
             Error::Script(_) | Error::CheckFailed { .. } | Error::Refused { .. } => exit::FAILED,
             Error::Desktop { .. }

@@ -24,6 +24,7 @@ mod files;
 mod geometry;
 pub mod japanese;
 pub mod ledger;
+mod memory;
 pub mod report;
 pub mod run;
 mod sandbox;

@@ -150,3 +150,118 @@ fn an_unusable_or_missing_ledger_is_named_and_nothing_runs() {
     .stderr_has("no ledger at");
     assert!(!missing.exists(), "reading does not create a ledger");
 }
+
+#[test]
+fn a_string_that_doubles_forever_is_stopped_at_the_memory_limit() {
+    let dir = temp_dir("bad_memory");
+    let s = scenario(
+        &dir,
+        "s",
+        &format!("{MANIFEST}max_memory_mb = 64\n"),
+        "let s = \"x\";\nloop { s += s; }\n",
+    );
+    run_scenario(&s, None, &[])
+        .expect(1)
+        .stderr_has("main.rhai:2:")
+        .stderr_has("held more than 64 MB of memory");
+}
+
+#[test]
+fn values_past_the_supported_ranges_are_errors_not_panics() {
+    let dir = temp_dir("bad_ranges");
+    // A report period far outside the calendar kuroko handles.
+    for month in ["+262142-12", "0001-01", "9999-12"] {
+        let ran = Ran::from(
+            kuroko()
+                .args(["report", "--month", month, "--ledger"])
+                .arg(dir.join("none.sqlite3"))
+                .output()
+                .unwrap(),
+        );
+        ran.expect(2)
+            .stderr_has("reports cover the years 1900 to 9998");
+    }
+    // Date arithmetic past the year 9999.
+    let s = scenario(
+        &dir,
+        "days",
+        MANIFEST,
+        "let d = sheet::date(\"2024-01-01\");\nlet far = sheet::add_days(d, 9223372036854775807);\n",
+    );
+    run_scenario(&s, None, &[])
+        .expect(1)
+        .stderr_has("main.rhai:2:")
+        .stderr_has("outside the dates kuroko handles (years 1868 to 9999)");
+    // A timeout no clock can count to is refused by `check` and `run`, with its line.
+    let t = scenario(
+        &dir,
+        "timeout",
+        &format!("{MANIFEST}timeout_minutes = 1e300\n"),
+        "task::item_done(1);\n",
+    );
+    for command in ["check", "run"] {
+        let ran = Ran::from(kuroko().arg(command).arg(&t).output().unwrap());
+        let said = format!("{}{}", ran.stdout, ran.stderr);
+        assert!(
+            said.contains(
+                "scenario.toml:9:1: `timeout_minutes`: 1e300 must be more than 0 and at most 10080"
+            ),
+            "{command}: {said}"
+        );
+        assert_ne!(ran.code, 0, "{command}");
+    }
+}
+
+#[test]
+fn a_csv_with_a_hundred_thousand_columns_reads_in_one_pass() {
+    // The duplicate-name check compared every column with every earlier one: 10k columns took
+    // 0.6 s, 40k 5.6 s, 1M never ended.
+    let dir = temp_dir("bad_wide_csv");
+    let manifest = MANIFEST.replace("outputs = ", "inputs = [\"input\"]\noutputs = ");
+    let s = scenario(
+        &dir,
+        "wide",
+        &manifest,
+        "let rows = sheet::read(\"input/wide.csv\");\nlog::info(`${rows[0].len()} columns`);\n",
+    );
+    std::fs::create_dir_all(s.join("input")).unwrap();
+    let n = 100_000;
+    let header: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+    let row: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    std::fs::write(
+        s.join("input/wide.csv"),
+        format!("{}\n{}\n", header.join(","), row.join(",")),
+    )
+    .unwrap();
+    run_scenario(&s, None, &[])
+        .expect(0)
+        .stderr_has("100000 columns");
+}
+
+#[test]
+fn scenario_files_in_another_encoding_are_named_with_a_hint_and_a_bom_is_fine() {
+    let dir = temp_dir("bad_encoding");
+    // Saved by メモ帳 as Shift_JIS: the name on line 2 is not UTF-8.
+    let s = scenario(&dir, "sjis", MANIFEST, "task::item_done(1);\n");
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(MANIFEST);
+    std::fs::write(s.join("scenario.toml"), &sjis).unwrap();
+    for command in ["check", "run"] {
+        let ran = Ran::from(kuroko().arg(command).arg(&s).output().unwrap());
+        ran.expect(2)
+            .stderr_has("scenario.toml:2: not UTF-8 (it looks like Shift_JIS); save it as UTF-8");
+    }
+    // A BOM (as Windows editors write) is not an error, in the manifest or the script.
+    let bom = scenario(
+        &dir,
+        "bom",
+        &format!("\u{feff}{MANIFEST}"),
+        "\u{feff}log::info(\"ok\");\n",
+    );
+    run_scenario(&bom, None, &[]).expect(0);
+    Ran::from(kuroko().arg("check").arg(&bom).output().unwrap()).expect(0);
+    // A script too long to be one (data belongs in a sheet).
+    let long = scenario(&dir, "long", MANIFEST, &"let a = 1;\n".repeat(10_001));
+    run_scenario(&long, None, &[])
+        .expect(2)
+        .stderr_has("main.rhai:10001: the script has 10001 lines; a script is at most 10000 lines");
+}

@@ -17,6 +17,7 @@ mod schedule;
 mod serve;
 mod serve_browser;
 mod sheets;
+mod untrusted_files;
 mod vision;
 mod x11_abort;
 mod x11_images;

@@ -16,8 +16,8 @@ pub struct Args {
 
 pub fn execute(args: Args) -> Result<i32> {
     let mut problems: Vec<String> = Vec::new();
-    let script_path = match Scenario::load(&args.path) {
-        Ok(scenario) => scenario.script_path,
+    let (script_path, loaded) = match Scenario::load(&args.path) {
+        Ok(scenario) => (scenario.script_path.clone(), Some(scenario)),
         Err(ScenarioError::Manifest {
             path,
             problems: found,
@@ -31,12 +31,16 @@ pub fn execute(args: Args) -> Result<i32> {
                     p.message
                 )
             }));
-            args.path.join(SCRIPT_FILE)
+            (args.path.join(SCRIPT_FILE), None)
         }
         Err(e) => return Err(e.into()),
     };
     let label = display_path(&script_path);
-    let source = std::fs::read_to_string(&script_path).map_err(|e| Error::io(&script_path, e))?;
+    let source = match loaded {
+        Some(scenario) => scenario.script()?,
+        // A broken manifest: the script is still checked.
+        None => crate::scenario::read_text(&script_path)?,
+    };
     let engine = engine::build(None, Limits::default());
     if let Err(e) = engine::compile(&engine, &label, &source) {
         problems.push(e.to_string());

@@ -20,15 +20,22 @@ use crate::script::RunContext;
 /// typed into a form is a few hundred operations), low enough to end an endless loop.
 pub const DEFAULT_MAX_OPERATIONS: u64 = 100_000_000;
 
+/// Memory limit when the manifest sets none: the heap the whole run may hold, far above what a
+/// real scenario needs (a 100,000-row table is tens of MB), far below what a clerk's PC has.
+pub const DEFAULT_MAX_MEMORY_MB: u64 = 1024;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_operations: u64,
+    /// The process's heap, checked between script operations.
+    pub max_memory_mb: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_operations: DEFAULT_MAX_OPERATIONS,
+            max_memory_mb: DEFAULT_MAX_MEMORY_MB,
         }
     }
 }
@@ -46,11 +53,22 @@ pub fn build(run: Option<Rc<RunContext>>, limits: Limits) -> Engine {
     engine.set_max_expr_depths(128, 64);
     // No string/array/map size limits: Rhai enforces them by walking the whole value after
     // every change, which made building a 100,000-row table quadratic (over 2 minutes, measured
-    // with benches/sheets.rs). The operation limit and the run timeout bound runaway scripts.
+    // with benches/sheets.rs). Instead the heap the process holds is checked between
+    // operations (one atomic load); with the operation limit and the run timeout it bounds
+    // runaway scripts.
     crate::script::register(&mut engine);
     if let Some(run) = run {
         let abort = run.abort.clone();
-        engine.on_progress(move |_| abort.is_requested().then(|| Dynamic::from("aborted")));
+        let max_bytes =
+            usize::try_from(limits.max_memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        engine.on_progress(move |_| {
+            if crate::memory::held_bytes() > max_bytes && !abort.is_requested() {
+                abort.request(crate::abort::AbortReason::Memory {
+                    limit_mb: limits.max_memory_mb,
+                });
+            }
+            abort.is_requested().then(|| Dynamic::from("aborted"))
+        });
         let printer = run.clone();
         engine.on_print(move |text| printer.log(Level::Info, text));
         let debugger = run.clone();

@@ -24,11 +24,28 @@ pub struct Period {
     pub slug: String,
 }
 
+/// Report periods lie in the years 1900–9998 (the fiscal years' range; an xlsx date cannot be
+/// earlier than 1900).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9998;
+
+fn supported(flag: &str, d: NaiveDate) -> Result<NaiveDate, String> {
+    if YEARS.contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{flag} {d}: reports cover the years {} to {}",
+            YEARS.start(),
+            YEARS.end()
+        ))
+    }
+}
+
 impl Period {
     /// `YYYY-MM`.
     pub fn month(text: &str) -> Result<Period, String> {
         let from = NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
-            .map_err(|_| format!("--month {text:?}: expected YYYY-MM, e.g. 2024-04"))?;
+            .map_err(|_| format!("--month {text:?}: expected YYYY-MM, e.g. 2024-04"))
+            .and_then(|d| supported("--month", d))?;
         let to = from + Months::new(1);
         let era = wareki::era_of(from)
             .map(|(e, y)| format!("{}{}年{}月", e.name, wareki::year_text(y), from.month()))
@@ -47,7 +64,7 @@ impl Period {
             .trim()
             .parse()
             .ok()
-            .filter(|y| (1900..=9998).contains(y))
+            .filter(|y| YEARS.contains(y))
             .ok_or_else(|| {
                 format!("--fiscal-year {text:?}: expected a year such as 2021 (令和3年度)")
             })?;
@@ -67,8 +84,8 @@ impl Period {
             NaiveDate::parse_from_str(t, "%Y-%m-%d")
                 .map_err(|_| format!("{flag} {t:?}: expected YYYY-MM-DD"))
         };
-        let first = parse("--from", from)?;
-        let last = parse("--to", to)?;
+        let first = parse("--from", from).and_then(|d| supported("--from", d))?;
+        let last = parse("--to", to).and_then(|d| supported("--to", d))?;
         if last < first {
             return Err(format!("--to {to} is before --from {from}"));
         }
@@ -80,7 +97,7 @@ impl Period {
         })
     }
 
-    /// Every `YYYY-MM` the period touches, in order.
+    /// Every `YYYY-MM` the period touches, in order (at most 12 × 8,100 for the widest period).
     pub fn months(&self) -> Vec<String> {
         let mut months = Vec::new();
         let mut m = self.from.with_day(1).unwrap_or(self.from);

@@ -165,6 +165,10 @@ fn limits(scenario: &Scenario) -> Limits {
             .manifest
             .max_operations
             .unwrap_or(engine::DEFAULT_MAX_OPERATIONS),
+        max_memory_mb: scenario
+            .manifest
+            .max_memory_mb
+            .unwrap_or(engine::DEFAULT_MAX_MEMORY_MB),
     }
 }
 

@@ -93,6 +93,9 @@ pub struct Manifest {
     /// Rhai operation limit for one run (stops runaway loops).
     #[serde(default)]
     pub max_operations: Option<u64>,
+    /// The memory the run may hold, in MB (stops strings and tables that grow without end).
+    #[serde(default)]
+    pub max_memory_mb: Option<u64>,
     /// Files the launcher asks for before a run.
     #[serde(default)]
     pub ask: Vec<Ask>,
@@ -113,8 +116,24 @@ pub const KNOWN_KEYS: &[&str] = &[
     "inputs",
     "outputs",
     "max_operations",
+    "max_memory_mb",
     "ask",
 ];
+
+/// The longest scenario id (it names run folders and ledger rows).
+pub const MAX_ID_CHARS: usize = 64;
+/// The longest name, 課 and 業務 (they are report cells and labels).
+pub const MAX_LABEL_CHARS: usize = 100;
+/// The longest description.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+/// The largest per-item or per-run baseline: a working day.
+pub const MAX_BASELINE_MINUTES: f64 = 24.0 * 60.0;
+/// The longest run timeout: a week.
+pub const MAX_TIMEOUT_MINUTES: f64 = 7.0 * 24.0 * 60.0;
+/// The memory limits a manifest may set, in MB.
+pub const MEMORY_MB: std::ops::RangeInclusive<u64> = 64..=16 * 1024;
+/// How many unknown keys are listed one by one (the rest are counted).
+const MAX_LISTED_UNKNOWN: usize = 20;
 
 /// One problem in a manifest, with its 1-based position.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +169,7 @@ impl Manifest {
             inputs: Vec::new(),
             outputs: vec!["output".to_string()],
             max_operations: None,
+            max_memory_mb: None,
             ask: Vec::new(),
         }
     }
@@ -161,18 +181,33 @@ impl Manifest {
             Err(e) => return Err(vec![problem_from_toml(text, &e)]),
         };
         let mut problems = Vec::new();
-        for key in table.keys() {
-            if !KNOWN_KEYS.contains(&key.as_str()) {
-                let (line, column) = key_position(text, key);
-                problems.push(Problem {
-                    line,
-                    column,
-                    message: format!(
-                        "unknown key `{key}`{}",
-                        suggest::hint(key, KNOWN_KEYS.iter().copied())
-                    ),
-                });
-            }
+        let positions = key_positions(text);
+        let unknown: Vec<&String> = table
+            .keys()
+            .filter(|k| !KNOWN_KEYS.contains(&k.as_str()))
+            .collect();
+        for key in unknown.iter().take(MAX_LISTED_UNKNOWN) {
+            let (line, column) = positions.get(key.as_str()).copied().unwrap_or((1, 1));
+            problems.push(Problem {
+                line,
+                column,
+                message: format!(
+                    "unknown key `{}`{}",
+                    shorten(key),
+                    suggest::hint(key, KNOWN_KEYS.iter().copied())
+                ),
+            });
+        }
+        if unknown.len() > MAX_LISTED_UNKNOWN {
+            problems.push(Problem {
+                line: 1,
+                column: 1,
+                message: format!(
+                    "… and {} more unknown keys (known: {})",
+                    unknown.len() - MAX_LISTED_UNKNOWN,
+                    KNOWN_KEYS.join(", ")
+                ),
+            });
         }
         let manifest = match toml::from_str::<Manifest>(text) {
             Ok(m) => Some(m),
@@ -192,8 +227,9 @@ impl Manifest {
 
     fn validate(&self, text: &str) -> Vec<Problem> {
         let mut problems = Vec::new();
+        let positions = key_positions(text);
         let mut bad = |key: &str, message: String| {
-            let (line, column) = key_position(text, key);
+            let (line, column) = positions.get(key).copied().unwrap_or((1, 1));
             problems.push(Problem {
                 line,
                 column,
@@ -201,41 +237,82 @@ impl Manifest {
             });
         };
         if self.id.is_empty()
+            || self.id.chars().count() > MAX_ID_CHARS
             || !self
                 .id
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         {
             bad(
                 "id",
                 format!(
-                    "{:?} must be non-empty and use only a-z, 0-9, '-' and '_'",
-                    self.id
+                    "{:?} must be 1 to {MAX_ID_CHARS} characters of a-z, 0-9, '-' and '_'",
+                    shorten(&self.id)
                 ),
             );
         }
         if self.name.trim().is_empty() {
             bad("name", "must not be empty".into());
         }
+        for (key, value, max) in [
+            ("name", &self.name, MAX_LABEL_CHARS),
+            ("department", &self.department, MAX_LABEL_CHARS),
+            ("task", &self.task, MAX_LABEL_CHARS),
+            ("description", &self.description, MAX_DESCRIPTION_CHARS),
+        ] {
+            let chars = value.chars().count();
+            if chars > max {
+                bad(key, format!("is {chars} characters long; at most {max}"));
+            } else if let Some(c) = value.chars().find(|c| is_hidden_control(*c)) {
+                bad(
+                    key,
+                    format!(
+                        "contains the control character U+{:04X}; remove it",
+                        c as u32
+                    ),
+                );
+            }
+        }
         for (key, value) in [
             ("manual_minutes_per_item", self.manual_minutes_per_item),
             ("human_minutes_per_item", self.human_minutes_per_item),
             ("human_minutes_per_run", self.human_minutes_per_run),
         ] {
-            if !value.is_finite() || value < 0.0 {
+            if !(0.0..=MAX_BASELINE_MINUTES).contains(&value) {
                 bad(
                     key,
-                    format!("{value} must be a number of minutes, 0 or more"),
+                    format!(
+                        "{} must be a number of minutes from 0 to {MAX_BASELINE_MINUTES} (a day)",
+                        number(value)
+                    ),
                 );
             }
         }
         if let Some(t) = self.timeout_minutes
-            && (!t.is_finite() || t <= 0.0)
+            && !(t > 0.0 && t <= MAX_TIMEOUT_MINUTES)
         {
-            bad("timeout_minutes", format!("{t} must be more than 0"));
+            bad(
+                "timeout_minutes",
+                format!(
+                    "{} must be more than 0 and at most {MAX_TIMEOUT_MINUTES} (a week)",
+                    number(t)
+                ),
+            );
         }
         if self.max_operations == Some(0) {
             bad("max_operations", "must be more than 0".into());
+        }
+        if let Some(mb) = self.max_memory_mb
+            && !MEMORY_MB.contains(&mb)
+        {
+            bad(
+                "max_memory_mb",
+                format!(
+                    "{mb} must be from {} to {} (MB)",
+                    MEMORY_MB.start(),
+                    MEMORY_MB.end()
+                ),
+            );
         }
         for (key, folders) in [("inputs", &self.inputs), ("outputs", &self.outputs)] {
             for folder in folders {
@@ -327,19 +404,53 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Where `key = ...` stands at the top level (1,1 when it is not written, e.g. a missing key).
-fn key_position(text: &str, key: &str) -> (usize, usize) {
+/// Where each `key = ...` first stands (line, column), in one pass over the text; a key that is
+/// not written (e.g. a missing one) is not in the map and is reported at 1:1.
+fn key_positions(text: &str) -> std::collections::HashMap<&str, (usize, usize)> {
+    let mut found = std::collections::HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         let bare = trimmed.trim_start_matches(['"', '\'']);
-        if let Some(rest) = bare.strip_prefix(key) {
-            let rest = rest.trim_start_matches(['"', '\'']).trim_start();
-            if rest.starts_with('=') {
-                return (i + 1, line.len() - trimmed.len() + 1);
-            }
+        let end = bare.find(['"', '\'', '=', ' ', '\t']).unwrap_or(bare.len());
+        let (key, rest) = bare.split_at(end);
+        if !key.is_empty()
+            && rest
+                .trim_start_matches(['"', '\''])
+                .trim_start()
+                .starts_with('=')
+        {
+            found
+                .entry(key)
+                .or_insert((i + 1, line.len() - trimmed.len() + 1));
         }
     }
-    (1, 1)
+    found
+}
+
+/// A number as written, short: `1e300` rather than its 301 digits.
+fn number(v: f64) -> String {
+    if v.is_finite() && v.abs() < 1e9 {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// A text cut to 60 characters for a message (a mistyped key may be a whole line of junk).
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= 60 {
+        text.to_string()
+    } else {
+        text.chars().take(60).collect::<String>() + "…"
+    }
+}
+
+/// Control characters that would corrupt a report cell or hide what a label says: C0/C1
+/// controls, bidi overrides and zero-width characters (tabs and newlines are not allowed in
+/// labels either).
+pub fn is_hidden_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -365,6 +476,71 @@ outputs = ["output"]
     }
 
     #[test]
+    fn timeout_minutes_beyond_a_week_is_refused_with_its_line() {
+        for value in ["1e300", "9223372036854775807", "10081", "nan", "-1", "0"] {
+            let text = format!("{GOOD}timeout_minutes = {value}\n");
+            let problems = Manifest::parse(&text).unwrap_err();
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.line == 9 && p.message.contains("at most 10080")),
+                "{value}: {problems:?}"
+            );
+        }
+        assert!(Manifest::parse(&format!("{GOOD}timeout_minutes = 10080\n")).is_ok());
+    }
+
+    #[test]
+    fn an_id_is_short_and_lower_case() {
+        for id in ["ABC".to_string(), "a".repeat(5000), "住民票".into()] {
+            let text = GOOD.replace("\"juminhyo\"", &format!("{id:?}"));
+            let problems = Manifest::parse(&text).unwrap_err();
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.line == 2 && p.message.contains("1 to 64 characters")),
+                "{problems:?}"
+            );
+            assert!(problems.iter().all(|p| p.message.len() < 300));
+        }
+    }
+
+    #[test]
+    fn labels_have_a_length_and_no_hidden_characters() {
+        let long = GOOD.replace("市民課", &"課".repeat(101));
+        assert!(
+            Manifest::parse(&long).unwrap_err()[0]
+                .message
+                .contains("`department`: is 101 characters long; at most 100")
+        );
+        let bidi = GOOD.replace("市民課", "市民\u{202E}課");
+        assert!(
+            Manifest::parse(&bidi).unwrap_err()[0]
+                .message
+                .contains("U+202E")
+        );
+        let baseline = GOOD.replace("4.5", "1441");
+        assert!(
+            Manifest::parse(&baseline).unwrap_err()[0]
+                .message
+                .contains("from 0 to 1440")
+        );
+    }
+
+    #[test]
+    fn thousands_of_unknown_keys_are_counted_not_listed() {
+        // 32,000 keys took 19.7 s when each key's line was searched from the top.
+        let mut text = GOOD.to_string();
+        for n in 0..32_000 {
+            text.push_str(&format!("key_{n} = 1\n"));
+        }
+        let problems = Manifest::parse(&text).unwrap_err();
+        assert_eq!(problems.len(), 21, "{:?}", &problems[..3]);
+        assert!(problems[20].message.contains("31980 more unknown keys"));
+        assert!(problems[..20].iter().all(|p| p.line >= 9));
+    }
+
+    #[test]
     fn names_every_unknown_key_with_its_line() {
         let text = GOOD.replace("department =", "departmnt =") + "colour = 1\n";
         let problems = Manifest::parse(&text).unwrap_err();
@@ -387,7 +563,7 @@ outputs = ["output"]
         let text = GOOD.replace("4.5", "-1");
         let problems = Manifest::parse(&text).unwrap_err();
         assert_eq!(problems[0].line, 6);
-        assert!(problems[0].message.contains("0 or more"));
+        assert!(problems[0].message.contains("from 0 to 1440"));
 
         let text = GOOD.replace("unattended", "sometimes");
         let problems = Manifest::parse(&text).unwrap_err();

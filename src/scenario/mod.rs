@@ -26,6 +26,71 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
+
+    /// A text file that is not UTF-8, or too large to be a scenario's.
+    #[error("{}:{line}: {message}", path.display())]
+    Text {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The largest `main.rhai` (Rhai's parser looks up every new variable among all earlier ones,
+/// so time grows with the square of the script's length: 10,000 lines check in about 0.6 s).
+pub const MAX_SCRIPT_LINES: usize = 10_000;
+/// The largest `main.rhai` or `scenario.toml`, in bytes.
+pub const MAX_TEXT_BYTES: u64 = 1024 * 1024;
+
+/// Reads a scenario's text file: UTF-8, with or without a BOM. Another encoding is named with
+/// the line where UTF-8 stops, and a file past `MAX_TEXT_BYTES` is refused unread.
+pub fn read_text(path: &Path) -> Result<String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| ScenarioError::io(path, e))?
+        .len();
+    let text_error = |line: usize, message: String| ScenarioError::Text {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    if size > MAX_TEXT_BYTES {
+        return Err(text_error(
+            1,
+            format!(
+                "the file is {} KB; a scenario's files are at most {} KB",
+                size / 1024,
+                MAX_TEXT_BYTES / 1024
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError::io(path, e))?;
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok(text.to_string()),
+        Err(e) => {
+            let line = body[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            let likely = if body.starts_with(b"\xFF\xFE") || body.starts_with(b"\xFE\xFF") {
+                "UTF-16"
+            } else if encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling_and_without_replacement(body)
+                .is_some()
+            {
+                "Shift_JIS"
+            } else {
+                "an encoding other than UTF-8"
+            };
+            Err(text_error(
+                line,
+                format!(
+                    "not UTF-8 (it looks like {likely}); save it as UTF-8 (in メモ帳: 名前を付けて保存 → 文字コード UTF-8)"
+                ),
+            ))
+        }
+    }
 }
 
 impl ScenarioError {
@@ -41,7 +106,7 @@ impl ScenarioError {
         match self {
             ScenarioError::Manifest { path, .. } => path.parent(),
             ScenarioError::NotFound { path, .. } => Some(path.as_path()),
-            ScenarioError::Io { .. } => None,
+            ScenarioError::Io { .. } | ScenarioError::Text { .. } => None,
         }
     }
 }
@@ -86,8 +151,7 @@ impl Scenario {
             if !script_path.is_file() {
                 return Err(not_found(&format!("the folder has no {SCRIPT_FILE}")));
             }
-            let text = std::fs::read_to_string(&manifest_path)
-                .map_err(|e| ScenarioError::io(&manifest_path, e))?;
+            let text = read_text(&manifest_path)?;
             let manifest = Manifest::parse(&text).map_err(|problems| ScenarioError::Manifest {
                 path: manifest_path.clone(),
                 problems,
@@ -129,10 +193,21 @@ impl Scenario {
         self.manifest_path.is_none()
     }
 
-    /// The script's source text.
+    /// The script's source text (UTF-8, at most `MAX_SCRIPT_LINES` lines).
     pub fn script(&self) -> Result<String> {
-        std::fs::read_to_string(&self.script_path)
-            .map_err(|e| ScenarioError::io(&self.script_path, e))
+        let text = read_text(&self.script_path)?;
+        let lines = text.lines().count();
+        if lines > MAX_SCRIPT_LINES {
+            return Err(ScenarioError::Text {
+                path: self.script_path.clone(),
+                line: MAX_SCRIPT_LINES + 1,
+                message: format!(
+                    "the script has {lines} lines; a script is at most {MAX_SCRIPT_LINES} lines \
+                     (put data in a spreadsheet or CSV and read it with sheet::read)"
+                ),
+            });
+        }
+        Ok(text)
     }
 
     /// Resolves a declared folder (relative to the scenario folder, or absolute).

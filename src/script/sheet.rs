@@ -9,7 +9,7 @@ use rhai::{Array, FLOAT, INT, Map};
 use crate::events::Level;
 use crate::script::context::{RhaiResult, RunContext, located, run_context, script_error};
 use crate::sheets::{self, Cell, ReadOptions, SheetDate, SheetRef, Value, write::SheetData};
-use chrono::Timelike;
+use chrono::{Datelike, Timelike};
 
 const READ_KEYS: &[&str] = &[
     "sheet",
@@ -394,6 +394,15 @@ pub fn register_types(engine: &mut rhai::Engine) {
         .register_fn(">=", |a: SheetDate, b: SheetDate| a >= b);
 }
 
+/// "years 1868 to 9999", for messages.
+fn years() -> String {
+    format!(
+        "years {} to {}",
+        sheets::DATE_YEARS.start(),
+        sheets::DATE_YEARS.end()
+    )
+}
+
 #[export_module]
 pub mod sheet_api {
     use super::*;
@@ -681,20 +690,29 @@ pub mod sheet_api {
         })
     }
 
-    /// The date `days` days later (earlier when negative), e.g. a deadline.
+    /// The date `days` days later (earlier when negative), e.g. a deadline. Dates stay within the
+    /// years 1868 to 9999; a result outside them is an error.
     ///
     /// ```rhai
     /// let due = sheet::add_days(sheet::date("2024-04-01"), 14);   // 2024-04-15
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn add_days(date: SheetDate, days: INT) -> RhaiResult<SheetDate> {
-        date.date
-            .checked_add_signed(chrono::Duration::days(days))
-            .map(|d| SheetDate {
-                date: d,
-                time: date.time,
-            })
-            .ok_or_else(|| script_error(format!("{date} plus {days} days is out of range")))
+    pub fn add_days(ctx: NativeCallContext, date: SheetDate, days: INT) -> RhaiResult<SheetDate> {
+        located(&ctx, || {
+            chrono::Duration::try_days(days)
+                .and_then(|d| date.date.checked_add_signed(d))
+                .filter(|d| sheets::DATE_YEARS.contains(&d.year()))
+                .map(|d| SheetDate {
+                    date: d,
+                    time: date.time,
+                })
+                .ok_or_else(|| {
+                    script_error(format!(
+                        "{date} plus {days} days is outside the dates kuroko handles ({})",
+                        years()
+                    ))
+                })
+        })
     }
 
     /// A `Date` from text: `"2024-04-01"`, `"2024/04/01"`, `"2024-04-01 09:30"`.
@@ -704,9 +722,19 @@ pub mod sheet_api {
     /// if d.month == 4 { log::info("April"); }
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn date(text: &str) -> RhaiResult<SheetDate> {
-        SheetDate::parse(text)
-            .ok_or_else(|| script_error(format!("{text:?} is not a date like \"2024-04-01\"")))
+    pub fn date(ctx: NativeCallContext, text: &str) -> RhaiResult<SheetDate> {
+        located(&ctx, || {
+            let date = SheetDate::parse(text).ok_or_else(|| {
+                script_error(format!("{text:?} is not a date like \"2024-04-01\""))
+            })?;
+            if !sheets::DATE_YEARS.contains(&date.date.year()) {
+                return Err(script_error(format!(
+                    "{text:?} is outside the dates kuroko handles ({})",
+                    years()
+                )));
+            }
+            Ok(date)
+        })
     }
 
     /// The date and time now (local, to the second), e.g. for a "registered at" column.

@@ -10,6 +10,10 @@ pub mod write;
 pub use read::{ReadOptions, SheetRef};
 pub use value::{SheetDate, Value};
 
+/// The years a script's dates may fall in: from 明治 (1868) to the last year an xlsx date can
+/// hold. Date arithmetic beyond them is an error that says so.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1868..=9999;
+
 /// What went wrong, already naming the file, sheet or cell.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
@@ -108,14 +112,17 @@ pub fn table_from_grid(
                     Value::Bool(b) => b.to_string(),
                 })
                 .collect();
-            // Trailing unnamed columns with no data are not columns.
-            while names.last().is_some_and(|n| n.is_empty())
-                && grid[header_index + 1..]
-                    .iter()
-                    .all(|r| r.get(names.len() - 1).is_none_or(Value::is_empty))
-            {
-                names.pop();
-            }
+            // Trailing unnamed columns with no data are not columns (one pass over the data).
+            let last_named = names
+                .iter()
+                .rposition(|n| !n.is_empty())
+                .map_or(0, |i| i + 1);
+            let last_used = grid[header_index + 1..]
+                .iter()
+                .filter_map(|r| r.iter().rposition(|v| !v.is_empty()))
+                .max()
+                .map_or(0, |i| i + 1);
+            names.truncate(last_named.max(last_used.min(names.len())));
             let where_ = format!("{label}, sheet {sheet:?}, header row {}", opts.header_row);
             if let Some(i) = names.iter().position(|n| n.is_empty()) {
                 return Err(SheetError(format!(
@@ -123,8 +130,9 @@ pub fn table_from_grid(
                     Cell::column_name(i as u32)
                 )));
             }
+            let mut seen = std::collections::HashMap::with_capacity(names.len());
             for (i, n) in names.iter().enumerate() {
-                if let Some(j) = names[..i].iter().position(|m| m == n) {
+                if let Some(j) = seen.insert(n.as_str(), i) {
                     return Err(SheetError(format!(
                         "{where_}: the name {n:?} is used twice (columns {} and {}); rename one or give the names with `columns: [...]`",
                         Cell::column_name(j as u32),

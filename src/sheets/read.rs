@@ -1,9 +1,93 @@
 //! Reading spreadsheets (xlsx, xlsm, xls, ods through calamine) into a header and typed rows,
-//! with every problem named by file, sheet and cell.
+//! with every problem named by file, sheet and cell. Workbooks are untrusted input (a clerk's
+//! upload): before calamine reads one, its archive is unpacked into nothing to count what it
+//! really holds, and an xlsx sheet's used block is measured, so a zip bomb or a sheet spanning
+//! A1:XFD1048576 is refused with a message instead of taking the PC's memory.
 
+use std::io::Read;
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, DataRef, Reader, Sheets, open_workbook_auto};
+
+/// What a workbook's parts may unpack to in all (xlsx and ods are zip archives).
+pub const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
+/// How many cells (rows × columns from A1 to the last used cell) of one sheet are read at most.
+pub const MAX_SHEET_CELLS: u64 = 2_000_000;
+
+type Workbook = Sheets<std::io::BufReader<std::fs::File>>;
+
+/// Opens a workbook after checking what its archive unpacks to.
+fn open(path: &Path, label: &str) -> Result<Workbook, SheetError> {
+    check_archive(path, label)?;
+    open_workbook_auto(path).map_err(|e| open_error(label, e))
+}
+
+/// Unpacks every part of a zip-based workbook into nothing, counting, and stops past
+/// `MAX_UNPACKED_BYTES` (the sizes an archive declares can lie). A file that is not a zip
+/// archive (xls, a protected workbook, a broken file) is left to calamine to name.
+fn check_archive(path: &Path, label: &str) -> Result<(), SheetError> {
+    let file = std::fs::File::open(path).map_err(|e| SheetError(format!("{label}: {e}")))?;
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return Ok(());
+    };
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| SheetError(format!("{label}: cannot read the workbook ({e})")))?;
+        let name = part
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| format!("part {i}"));
+        let left = MAX_UNPACKED_BYTES - total;
+        let unpacked = std::io::copy(&mut (&mut part).take(left + 1), &mut std::io::sink())
+            .map_err(|e| SheetError(format!("{label}: cannot read the workbook ({name}: {e})")))?;
+        total += unpacked;
+        if total > MAX_UNPACKED_BYTES {
+            return Err(SheetError(format!(
+                "{label}: the workbook unpacks to more than {} MB (its part {name} alone to {}+ MB); \
+                 kuroko reads workbooks up to {} MB unpacked — split it, or save the sheet as CSV",
+                MAX_UNPACKED_BYTES >> 20,
+                unpacked >> 20,
+                MAX_UNPACKED_BYTES >> 20
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an xlsx sheet whose block from A1 to its last used cell has more than
+/// `MAX_SHEET_CELLS` cells (calamine and the table both hold that block whole). The cells are
+/// streamed, nothing is kept.
+fn check_extent(wb: &mut Workbook, name: &str, label: &str) -> Result<(), SheetError> {
+    let Sheets::Xlsx(xlsx) = wb else {
+        return Ok(());
+    };
+    let mut cells = xlsx
+        .worksheet_cells_reader(name)
+        .map_err(|e| SheetError(format!("{label}, sheet {name:?}: cannot read it ({e})")))?;
+    let (mut rows, mut cols) = (0u64, 0u64);
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|e| SheetError(format!("{label}, sheet {name:?}: cannot read it ({e})")))?
+    {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        rows = rows.max(u64::from(r) + 1);
+        cols = cols.max(u64::from(c) + 1);
+        if rows.saturating_mul(cols) > MAX_SHEET_CELLS {
+            return Err(SheetError(format!(
+                "{label}, sheet {name:?}: it is used down to row {rows} and across to column {} \
+                 — more than {MAX_SHEET_CELLS} cells from A1; kuroko reads sheets up to that \
+                 size: delete the stray cells far out, or split the sheet",
+                Cell::column_name(c)
+            )));
+        }
+    }
+    Ok(())
+}
 
 use super::{Cell, SheetError, Table, csv, value::SheetDate, value::Value};
 
@@ -46,7 +130,7 @@ pub fn sheet_names(path: &Path, label: &str) -> Result<Vec<String>, SheetError> 
     if is_csv(path) {
         return Ok(vec!["csv".into()]);
     }
-    let wb = open_workbook_auto(path).map_err(|e| open_error(label, e))?;
+    let wb = open(path, label)?;
     Ok(wb.sheet_names())
 }
 
@@ -98,8 +182,9 @@ pub fn cell(path: &Path, label: &str, sheet: &SheetRef, at: Cell) -> Result<Valu
             .cloned()
             .unwrap_or(Value::Empty));
     }
-    let mut wb = open_workbook_auto(path).map_err(|e| open_error(label, e))?;
+    let mut wb = open(path, label)?;
     let name = resolve_sheet(&wb.sheet_names(), sheet, label)?;
+    check_extent(&mut wb, &name, label)?;
     let range = wb
         .worksheet_range(&name)
         .map_err(|e| SheetError(format!("{label}, sheet {name:?}: {e}")))?;
@@ -136,13 +221,14 @@ pub fn read(path: &Path, label: &str, opts: &ReadOptions) -> Result<Table, Sheet
         let (grid, encoding) = csv::read_grid(path, label, opts.encoding.as_deref())?;
         return super::table_from_grid(label, "csv", grid, opts, Some(encoding));
     }
-    let mut wb = open_workbook_auto(path).map_err(|e| open_error(label, e))?;
+    let mut wb = open(path, label)?;
     let names = wb.sheet_names();
     let name = resolve_sheet(
         &names,
         opts.sheet.as_ref().unwrap_or(&SheetRef::Index(0)),
         label,
     )?;
+    check_extent(&mut wb, &name, label)?;
     let range = wb
         .worksheet_range(&name)
         .map_err(|e| SheetError(format!("{label}, sheet {name:?}: cannot read it ({e})")))?;
