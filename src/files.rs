@@ -59,8 +59,8 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), String> {
     })
 }
 
-/// `.<name>.<pid>.tmp.<extension>` in the target's folder (the extension kept for writers that
-/// look at it).
+/// `.<name>.<pid>.<n>.tmp.<extension>` in the target's folder (the extension kept for writers
+/// that look at it).
 fn temp_beside(target: &Path) -> PathBuf {
     let name = target
         .file_name()
@@ -70,7 +70,11 @@ fn temp_beside(target: &Path) -> PathBuf {
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    target.with_file_name(format!(".{name}.{}.tmp{extension}", std::process::id()))
+    // Unique per call, so two writers of one file in one process (two downloads, two threads)
+    // never share a temporary file; the last rename wins, whole.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    target.with_file_name(format!(".{name}.{}.{n}.tmp{extension}", std::process::id()))
 }
 
 /// Makes a rename in `target`'s folder durable (Unix; Windows has no folder handles to sync).

@@ -265,3 +265,66 @@ fn scenario_files_in_another_encoding_are_named_with_a_hint_and_a_bom_is_fine() 
         .expect(2)
         .stderr_has("main.rhai:10001: the script has 10001 lines; a script is at most 10000 lines");
 }
+
+#[test]
+fn an_endless_or_overlong_import_is_refused_and_nothing_is_imported() {
+    let dir = temp_dir("bad_import_limits");
+    let ledger = dir.join("ledger.sqlite3");
+    let import = |file: &std::path::Path| {
+        Ran::from(
+            kuroko()
+                .args(["ledger", "import"])
+                .arg(file)
+                .arg("--ledger")
+                .arg(&ledger)
+                .output()
+                .unwrap(),
+        )
+    };
+    // It used to read /dev/zero into memory until the machine gave out.
+    import(std::path::Path::new("/dev/zero"))
+        .expect(1)
+        .stderr_has("larger than 64 MB");
+    let header = "date,department,task,runs,items,before_minutes,after_minutes,robot_minutes\n";
+    let long = dir.join("long.csv");
+    std::fs::write(
+        &long,
+        format!("{header}2024-04-01,{},入力,1,1,5,1,1\n", "課".repeat(200)),
+    )
+    .unwrap();
+    import(&long)
+        .expect(1)
+        .stderr_has("line 2, column department")
+        .stderr_has("longer than 100 characters");
+    let wide = dir.join("wide.csv");
+    std::fs::write(&wide, format!("{header}{}\n", "x".repeat(1 << 20))).unwrap();
+    import(&wide)
+        .expect(1)
+        .stderr_has("line 2: longer than 4096 characters");
+    assert!(ledger_rows(&ledger).is_empty());
+}
+
+#[test]
+fn a_failure_message_of_any_length_is_kept_short_in_the_ledger_and_the_report_still_writes() {
+    let dir = temp_dir("bad_long_message");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        "let reason = \"x\";\nreason.pad(100000, 'y');\ntask::item_failed(1, reason);\nfail(reason);\n",
+    );
+    run_scenario(&s, None, &[]).expect(1);
+    let out = dir.join("report.xlsx");
+    let month = chrono::Local::now().format("%Y-%m").to_string();
+    Ran::from(
+        kuroko()
+            .args(["report", "--month", &month, "--out"])
+            .arg(&out)
+            .arg("--ledger")
+            .arg(dir.join("ledger.sqlite3"))
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    assert!(out.is_file());
+}

@@ -380,6 +380,41 @@ fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted
         report.header("content-disposition"),
         Some(format!("attachment; filename=\"kuroko-report-{month}.xlsx\"").as_str())
     );
+    // Twelve downloads at once (a manager's double clicks, several managers): each whole.
+    // They shared one file on disk: one got 500, others 0- or 49-byte bodies.
+    let (addr, host, cookie) = (s.addr.clone(), s.host(), s.cookie());
+    let target = format!("/api/report?month={month}");
+    let bodies: Vec<(u16, Vec<u8>)> = std::thread::scope(|scope| {
+        let downloads: Vec<_> = (0..12)
+            .map(|_| {
+                scope.spawn(|| {
+                    let r = request(
+                        &addr,
+                        "GET",
+                        &target,
+                        &[("Host", &host), ("Cookie", &cookie)],
+                        None,
+                    );
+                    (r.status, r.body)
+                })
+            })
+            .collect();
+        downloads.into_iter().map(|d| d.join().unwrap()).collect()
+    });
+    for (status, body) in &bodies {
+        assert_eq!(*status, 200);
+        assert!(
+            body.starts_with(b"PK") && body.len() > 3000,
+            "{} bytes",
+            body.len()
+        );
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(body.clone()))
+            .expect("a whole xlsx");
+    }
+    assert!(
+        !s.runs.join("reports").exists(),
+        "no report files are left behind"
+    );
     assert_eq!(s.get("/api/report?month=2024-13").status, 400);
     assert_eq!(s.get("/api/report").status, 400);
     assert!(!s.stderr_text().contains("panicked"), "{}", s.stderr_text());

@@ -62,7 +62,6 @@ pub fn execute(args: Args) -> Result<i32> {
     serve::serve(Config {
         scenarios_dir: std::fs::canonicalize(&scenarios_dir).unwrap_or(scenarios_dir),
         ledger: args.ledger.path(),
-        reports_dir: runs_root.join("reports"),
         runs_root,
         port: args.port.unwrap_or(0),
         exe,

@@ -22,12 +22,39 @@ pub const COLUMNS: [&str; 8] = [
 
 /// How many problems are listed before "and N more".
 const SHOWN_PROBLEMS: usize = 20;
+/// The largest import file (ten years of 100 tasks a day is about 40 MB).
+pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
+/// The longest line of an import file.
+pub const MAX_LINE_CHARS: usize = 4096;
+/// The longest 課 or 業務 (the same as a scenario's `department` and `task`).
+pub const MAX_LABEL_CHARS: usize = crate::scenario::MAX_LABEL_CHARS;
 
 /// Reads and checks an import file. On any problem: every problem found (line and column),
-/// and nothing to import.
+/// and nothing to import. At most `MAX_IMPORT_BYTES` are read, so a device or an endless file
+/// (`/dev/zero`) is refused instead of filling the memory.
 pub fn read(path: &Path) -> Result<ImportBatch, Vec<String>> {
+    use std::io::Read;
     let label = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| vec![format!("{label}: {e}")])?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_IMPORT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| vec![format!("{label}: {e}")])?;
+    if bytes.len() as u64 > MAX_IMPORT_BYTES {
+        return Err(vec![format!(
+            "{label}: larger than {} MB; split the history into files of at most that size (e.g. one per fiscal year)",
+            MAX_IMPORT_BYTES >> 20
+        )]);
+    }
+    if let Some((n, _)) = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .find(|(_, line)| line.len() > MAX_LINE_CHARS * 4)
+    {
+        return Err(vec![format!(
+            "{label}: line {}: longer than {MAX_LINE_CHARS} characters; is it a history CSV?",
+            n + 1
+        )]);
+    }
     let (text, _encoding) = decode(&bytes, &label, None).map_err(|e| vec![e.0])?;
     let rows = parse(&text, &label)?;
     Ok(ImportBatch {
@@ -108,6 +135,10 @@ pub fn parse(text: &str, label: &str) -> Result<Vec<ImportRow>, Vec<String>> {
             check(i, &|t| {
                 if t.is_empty() {
                     Err("is empty".into())
+                } else if t.chars().count() > MAX_LABEL_CHARS {
+                    Err(format!("is longer than {MAX_LABEL_CHARS} characters"))
+                } else if let Some(c) = t.chars().find(|c| crate::scenario::is_hidden_control(*c)) {
+                    Err(format!("contains the control character U+{:04X}", c as u32))
                 } else {
                     Ok(())
                 }

@@ -66,6 +66,10 @@ impl Recorder {
     /// Records a step of an item (started, done or failed), durably, before the script goes on.
     pub fn item(&self, key: &str, state: ItemState) -> LResult<()> {
         let done = state == ItemState::Done;
+        let state = match state {
+            ItemState::Failed(reason) => ItemState::Failed(clip(&reason)),
+            other => other,
+        };
         if let Some(store) = &self.store {
             store.borrow_mut().record_item(
                 &self.run_id,
@@ -93,9 +97,27 @@ impl Recorder {
     }
 
     pub fn finish(&self, end: &RunEnd) -> LResult<()> {
+        let end = RunEnd {
+            message: end.message.as_deref().map(clip),
+            ..end.clone()
+        };
         match &self.store {
-            Some(store) => store.borrow_mut().finish_run(&self.run_id, end),
+            Some(store) => store.borrow_mut().finish_run(&self.run_id, &end),
             None => Ok(()),
         }
     }
+}
+
+/// The longest message or failure reason the ledger keeps (a report cell holds 32,767
+/// characters; a script may fail with any text).
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// A message cut to `MAX_MESSAGE_CHARS`, marked where it was cut.
+fn clip(text: &str) -> String {
+    if text.chars().count() <= MAX_MESSAGE_CHARS {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+    cut.push_str(" …(cut)");
+    cut
 }

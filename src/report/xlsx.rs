@@ -481,6 +481,28 @@ pub const DEFAULT_MAX_RUNS: u64 = 50_000;
 /// Writes the workbook to `target`. Returns how many runs it lists.
 pub fn write(report: &Report, store: &dyn Reports, target: &Path, max_runs: u64) -> LResult<u64> {
     let label = target.display().to_string();
+    let (mut wb, runs) = workbook(report, store, max_runs, &label)?;
+    save_atomically(&mut wb, target, &label).map_err(|e| LedgerError(e.0))?;
+    Ok(runs)
+}
+
+/// The report's xlsx file in memory, for the launcher to send (no file, so two downloads at
+/// once never meet, and nothing is left behind).
+pub fn to_bytes(report: &Report, store: &dyn Reports, max_runs: u64) -> LResult<Vec<u8>> {
+    let label = format!("the report for {}", report.period.label);
+    let (mut wb, _) = workbook(report, store, max_runs, &label)?;
+    wb.save_to_buffer()
+        .map_err(|e| LedgerError(format!("{label}: cannot write it ({e})")))
+}
+
+/// Every sheet of the report; the number of runs listed.
+fn workbook(
+    report: &Report,
+    store: &dyn Reports,
+    max_runs: u64,
+    label: &str,
+) -> LResult<(Workbook, u64)> {
+    let label = label.to_string();
     let f = Formats::new();
     let mut wb = Workbook::new();
     let generated = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
@@ -508,6 +530,5 @@ pub fn write(report: &Report, store: &dyn Reports, target: &Path, max_runs: u64)
     let filter = report.period.filter(report.department.as_deref());
     let runs = runs_sheet(&mut wb, store, &filter, max_runs, &label, &f)?;
     failures_sheet(&mut wb, store, &filter, &label, &f)?;
-    save_atomically(&mut wb, target, &label).map_err(|e| LedgerError(e.0))?;
-    Ok(runs)
+    Ok((wb, runs))
 }

@@ -5,7 +5,10 @@ mod manifest;
 
 use std::path::{Path, PathBuf};
 
-pub use manifest::{Ask, KNOWN_KEYS, MAX_UPLOAD_MB, Manifest, Mode, Problem, line_column};
+pub use manifest::{
+    Ask, KNOWN_KEYS, MAX_LABEL_CHARS, MAX_UPLOAD_MB, Manifest, Mode, Problem, is_hidden_control,
+    line_column,
+};
 
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]

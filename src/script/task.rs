@@ -16,8 +16,17 @@ fn key_text(key: &Dynamic) -> RhaiResult<String> {
             "the item key is an empty string; use e.g. the application number",
         ));
     }
+    let chars = text.chars().count();
+    if chars > MAX_KEY_CHARS {
+        return Err(script_error(format!(
+            "the item key is {chars} characters long; keys are at most {MAX_KEY_CHARS} (use e.g. the application number)"
+        )));
+    }
     Ok(text)
 }
+
+/// The longest item key (the ledger keeps every key, and the report lists failed ones).
+const MAX_KEY_CHARS: usize = 256;
 
 #[export_module]
 pub mod task_api {

@@ -34,8 +34,6 @@ pub struct Config {
     pub ledger: PathBuf,
     /// Run folders go under here (one folder per server start, one per request inside).
     pub runs_root: PathBuf,
-    /// Reports made for download.
-    pub reports_dir: PathBuf,
     /// 0: any free port.
     pub port: u16,
     /// The kuroko binary that runs scenarios.

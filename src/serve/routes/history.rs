@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -160,16 +160,8 @@ pub(super) async fn report(
         let store = open_ledger(app)?;
         let report = Report::build(&*store, period, None)?;
         let name = format!("kuroko-report-{}.xlsx", report.period.slug);
-        std::fs::create_dir_all(&app.config.reports_dir).map_err(|e| ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: format!("{}: {e}", app.config.reports_dir.display()),
-        })?;
-        let path = app.config.reports_dir.join(&name);
-        xlsx::write(&report, &*store, &path, xlsx::DEFAULT_MAX_RUNS)?;
-        let bytes = std::fs::read(&path).map_err(|e| ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: format!("{}: {e}", path.display()),
-        })?;
+        // Built in memory for this request alone: downloads at once never share a file.
+        let bytes = xlsx::to_bytes(&report, &*store, xlsx::DEFAULT_MAX_RUNS)?;
         Ok((
             [
                 (
