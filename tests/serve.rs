@@ -685,3 +685,46 @@ fn stopping_the_launcher_stops_its_run_first() {
         "the run outlived the launcher"
     );
 }
+
+#[test]
+fn an_upload_past_its_limit_is_not_read_into_memory() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = temp_dir("serve_upload_memory");
+    asking(&dir, "kofu", "交付申請の一括処理");
+    let s = Served::start(&dir, None);
+    let before = s.peak_mb();
+    // 150 MB announced to an ask that takes 0.01 MB: it used to be read whole (and 335 MB of
+    // a 190 MB upload stayed in use afterwards).
+    let size = 150 * 1024 * 1024;
+    let mut stream = std::net::TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /api/scenarios/kofu/files/file?name=big.csv HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\nOrigin: {}\r\nConnection: close\r\nContent-Length: {size}\r\n\r\n",
+        s.host(),
+        s.cookie(),
+        s.origin()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b'1'; 1 << 20];
+    for _ in 0..150 {
+        // The server answers and closes without reading the rest.
+        if stream.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let mut status = String::new();
+    BufReader::new(&stream).read_line(&mut status).unwrap();
+    assert!(status.contains(" 413 "), "{status}");
+    let grown = s.peak_mb() - before;
+    eprintln!("server peak before {before:.0} MB, grown by {grown:.0} MB");
+    assert!(grown < 20.0, "the server grew by {grown:.0} MB");
+    assert!(
+        std::fs::read_dir(dir.join("scenarios/kofu/input"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0,
+        "nothing was left in the input folder"
+    );
+}

@@ -93,13 +93,16 @@ pub fn chosen(scenario: &Scenario, ask: &Ask, name: &str) -> Result<String, Refu
     ))
 }
 
-/// Writes an upload into the ask's folder: to a hidden temporary file first, then linked
-/// under its name, so the file is whole or absent, and an existing file is never replaced.
+/// Writes an upload into the ask's folder as it arrives: to a hidden temporary file first
+/// (never more than the ask's `max_mb`: the rest is not read), then linked under its name, so
+/// the file is whole or absent, and an existing file is never replaced. `declared` is the
+/// size the client announced, refused before anything is read when it is too large.
 pub fn save(
     scenario: &Scenario,
     ask: &Ask,
     name: &str,
-    bytes: &[u8],
+    source: &mut dyn std::io::Read,
+    declared: Option<u64>,
 ) -> Result<InputFile, Refusal> {
     if !acceptable_name(name) {
         return Err(refuse(
@@ -117,14 +120,17 @@ pub fn save(
             ),
         ));
     }
-    if bytes.len() as u64 > ask.max_bytes() {
-        return Err(refuse(
+    let too_large = || {
+        refuse(
             413,
             format!(
                 "{name:?} is larger than {} MB, the limit for {}",
                 ask.max_mb, ask.label
             ),
-        ));
+        )
+    };
+    if declared.is_some_and(|n| n > ask.max_bytes()) {
+        return Err(too_large());
     }
     let folder = scenario.folder(&ask.folder);
     let io = |what: &str, path: &Path, e: std::io::Error| {
@@ -142,7 +148,16 @@ pub fn save(
         ));
     }
     let temp = temp_path(&folder);
-    let written = write_synced(&temp, bytes).map_err(|e| io("cannot write", &temp, e));
+    let written = write_synced(&temp, source, ask.max_bytes())
+        .map_err(|e| io("cannot write", &temp, e))
+        .and_then(|n| {
+            if n > ask.max_bytes() {
+                Err(too_large())
+            } else {
+                Ok(n)
+            }
+        });
+    let size = *written.as_ref().unwrap_or(&0);
     let linked = written.and_then(|_| match std::fs::hard_link(&temp, &target) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(refuse(
@@ -158,7 +173,7 @@ pub fn save(
         .find(|f| f.name == name)
         .unwrap_or(InputFile {
             name: name.to_string(),
-            bytes: bytes.len() as u64,
+            bytes: size,
             modified: String::new(),
         }))
 }
@@ -169,11 +184,44 @@ fn temp_path(folder: &Path) -> PathBuf {
     folder.join(format!(".upload-{}.part", u64::from_le_bytes(n)))
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
+/// Copies at most `max + 1` bytes (one more tells that there were more) and syncs them.
+fn write_synced(path: &Path, source: &mut dyn std::io::Read, max: u64) -> std::io::Result<u64> {
+    use std::io::Read;
     let mut f = std::fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+    let n = std::io::copy(&mut source.take(max + 1), &mut f)?;
+    f.sync_all()?;
+    Ok(n)
+}
+
+/// An upload's body as it arrives from the connection, read on the thread that writes it: the
+/// server holds a few chunks at a time, never the whole file.
+pub struct Arriving {
+    chunks: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, String>>,
+    current: axum::body::Bytes,
+}
+
+impl Arriving {
+    pub fn new(chunks: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, String>>) -> Arriving {
+        Arriving {
+            chunks,
+            current: axum::body::Bytes::new(),
+        }
+    }
+}
+
+impl std::io::Read for Arriving {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -198,12 +246,12 @@ mod tests {
     fn an_upload_is_saved_whole_under_a_plain_name_or_refused() {
         let s = scenario("upload");
         let ask = &s.manifest.ask[0];
-        let saved = save(&s, ask, "四月分.csv", "番号\n1\n".as_bytes()).unwrap();
+        let saved = save(&s, ask, "四月分.csv", &mut "番号\n1\n".as_bytes(), None).unwrap();
         assert_eq!((saved.name.as_str(), saved.bytes), ("四月分.csv", 9));
         assert_eq!(chosen(&s, ask, "四月分.csv").unwrap(), "input/四月分.csv");
         let status = |r: Result<InputFile, Refusal>| r.unwrap_err().status;
         assert_eq!(
-            status(save(&s, ask, "四月分.csv", b"other")),
+            status(save(&s, ask, "四月分.csv", &mut &b"other"[..], None)),
             409,
             "never replaced"
         );
@@ -220,10 +268,25 @@ mod tests {
             "tab\t.csv",
             "",
         ] {
-            assert_eq!(status(save(&s, ask, bad, b"1")), 400, "{bad:?}");
+            assert_eq!(
+                status(save(&s, ask, bad, &mut &b"1"[..], None)),
+                400,
+                "{bad:?}"
+            );
         }
-        assert_eq!(status(save(&s, ask, "run.exe", b"1")), 400);
-        assert_eq!(status(save(&s, ask, "big.csv", &vec![b'1'; 2000])), 413);
+        assert_eq!(status(save(&s, ask, "run.exe", &mut &b"1"[..], None)), 400);
+        assert_eq!(
+            status(save(&s, ask, "big.csv", &mut &[b'1'; 2000][..], None)),
+            413
+        );
+        // Announced as too large: refused before a byte is read.
+        let mut endless = std::io::repeat(b'1');
+        assert_eq!(
+            status(save(&s, ask, "big.csv", &mut endless, Some(1 << 40))),
+            413
+        );
+        // Not announced, and endless: only max_mb + 1 byte is ever read.
+        assert_eq!(status(save(&s, ask, "big.csv", &mut endless, None)), 413);
         // Nothing else was left in the folder: no temporary files, no refused uploads.
         let names: Vec<String> = list(&s, ask).into_iter().map(|f| f.name).collect();
         assert_eq!(names, ["四月分.csv"]);

@@ -40,17 +40,36 @@ pub(super) struct UploadQuery {
     name: String,
 }
 
-/// Uploads a file into the ask's folder: the body is the file, `?name=` its name.
+/// Uploads a file into the ask's folder: the body is the file, `?name=` its name. The body is
+/// written as it arrives, on a blocking thread fed a few chunks at a time, and reading stops
+/// at the ask's `max_mb`.
 pub(super) async fn upload(
     State(app): State<Arc<App>>,
     Path((id, var)): Path<(String, String)>,
     Query(q): Query<UploadQuery>,
-    body: axum::body::Bytes,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> ApiResult<inputs::InputFile> {
-    blocking(app, move |app| {
+    use futures_util::StreamExt;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let saving = blocking(app, move |app| {
         let (scenario, ask) = scenario_and_ask(app, &id, &var)?;
-        inputs::save(&scenario, &ask, &q.name, &body).map_err(ApiError::from)
-    })
-    .await
-    .map(Json)
+        let mut arriving = inputs::Arriving::new(rx);
+        inputs::save(&scenario, &ask, &q.name, &mut arriving, declared).map_err(ApiError::from)
+    });
+    let feeding = async move {
+        let mut chunks = body.into_data_stream();
+        while let Some(chunk) = chunks.next().await {
+            // The writer has stopped (refused, or done): the rest is not read.
+            if tx.send(chunk.map_err(|e| e.to_string())).await.is_err() {
+                break;
+            }
+        }
+    };
+    let (saved, ()) = tokio::join!(saving, feeding);
+    saved.map(Json)
 }
