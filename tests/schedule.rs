@@ -51,6 +51,10 @@ fn schedules_are_added_listed_and_removed_and_bad_ones_refused() {
     cmd(&["add", &path, "every day"])
         .expect(2)
         .stderr_has("no time as HH:MM");
+    // 30 February never comes: refused, not listed with no next run.
+    cmd(&["add", &path, "cron 0 9 30 2 *"])
+        .expect(2)
+        .stderr_has("never runs");
     cmd(&[
         "add",
         &dir.join("missing").display().to_string(),

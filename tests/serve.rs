@@ -728,3 +728,101 @@ fn an_upload_past_its_limit_is_not_read_into_memory() {
         "nothing was left in the input folder"
     );
 }
+
+#[test]
+fn a_connection_that_dribbles_its_headers_is_closed() {
+    use std::io::{Read, Write};
+    let dir = temp_dir("serve_slow_headers");
+    paced(&dir, "jukyo", "住所変更の入力", 1, 0);
+    let s = Served::start(&dir, None);
+    let mut stream = std::net::TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let started = Instant::now();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: ").unwrap();
+    // One byte a second, never finishing the head: the server gives up after 5 s.
+    let mut closed = false;
+    for _ in 0..15 {
+        std::thread::sleep(Duration::from_secs(1));
+        if stream.write_all(b"x").is_err() {
+            closed = true;
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    assert!(
+        closed || read.is_ok(),
+        "the connection stayed open: {read:?}"
+    );
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // The server still serves everyone else.
+    assert_eq!(s.get("/api/scenarios").status, 200);
+}
+
+#[test]
+fn every_error_is_json_and_a_nul_in_a_variable_is_refused_before_the_run() {
+    let dir = temp_dir("serve_json_errors");
+    paced(&dir, "jukyo", "住所変更の入力", 1, 0);
+    let s = Served::start(&dir, None);
+    let (host, cookie, origin) = (s.host(), s.cookie(), s.origin());
+    let send = |method: &str, target: &str, content_type: &str, body: &[u8]| {
+        request(
+            &s.addr,
+            method,
+            target,
+            &[
+                ("Host", &host),
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Content-Type", content_type),
+            ],
+            Some(body),
+        )
+    };
+    for (what, r) in [
+        (
+            "not JSON",
+            send("POST", "/api/schedules", "application/json", b"{not json"),
+        ),
+        (
+            "wrong content type",
+            send("POST", "/api/schedules", "text/plain", b"x"),
+        ),
+        (
+            "missing fields",
+            send("POST", "/api/schedules", "application/json", b"{}"),
+        ),
+        (
+            "wrong method",
+            send("DELETE", "/api/scenarios", "application/json", b""),
+        ),
+        (
+            "a NUL in a variable",
+            send(
+                "POST",
+                "/api/scenarios/jukyo/run",
+                "application/json",
+                br#"{"vars": {"month": "2024\u0000-04"}}"#,
+            ),
+        ),
+    ] {
+        assert!(r.status >= 400, "{what}: {}", r.status);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{what}: {}",
+            r.text()
+        );
+        let error = r.json()["error"].as_str().unwrap_or_default().to_string();
+        assert!(!error.is_empty(), "{what}: {}", r.text());
+    }
+    // The refused run never reached the queue.
+    assert_eq!(s.get("/api/requests").json().as_array().unwrap().len(), 0);
+}

@@ -300,7 +300,7 @@ fn write_export(
                 .map_err(|e| failed(e.to_string()))?;
             store.for_each_run(filter, &mut |r| {
                 n += 1;
-                w.write_record(export_fields(&r))
+                w.write_record(export_fields(&r).iter().map(|f| excel_safe(f).into_owned()))
                     .map_err(|e| ledger::LedgerError(format!("cannot write the export: {e}")))
             })?;
             w.flush().map_err(|e| failed(e.to_string()))?;
@@ -315,4 +315,31 @@ fn write_export(
         }
     }
     Ok(n)
+}
+
+/// A CSV cell Excel would take for a formula (`=`, `+`, `-`, `@`, or a tab or carriage return
+/// first) gets a leading `'`, so opening the export never runs what a script or an imported row
+/// wrote there. Numbers (a negative saving) are left as they are.
+fn excel_safe(field: &str) -> std::borrow::Cow<'_, str> {
+    let risky = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && field.parse::<f64>().is_err() {
+        format!("'{field}").into()
+    } else {
+        field.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excel_safe;
+
+    #[test]
+    fn formula_like_cells_are_quoted_and_numbers_are_not() {
+        assert_eq!(excel_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(excel_safe("+81-48"), "'+81-48");
+        assert_eq!(excel_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(excel_safe("-cmd"), "'-cmd");
+        assert_eq!(excel_safe("-12.5"), "-12.5");
+        assert_eq!(excel_safe("市民課"), "市民課");
+    }
 }

@@ -29,7 +29,15 @@ pub fn add(
     scenario: &crate::scenario::Scenario,
     spec: &str,
 ) -> crate::error::Result<crate::ledger::ScheduleRecord> {
-    Schedule::parse(spec).map_err(crate::error::Error::usage)?;
+    let schedule = Schedule::parse(spec).map_err(crate::error::Error::usage)?;
+    // A spec that reads but never comes round (`cron 0 9 30 2 *`, 30 February) is refused
+    // now, not shown for ever with no next run.
+    let now = chrono::Local::now().naive_local();
+    if schedule.next_after(now, &calendar(store)?).is_none() {
+        return Err(crate::error::Error::usage(format!(
+            "{spec:?} never runs (no such day comes within ten years, on an office day); check the day and month"
+        )));
+    }
     let base = &scenario.manifest.id;
     let taken: Vec<String> = store.schedules()?.into_iter().map(|s| s.id).collect();
     let id = (1..)

@@ -63,9 +63,29 @@ pub fn list(scenario: &Scenario, ask: &Ask) -> Vec<InputFile> {
 /// trailing dot or space (Windows drops them), at most 200 bytes.
 pub fn acceptable_name(name: &str) -> bool {
     super::evidence::plain_name(name)
-        && !name.chars().any(char::is_control)
+        // Hidden characters make a name read as another (a right-to-left override before
+        // "gnp.csv" shows it as "vsc.png").
+        && !name.chars().any(crate::scenario::is_hidden_control)
+        // What Windows cannot hold in a file name.
+        && !name.contains(['<', '>', '"', '|', '?', '*'])
+        && !windows_device(name)
         && !name.ends_with(['.', ' '])
         && name.trim() == name
+}
+
+/// CON, PRN, AUX, NUL, COM1–9 and LPT1–9 (with any extension) are devices on Windows, not files.
+fn windows_device(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end()
+        .to_ascii_uppercase();
+    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0')
 }
 
 /// The run variable's value for a chosen file: its path relative to the scenario folder,
@@ -267,6 +287,17 @@ mod tests {
             "x.csv.",
             "tab\t.csv",
             "",
+            "CON.csv",
+            "nul.csv",
+            "COM1.csv",
+            "lpt9.data.csv",
+            "a?.csv",
+            "a*.csv",
+            "a|b.csv",
+            "a<b>.csv",
+            "\"q\".csv",
+            "\u{202E}vsc.png.csv",
+            "zero\u{200B}width.csv",
         ] {
             assert_eq!(
                 status(save(&s, ask, bad, &mut &b"1"[..], None)),

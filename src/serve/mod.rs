@@ -97,10 +97,39 @@ pub fn serve(config: Config) -> Result<()> {
         }
         scheduler::spawn(app.clone());
         stop_runs_on_exit(app.clone());
-        axum::serve(listener, routes::router(app))
-            .await
-            .map_err(|e| env_error("the web server stopped", &e))
+        serve_connections(listener, routes::router(app)).await;
+        Ok(())
     })
+}
+
+/// How long a client may take to send a request's head. A browser on this PC sends it at
+/// once; a connection that dribbles it in (to hold the server open without a token) is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Accepts connections for ever, each served on its own task with `HEADER_READ_TIMEOUT`
+/// (axum's own `serve` has no header timeout).
+async fn serve_connections(listener: tokio::net::TcpListener, router: axum::Router) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                eprintln!("kuroko serve: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            // A connection that ends badly (a timeout, a client gone) concerns only itself.
+            let _ = http
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
 }
 
 fn start(config: Config, access: Access) -> Result<App> {

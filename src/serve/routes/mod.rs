@@ -94,7 +94,7 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
         })
     };
     let mut response = match verdict {
-        Verdict::Allow => next.run(req).await,
+        Verdict::Allow => json_errors(next.run(req).await).await,
         Verdict::SetCookieAndRedirect { cookie, location } => {
             let mut r = StatusCode::SEE_OTHER.into_response();
             if let (Ok(c), Ok(l)) = (
@@ -127,6 +127,38 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+/// Errors that axum itself answers (a body that is not JSON, a bad query, a wrong method, a
+/// body too large) come as plain text or nothing; the API promises `{"error": "..."}`.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::json!({ "error": message }).to_string()),
+    )
 }
 
 async fn page(body: &'static str, content_type: &'static str) -> Response {

@@ -55,6 +55,16 @@ pub(super) async fn run(
                 "{bad:?} is not a variable name"
             )));
         }
+        // A value becomes a command-line argument of the run: no NUL (no system passes one),
+        // no other control characters, and a sane length.
+        if let Some((name, _)) = vars.iter().find(|(_, v)| {
+            v.chars().count() > MAX_VAR_CHARS
+                || v.chars().any(|c| c.is_control() && c != '\t')
+        }) {
+            return Err(ApiError::bad_request(format!(
+                "the value of {name:?} has control characters or is longer than {MAX_VAR_CHARS} characters"
+            )));
+        }
         let mut vars = vars;
         // A file the scenario asks for: one of those offered, passed as its path.
         for ask in &scenario.manifest.ask {
@@ -72,6 +82,9 @@ pub(super) async fn run(
     .await
     .map(Json)
 }
+
+/// The longest run variable value the launcher passes on.
+const MAX_VAR_CHARS: usize = 4096;
 
 fn valid_var_name(name: &str) -> bool {
     !name.is_empty()
