@@ -17,6 +17,7 @@ import sys
 import time
 
 from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import (QApplication, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                              QPushButton, QVBoxLayout, QWidget)
 
@@ -30,7 +31,11 @@ class IntakeWindow(QWidget):
         self.path = path
         self.delay = delay
         self.setWindowTitle("受付システム — 住民票交付申請")
-        self.setStyleSheet("QWidget { font-size: 15px; }")
+        # The font is pinned, as a business system on one PC has it: the scenario's button
+        # pictures were cut in Droid Sans Fallback, and fontconfig would otherwise pick whatever
+        # Japanese font the desktop has (Noto Sans CJK on Debian and Ubuntu desktops).
+        self.setStyleSheet(
+            "QWidget { font-size: 15px; font-family: 'Droid Sans Fallback'; }")
 
         self.lookup = QLineEdit()
         self.lookup.setPlaceholderText("受付番号")
@@ -129,9 +134,9 @@ class IntakeWindow(QWidget):
     def do_lookup(self):
         number = self.lookup.text().strip()
         if self.registered(number):
-            self.say("照会結果: 登録済み", "#00703c")
+            self.say("照会結果：登録済み", "#00703c")
         else:
-            self.say("照会結果: 未登録", "#d4351c")
+            self.say("照会結果：未登録", "#d4351c")
 
 
 def main():
@@ -142,6 +147,8 @@ def main():
     if "--save-delay" in args:
         delay = float(args[args.index("--save-delay") + 1])
     app = QApplication(sys.argv[:1])
+    # Every widget, also those with a style sheet of their own (the status line), in the pinned font.
+    app.setFont(QFont("Droid Sans Fallback"))
     window = IntakeWindow(args[0], delay)
     window.show()
     print("ready", flush=True)

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # a virtual display, real windows to drive, and tools tests use to poke them
   xvfb zenity xdotool xclip imagemagick x11-utils openbox fonts-droid-fallback
+  # the Japanese font Debian and Ubuntu desktops have: the demo and tests must pass with it
+  fonts-noto-cjk
   # a Qt window (tests/fixtures/qt/entry.py): typing must be exact in Qt as well as GTK
   python3 python3-pyqt5
   # the launcher page (`kuroko serve`) is tested in a real, headless Chromium through WebDriver

@@ -121,3 +121,28 @@ let bad = text::from_wareki("令和6年2月30日");
             "main.rhai:7:17: \"令和6年2月30日\" is not a 和暦 date: 令和6年2月30日 does not exist",
         );
 }
+
+#[test]
+fn a_picture_not_found_where_something_similar_is_names_the_likely_causes() {
+    let dir = temp_dir("dry_similar");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        "screen::wait_for(\"images/登録.png\", #{ timeout_s: 1 });\n",
+    );
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vision");
+    // A button that differs from the one on the screen in one character.
+    std::fs::copy(fixtures.join("tpl_absent.png"), s.join("images/登録.png")).unwrap();
+    let screen = fixtures.join("scene.png");
+    run_scenario(
+        &s,
+        None,
+        &["--dry-run", "--screen", screen.to_str().unwrap()],
+    )
+    .expect(1)
+    .stderr_has("main.rhai:1:")
+    .stderr_has("Something similar is on the screen")
+    .stderr_has("another font")
+    .stderr_has("kuroko locate images/登録.png --in ");
+}

@@ -298,6 +298,8 @@ impl Query {
             )),
             None => msg.push_str(" (nothing similar on the screen)"),
         }
+        let similar = best.is_some_and(|b| b.score >= SIMILAR);
+        let mut saved = None;
         if let Some(screen) = screen {
             let n = std::fs::read_dir(&run.run_dir)
                 .map(|d| d.count())
@@ -305,11 +307,31 @@ impl Query {
             let path = run.run_dir.join(format!("not-found-{n}.png"));
             if crate::files::write_png(&screen, &path).is_ok() {
                 msg.push_str(&format!("; the screen is saved in {}", path.display()));
+                saved = Some(path);
+            }
+        }
+        if similar {
+            // Something like it is there, but not it: the classic picture taken on another PC.
+            msg.push_str(
+                ". Something similar is on the screen, so the picture was probably taken where \
+                 the screen looks different: another PC, another font (e.g. Noto Sans CJK instead \
+                 of the font it was cut in), or another display scale (125 %, 150 %)",
+            );
+            if let Some(path) = &saved {
+                msg.push_str(&format!(
+                    ". To see the scores: `kuroko locate {} --in {}`; to re-capture it, cut the \
+                     button out of that saved screen and save it over the picture",
+                    self.label,
+                    path.display()
+                ));
             }
         }
         msg
     }
 }
+
+/// A best score from here up means something like the picture is on the screen.
+const SIMILAR: f32 = 0.5;
 
 /// The map scripts get for a match: #{x, y, w, h, score, scale, cx, cy}.
 pub fn match_map(m: &Match) -> Map {
