@@ -404,3 +404,44 @@ fn formula_cells_give_their_value_and_a_read_file_is_not_overwritten() {
         .stderr_has("main.rhai:3:8: \"output/calc.xlsx\" was read in this run; writing over an input is refused");
     assert_eq!(std::fs::read(s.join("output/calc.xlsx")).unwrap(), before);
 }
+
+#[test]
+fn a_ragged_csv_or_an_unclosed_quote_is_an_error_with_its_line_unless_lenient() {
+    let dir = temp_dir("sheets_ragged");
+    let manifest = MANIFEST.replace("outputs = ", "inputs = [\"input\"]\noutputs = ");
+    let read = |id: &str, csv: &str, opts: &str| {
+        let s = scenario(
+            &dir,
+            id,
+            &manifest,
+            &format!(
+                "let rows = sheet::read(\"input/a.csv\"{opts});\nfor r in rows {{ log::info(`${{r[\"番号\"]}}|${{r[\"氏名\"]}}`); }}\n"
+            ),
+        );
+        std::fs::create_dir_all(s.join("input")).unwrap();
+        std::fs::write(s.join("input/a.csv"), csv).unwrap();
+        run_scenario(&s, None, &[])
+    };
+    // An extra field used to be dropped without a word.
+    read("extra", "番号,氏名\n1,山田\n2,佐藤,余分\n", "")
+        .expect(1)
+        .stderr_has("main.rhai:1:")
+        .stderr_has("row 3 has 3 field(s) but the header row has 2");
+    // A quote never closed used to swallow the rest of the file into one cell.
+    read("quote", "番号,氏名\n1,\"山田\n2,佐藤\n", "")
+        .expect(1)
+        .stderr_has("line 2: a field opens a quote");
+    // Lenient: short rows padded, extra fields dropped, as before.
+    read(
+        "lenient",
+        "番号,氏名\n1\n2,佐藤,余分\n",
+        ", #{ lenient: true }",
+    )
+    .expect(0)
+    .stderr_has("1|")
+    .stderr_has("2|佐藤");
+    // A quoted field with a line break inside is one field, not an error.
+    read("multiline", "番号,氏名\n1,\"山田\n太郎\"\n", "")
+        .expect(0)
+        .stderr_has("1|山田");
+}

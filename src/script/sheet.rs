@@ -18,6 +18,7 @@ const READ_KEYS: &[&str] = &[
     "skip_empty_rows",
     "columns",
     "encoding",
+    "lenient",
 ];
 const WRITE_KEYS: &[&str] = &["sheet", "columns", "sheets", "encoding"];
 
@@ -85,6 +86,11 @@ fn read_options(opts: &Map) -> RhaiResult<ReadOptions> {
             }
             "columns" => o.columns = Some(names(v, "columns")?),
             "encoding" => o.encoding = Some(v.to_string()),
+            "lenient" => {
+                o.lenient = v.as_bool().map_err(|t| {
+                    script_error(format!("option lenient: expected true or false, got {t}"))
+                })?
+            }
             other => return Err(unknown(other, READ_KEYS)),
         }
     }
@@ -425,7 +431,9 @@ pub mod sheet_api {
     /// `range` (`"A1:F200"`; its first row is the header), `skip_empty_rows` (default true),
     /// `columns` (names to use when the file has no usable header row; data then starts at
     /// `header_row`), `encoding` for CSV (`"utf-8"` or `"shift_jis"`; detected when not given,
-    /// and the run log says which was used).
+    /// and the run log says which was used), `lenient` for CSV (default false: a row with more
+    /// or fewer fields than the header, or a quote that is never closed, is an error naming
+    /// its line; with true, short rows are padded and extra fields dropped).
     ///
     /// ```rhai
     /// let april = sheet::read("input/申請一覧.xlsx", #{ sheet: "4月", range: "A3:H500" });

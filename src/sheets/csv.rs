@@ -151,8 +151,13 @@ pub fn read_grid(
     label: &str,
     encoding: Option<&str>,
 ) -> Result<(Vec<Vec<Value>>, &'static str), SheetError> {
-    let bytes = std::fs::read(path).map_err(|e| SheetError(format!("{label}: {e}")))?;
+    let bytes = read_limited(path, label)?;
     let (text, used) = decode(&bytes, label, encoding)?;
+    if let Some(line) = unclosed_quote(&text) {
+        return Err(SheetError(format!(
+            "{label}: line {line}: a field opens a quote (\") that is never closed, so the rest of the file would be one cell; close it (a quote inside a quoted field is written twice: \"\")"
+        )));
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -163,6 +168,76 @@ pub fn read_grid(
         grid.push(record.iter().map(typed).collect());
     }
     Ok((grid, used))
+}
+
+/// The largest CSV read (its rows are held as a table).
+pub const MAX_CSV_BYTES: u64 = 128 * 1024 * 1024;
+
+fn read_limited(path: &Path, label: &str) -> Result<Vec<u8>, SheetError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CSV_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| SheetError(format!("{label}: {e}")))?;
+    if bytes.len() as u64 > MAX_CSV_BYTES {
+        return Err(SheetError(format!(
+            "{label}: larger than {} MB; kuroko reads CSV files up to that size — split it",
+            MAX_CSV_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The line where a quoted field starts that is still open at the end of the text (RFC 4180:
+/// a quote opens a field only at its start; `""` inside is a quote), if any.
+pub fn unclosed_quote(text: &str) -> Option<usize> {
+    let mut line = 1;
+    let mut opened_at = None;
+    let mut field_start = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (opened_at.is_some(), c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+            }
+            (true, '"') => {
+                opened_at = None;
+                field_start = false;
+            }
+            (false, '"') if field_start => {
+                opened_at = Some(line);
+                field_start = false;
+            }
+            (false, ',') => field_start = true,
+            (false, '\n') => field_start = true,
+            (false, '\r') => {}
+            (false, _) => field_start = false,
+            (true, _) => {}
+        }
+        if c == '\n' {
+            line += 1;
+        }
+    }
+    opened_at
+}
+
+/// Every row (below the header) has as many fields as the header row, or the line of the
+/// first that does not; a blank line is not a row.
+pub fn check_widths(grid: &[Vec<Value>], header_row: u32, label: &str) -> Result<(), SheetError> {
+    let header = header_row.saturating_sub(1) as usize;
+    let Some(width) = grid.get(header).map(Vec::len) else {
+        return Ok(());
+    };
+    for (i, row) in grid.iter().enumerate().skip(header + 1) {
+        if row.len() != width && !row.iter().all(Value::is_empty) {
+            return Err(SheetError(format!(
+                "{label}: row {} has {} field(s) but the header row has {width}; fix the file, or read it with `lenient: true` to pad short rows and drop extra fields",
+                i + 1,
+                row.len()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Encodes CSV text for writing; Shift_JIS cannot hold every character (e.g. 𠮷): say which.
@@ -240,6 +315,16 @@ mod tests {
         );
         assert_eq!(typed(""), Value::Empty);
         assert_eq!(typed("090-1234-5678"), Value::Text("090-1234-5678".into()));
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_found_at_its_line() {
+        assert_eq!(unclosed_quote("a,b\n1,\"x\n2,y\n"), Some(2));
+        assert_eq!(unclosed_quote("a,b\n1,\"x\n\"\"y\"\n2,z\n"), None);
+        assert_eq!(unclosed_quote("a,b\n1,\"say \"\"hi\"\"\"\n"), None);
+        // A quote inside an unquoted field is text, as the csv reader takes it.
+        assert_eq!(unclosed_quote("a,b\n5\" disk,2\n"), None);
+        assert_eq!(unclosed_quote(""), None);
     }
 
     #[test]

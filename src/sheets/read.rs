@@ -110,6 +110,8 @@ pub struct ReadOptions {
     pub columns: Option<Vec<String>>,
     /// For CSV: "utf-8" or "shift_jis"; detected when `None`.
     pub encoding: Option<String>,
+    /// For CSV: accept rows whose field count differs from the header's (padded or cut).
+    pub lenient: bool,
 }
 
 impl Default for ReadOptions {
@@ -121,6 +123,7 @@ impl Default for ReadOptions {
             skip_empty_rows: true,
             columns: None,
             encoding: None,
+            lenient: false,
         }
     }
 }
@@ -219,6 +222,9 @@ fn resolve_sheet(names: &[String], sheet: &SheetRef, label: &str) -> Result<Stri
 pub fn read(path: &Path, label: &str, opts: &ReadOptions) -> Result<Table, SheetError> {
     if is_csv(path) {
         let (grid, encoding) = csv::read_grid(path, label, opts.encoding.as_deref())?;
+        if !opts.lenient && opts.columns.is_none() {
+            csv::check_widths(&grid, opts.header_row, label)?;
+        }
         return super::table_from_grid(label, "csv", grid, opts, Some(encoding));
     }
     let mut wb = open(path, label)?;
