@@ -826,3 +826,56 @@ fn every_error_is_json_and_a_nul_in_a_variable_is_refused_before_the_run() {
     // The refused run never reached the queue.
     assert_eq!(s.get("/api/requests").json().as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn no_response_shows_where_this_pc_keeps_its_files() {
+    let dir = temp_dir("serve_no_paths");
+    paced(&dir, "jukyo", "住所変更の入力", 1, 0);
+    scenario(
+        &dir.join("scenarios"),
+        "kowareta",
+        "id = \"kowareta\"\nname = \"壊れた\"\nmanual_minutes_per_itme = 1\n",
+        "",
+    );
+    let s = Served::start(&dir, None);
+    // A command-line run into the same ledger, with its run folder elsewhere.
+    let cli_runs = dir.join("cli-runs");
+    kuroko()
+        .arg("run")
+        .arg(dir.join("scenarios/jukyo"))
+        .arg("--runs-dir")
+        .arg(&cli_runs)
+        .arg("--ledger")
+        .arg(&s.ledger)
+        .output()
+        .unwrap();
+    let id = s.post("/api/scenarios/jukyo/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    wait_until("the run ends", || {
+        s.get(&format!("/api/requests/{id}")).json()["state"] == "finished"
+    });
+    let secret = dir.canonicalize().unwrap().display().to_string();
+    for target in [
+        "/api/scenarios".to_string(),
+        format!("/api/requests/{id}"),
+        "/api/requests".to_string(),
+        "/api/history".to_string(),
+    ] {
+        let body = s.get(&target).text();
+        assert!(!body.contains(&secret), "{target} shows {secret}: {body}");
+    }
+    let history = s.get("/api/history").json();
+    let rows = history.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{history}");
+    assert!(
+        rows.iter().any(|r| r["run_dir"].is_null()),
+        "the command-line run's folder is not shown: {history}"
+    );
+    assert!(
+        rows.iter().any(|r| r["run_dir"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("runs/"))),
+        "{history}"
+    );
+}

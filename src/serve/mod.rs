@@ -50,6 +50,33 @@ impl Config {
     pub fn now(&self) -> chrono::NaiveDateTime {
         chrono::Local::now().naive_local() + self.clock_offset
     }
+
+    /// A text for the page with the folders the launcher knows written as their names
+    /// (`scenarios/…`, `runs/…`, `ledger.sqlite3`, `~/…`), so no response shows where this
+    /// PC keeps things.
+    pub fn shown(&self, text: &str) -> String {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let ledger_name = self
+            .ledger
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "ledger".into());
+        let mut roots: Vec<(String, String)> = [
+            (Some(self.scenarios_dir.clone()), "scenarios".to_string()),
+            (Some(self.runs_root.clone()), "runs".to_string()),
+            (Some(self.ledger.clone()), ledger_name),
+            (home, "~".to_string()),
+        ]
+        .into_iter()
+        .filter_map(|(path, name)| path.map(|p| (p.display().to_string(), name)))
+        .filter(|(path, _)| path.len() > 1)
+        .collect();
+        // The longest first: the runs folder may lie inside the home folder.
+        roots.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
+        roots.iter().fold(text.to_string(), |t, (path, name)| {
+            t.replace(path.as_str(), name)
+        })
+    }
 }
 
 /// What every handler shares.

@@ -41,13 +41,17 @@ pub(super) async fn history(
         Ok(runs
             .into_iter()
             .map(|run| {
-                let files = run
+                let mut run = run;
+                let inside = run
                     .run_dir
                     .as_deref()
                     .map(std::path::Path::new)
-                    .filter(|d| evidence::within(&app.config.runs_root, d))
-                    .map(evidence::files)
-                    .unwrap_or_default();
+                    .filter(|d| evidence::within(&app.config.runs_root, d));
+                let files = inside.map(evidence::files).unwrap_or_default();
+                // A run folder outside the launcher's (a command-line run's) is not shown.
+                run.run_dir = inside.map(|d| app.config.shown(&d.display().to_string()));
+                run.message = run.message.map(|m| app.config.shown(&m));
+                run.location = run.location.map(|l| app.config.shown(&l));
                 HistoryRow { run, files }
             })
             .collect())

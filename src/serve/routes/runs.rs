@@ -24,7 +24,12 @@ pub(super) async fn scenarios(
 ) -> ApiResult<Vec<catalog::ScenarioCard>> {
     blocking(app, |app| {
         let store = open_ledger(app)?;
-        Ok(catalog::cards(&app.config.scenarios_dir, &*store, today())?)
+        let mut cards = catalog::cards(&app.config.scenarios_dir, &*store, today())?;
+        // A broken scenario's problem names its file: by the scenarios folder's name.
+        for card in &mut cards {
+            card.problem = card.problem.take().map(|p| app.config.shown(&p));
+        }
+        Ok(cards)
     })
     .await
     .map(Json)
@@ -177,7 +182,7 @@ fn statuses(app: &App) -> Vec<RequestStatus> {
         .take(30)
         .map(|v| {
             let t = tracked.entry(v.id).or_insert_with(|| track(app, v));
-            status(t, v, &queued)
+            status(t, v, &queued, &app.config)
         })
         .collect()
 }
@@ -201,7 +206,12 @@ fn track(app: &App, v: &RequestView) -> Tracked {
     }
 }
 
-fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
+fn status(
+    t: &mut Tracked,
+    v: &RequestView,
+    queued: &[u64],
+    config: &crate::serve::Config,
+) -> RequestStatus {
     let (state, outcome, killed, killed_after_stop) = match &v.state {
         RequestState::Queued => (Phase::Queued, None, false, false),
         RequestState::Running { .. } => (Phase::Running, None, false, false),
@@ -242,6 +252,12 @@ fn status(t: &mut Tracked, v: &RequestView, queued: &[u64]) -> RequestStatus {
     )
     .then(|| tail(&v.runs_dir.with_extension("log"), 8))
     .flatten();
+    // What the run printed names this PC's folders; the page gets them by name.
+    let shown = |text: Option<String>| text.map(|t| config.shown(&t));
+    progress.step = shown(progress.step.take());
+    progress.message = shown(progress.message.take());
+    progress.location = shown(progress.location.take());
+    let output_tail = shown(output_tail);
     RequestStatus {
         id: v.id,
         scenario_id: t.scenario_id.clone(),
