@@ -25,6 +25,8 @@ mod geometry;
 pub mod japanese;
 pub mod ledger;
 mod memory;
+#[cfg(test)]
+mod props;
 pub mod report;
 pub mod run;
 mod sandbox;

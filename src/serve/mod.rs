@@ -6,7 +6,7 @@
 //! the same queue (`scheduler`). The launcher's queue lives here because only the server has
 //! one: `kuroko run` is a single run and needs no queue. `routes` are the HTTP endpoints.
 
-mod access;
+pub(crate) mod access;
 mod assets;
 mod catalog;
 mod evidence;

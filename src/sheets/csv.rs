@@ -152,7 +152,16 @@ pub fn read_grid(
     encoding: Option<&str>,
 ) -> Result<(Vec<Vec<Value>>, &'static str), SheetError> {
     let bytes = read_limited(path, label)?;
-    let (text, used) = decode(&bytes, label, encoding)?;
+    grid_from_bytes(&bytes, label, encoding)
+}
+
+/// A CSV file's bytes as typed rows, and the encoding used.
+pub fn grid_from_bytes(
+    bytes: &[u8],
+    label: &str,
+    encoding: Option<&str>,
+) -> Result<(Vec<Vec<Value>>, &'static str), SheetError> {
+    let (text, used) = decode(bytes, label, encoding)?;
     if let Some(line) = unclosed_quote(&text) {
         return Err(SheetError(format!(
             "{label}: line {line}: a field opens a quote (\") that is never closed, so the rest of the file would be one cell; close it (a quote inside a quoted field is written twice: \"\")"
@@ -332,5 +341,52 @@ mod tests {
         assert!(encode("髙橋\n", "o.csv", Some("shift_jis")).is_ok());
         let e = encode("a\n𠮷田\n", "o.csv", Some("shift_jis")).unwrap_err();
         assert!(e.0.contains("'𠮷'") && e.0.contains("line 2"), "{e}");
+    }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Any bytes: typed rows or an error that names the file, never a panic.
+            #[test]
+            fn any_bytes_read_or_fail_with_the_file_named(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+                match grid_from_bytes(&bytes, "in.csv", None) {
+                    Ok((grid, used)) => prop_assert!(used == "utf-8" || used == "shift_jis", "{grid:?}"),
+                    Err(e) => prop_assert!(e.0.starts_with("in.csv"), "{e}"),
+                }
+            }
+
+            /// CSV-shaped text (quotes, commas, line breaks, Japanese): the quote check agrees
+            /// with the reader on every text whose quotes are balanced.
+            #[test]
+            fn csv_shaped_text_never_panics(text in "[a-z0-9\",\r\n 住所ｶﾞ]{0,200}") {
+                let unclosed = unclosed_quote(&text);
+                let read = grid_from_bytes(text.as_bytes(), "in.csv", Some("utf-8"));
+                if unclosed.is_some() {
+                    prop_assert!(read.is_err());
+                }
+            }
+
+            /// Written fields read back the same (what sheet::write_csv makes, sheet::read takes).
+            #[test]
+            fn fields_written_read_back(rows in proptest::collection::vec(proptest::collection::vec("[a-zA-Z住所 ,\"\n]{1,8}", 3), 1..6)) {
+                let mut out = ::csv::Writer::from_writer(Vec::new());
+                for r in &rows {
+                    out.write_record(r).unwrap();
+                }
+                let bytes = out.into_inner().unwrap();
+                prop_assert_eq!(unclosed_quote(std::str::from_utf8(&bytes).unwrap()), None);
+                let (grid, _) = grid_from_bytes(&bytes, "in.csv", None).unwrap();
+                let texts: Vec<Vec<String>> = grid
+                    .iter()
+                    .map(|r| r.iter().map(|v| match v { Value::Text(t) => t.clone(), other => format!("{other:?}") }).collect())
+                    .collect();
+                prop_assert_eq!(texts, rows);
+            }
+        }
     }
 }
