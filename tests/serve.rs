@@ -837,7 +837,11 @@ fn no_response_shows_where_this_pc_keeps_its_files() {
         "id = \"kowareta\"\nname = \"壊れた\"\nmanual_minutes_per_itme = 1\n",
         "",
     );
+    // A report an earlier version left behind is cleaned at start.
+    std::fs::create_dir_all(dir.join("runs/reports")).unwrap();
+    std::fs::write(dir.join("runs/reports/kuroko-report-2024-04.xlsx"), b"PK").unwrap();
     let s = Served::start(&dir, None);
+    assert!(!dir.join("runs/reports").exists(), "old reports are cleaned");
     // A command-line run into the same ledger, with its run folder elsewhere.
     let cli_runs = dir.join("cli-runs");
     kuroko()

@@ -162,6 +162,9 @@ async fn serve_connections(listener: tokio::net::TcpListener, router: axum::Rout
 fn start(config: Config, access: Access) -> Result<App> {
     // The ledger is made (or migrated) now, so a broken one is reported before the page opens.
     crate::ledger::open(&config.ledger)?;
+    // Earlier versions wrote every downloaded report here and never removed them; reports are
+    // now built in memory per download.
+    let _ = std::fs::remove_dir_all(config.runs_root.join("reports"));
     let session = format!(
         "launcher-{}-{}",
         chrono::Local::now().format("%Y%m%d-%H%M%S"),
