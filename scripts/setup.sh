@@ -49,4 +49,4 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2
   exit 1
 fi
-echo "kuroko setup [2/2]: Rust $(rustc --version | cut -d' ' -f2) (kuroko needs 1.88 or newer)"
+echo "kuroko setup [2/2]: Rust $(rustc --version | cut -d' ' -f2) (kuroko needs 1.89 or newer)"

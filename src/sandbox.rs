@@ -162,6 +162,13 @@ mod tests {
                 .unwrap_err()
                 .contains("not allowed")
         );
+        let secret = dir.join("secret.txt").canonicalize().unwrap();
+        assert!(
+            sb.readable(&secret.display().to_string())
+                .unwrap_err()
+                .contains("not allowed")
+        );
+        #[cfg(unix)]
         assert!(
             sb.readable("/etc/passwd")
                 .unwrap_err()

@@ -5,7 +5,6 @@
 //! touches the desktop never takes it.
 
 use std::fs::File;
-use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Held while a run drives the desktop.
@@ -25,49 +24,30 @@ pub fn path(data_dir: &Path) -> PathBuf {
 }
 
 /// Takes the lock if nobody holds it; otherwise `Err` with what the holder wrote about itself.
+/// The lock is std's file lock (`flock` on Unix, `LockFileEx` on Windows); the holder's
+/// description is kept in a file beside it, because Windows does not let others read a locked
+/// file.
 pub fn try_take(path: &Path, holder: &str) -> std::io::Result<Result<DesktopLock, String>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut file = std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)?;
-    if !lock_exclusive(&file)? {
-        let mut who = String::new();
-        let _ = file.read_to_string(&mut who);
-        return Ok(Err(who.trim().to_string()));
+    let about = path.with_extension("holder");
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let who = std::fs::read_to_string(&about).unwrap_or_default();
+            return Ok(Err(who.trim().to_string()));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
     }
-    file.set_len(0)?;
-    file.rewind()?;
-    file.write_all(holder.as_bytes())?;
-    file.flush()?;
+    std::fs::write(&about, holder.as_bytes())?;
     Ok(Ok(DesktopLock { _file: file }))
-}
-
-#[cfg(unix)]
-fn lock_exclusive(file: &File) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock(2) on a file descriptor this function borrows for the call.
-    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r == 0 {
-        return Ok(true);
-    }
-    let e = std::io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(false)
-    } else {
-        Err(e)
-    }
-}
-
-#[cfg(not(unix))]
-fn lock_exclusive(file: &File) -> std::io::Result<bool> {
-    // Windows: LockFileEx belongs with the Windows backend; until then every run may go.
-    let _ = file;
-    Ok(true)
 }
 
 #[cfg(test)]
