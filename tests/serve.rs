@@ -841,7 +841,10 @@ fn no_response_shows_where_this_pc_keeps_its_files() {
     std::fs::create_dir_all(dir.join("runs/reports")).unwrap();
     std::fs::write(dir.join("runs/reports/kuroko-report-2024-04.xlsx"), b"PK").unwrap();
     let s = Served::start(&dir, None);
-    assert!(!dir.join("runs/reports").exists(), "old reports are cleaned");
+    assert!(
+        !dir.join("runs/reports").exists(),
+        "old reports are cleaned"
+    );
     // A command-line run into the same ledger, with its run folder elsewhere.
     let cli_runs = dir.join("cli-runs");
     kuroko()
