@@ -7,14 +7,19 @@ use std::path::{Path, PathBuf};
 
 use image::RgbaImage;
 
-/// kuroko's data folder: `$XDG_DATA_HOME/kuroko`, else `~/.local/share/kuroko`.
+/// kuroko's data folder: on Windows `%LOCALAPPDATA%\kuroko` (per user, not roaming: a ledger
+/// must not travel between PCs); elsewhere `$XDG_DATA_HOME/kuroko`, else
+/// `~/.local/share/kuroko`.
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("kuroko")
+    let set = |name: &str| std::env::var_os(name).filter(|d| !d.is_empty());
+    let base = if cfg!(windows) {
+        set("LOCALAPPDATA").map(PathBuf::from)
+    } else {
+        set("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| set("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+    };
+    base.unwrap_or_else(std::env::temp_dir).join("kuroko")
 }
 
 /// The default parent of run folders: `$KUROKO_RUNS_DIR`, else `<data folder>/runs`.
@@ -108,6 +113,16 @@ pub fn write_png(image: &RgbaImage, target: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_data_folder_is_the_systems_per_user_place() {
+        let dir = data_dir();
+        assert!(dir.ends_with("kuroko"));
+        if cfg!(windows) {
+            let local = std::env::var_os("LOCALAPPDATA").expect("Windows sets LOCALAPPDATA");
+            assert_eq!(dir, PathBuf::from(local).join("kuroko"));
+        }
+    }
 
     #[test]
     fn a_failed_write_leaves_the_old_file_and_no_temporary_file() {
