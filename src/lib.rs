@@ -25,7 +25,6 @@ mod geometry;
 pub mod japanese;
 pub mod ledger;
 mod memory;
-#[cfg(test)]
 mod props;
 pub mod report;
 pub mod run;
