@@ -17,32 +17,7 @@ packages=(
   libwayland-dev libegl-dev libgbm-dev
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "kuroko setup [1/2]: installing ${#missing[@]} system package(s) with apt-get (a few minutes on a fresh machine):"
-  echo "  ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  # apt's own one-line progress ("Unpacking ...", "Setting up ...") as it goes.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
-    -o Dpkg::Progress-Fancy=0 "${missing[@]}" 2>&1 |
-    grep --line-buffered -E '^(Get:|Unpacking|Setting up)' | sed -u 's/^/  /' || true
-  still=()
-  for p in "${missing[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || still+=("$p")
-  done
-  if [ ${#still[@]} -gt 0 ]; then
-    echo "kuroko setup: apt-get could not install ${still[*]}" >&2
-    exit 1
-  fi
-else
-  echo "kuroko setup [1/2]: system packages are installed"
-fi
+"$(dirname "$0")/install-packages.sh" "kuroko setup [1/2]" "${packages[@]}"
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "kuroko setup: Rust is missing. Install it with" >&2

@@ -7,19 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 xvfb x11-utils)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "kuroko windows: installing ${missing[*]} with apt-get (a few minutes the first time)"
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
-    -o Dpkg::Progress-Fancy=0 "${missing[@]}" 2>&1 |
-    grep --line-buffered -E '^(Unpacking|Setting up)' | sed -u 's/^/  /' || true
-fi
+scripts/install-packages.sh "kuroko windows" "${packages[@]}"
 
 target=x86_64-pc-windows-gnu
 export CARGO_TARGET_DIR=target-windows
