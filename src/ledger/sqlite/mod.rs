@@ -140,9 +140,26 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(err(&label, "cannot open"))?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(err(&label, "cannot set the busy timeout"))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(err(&label, "not a kuroko ledger (or not an SQLite file)"))?;
+        // Turning a new file to WAL needs it to itself: while another process is creating the
+        // same new ledger, SQLite answers "locked" at once (its busy handler is skipped there to
+        // avoid a deadlock), so ask again until the busy timeout has passed.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Ok(mode) => break mode,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => {
+                    return Err(err(&label, "not a kuroko ledger (or not an SQLite file)")(
+                        e,
+                    ));
+                }
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(LedgerError(format!(
                 "ledger {label}: cannot use WAL journaling (got {mode}); is it on a network drive?"
