@@ -8,7 +8,8 @@ use serde::Serialize;
 pub struct Identity {
     pub pid: i64,
     /// Something that differs between two processes that had the same pid: on Linux the boot
-    /// id and the process start time. Empty where the platform gives nothing to compare.
+    /// id and the process start time, on Windows the creation time. Empty where the platform
+    /// gives nothing to compare.
     pub started: String,
 }
 
@@ -25,7 +26,7 @@ pub fn current() -> Identity {
 pub fn is_alive(who: &Identity) -> bool {
     if who.started.is_empty() {
         // Nothing to compare: assume it runs rather than call a live run interrupted.
-        return !cfg!(target_os = "linux");
+        return !cfg!(any(target_os = "linux", windows));
     }
     start_mark(who.pid).as_deref() == Some(who.started.as_str())
 }
@@ -40,7 +41,40 @@ fn start_mark(pid: i64) -> Option<String> {
     Some(format!("{}:{start_time}", boot.trim()))
 }
 
-#[cfg(not(target_os = "linux"))]
+/// On Windows: the process's creation time, if it is still running (a handle to an ended
+/// process can still be opened while someone holds one, so its exit code is asked too).
+#[cfg(windows)]
+fn start_mark(pid: i64) -> Option<String> {
+    use windows_sys::Win32::Foundation::{CloseHandle, FILETIME, STILL_ACTIVE};
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, GetProcessTimes, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    let pid = u32::try_from(pid).ok()?;
+    // SAFETY: a handle opened here, used for two queries into local variables, and closed.
+    unsafe {
+        let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if handle.is_null() {
+            return None;
+        }
+        let zero = FILETIME {
+            dwLowDateTime: 0,
+            dwHighDateTime: 0,
+        };
+        let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+        let mut code = 0u32;
+        let known = GetProcessTimes(handle, &mut created, &mut exited, &mut kernel, &mut user) != 0
+            && GetExitCodeProcess(handle, &mut code) != 0;
+        CloseHandle(handle);
+        (known && code == STILL_ACTIVE as u32).then(|| {
+            format!(
+                "win:{}",
+                (u64::from(created.dwHighDateTime) << 32) | u64::from(created.dwLowDateTime)
+            )
+        })
+    }
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 fn start_mark(_pid: i64) -> Option<String> {
     None
 }
@@ -66,7 +100,7 @@ mod tests {
     fn this_process_is_alive_and_a_reused_pid_is_not() {
         let me = current();
         assert!(is_alive(&me));
-        if cfg!(target_os = "linux") {
+        if cfg!(any(target_os = "linux", windows)) {
             assert!(!me.started.is_empty());
             let other = Identity {
                 started: format!("{}x", me.started),
