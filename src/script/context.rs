@@ -156,16 +156,18 @@ impl RunContext {
     fn connect_desktop(&self) -> RhaiResult<()> {
         let connect = {
             let mut slot = self.desktop.borrow_mut();
-            match &*slot {
-                DesktopSlot::Connected { .. } => return Ok(()),
-                DesktopSlot::Unavailable(message) => {
-                    return Err(script_error(format!("desktop unavailable: {message}")));
-                }
-                DesktopSlot::Unconnected(_) => {}
-            }
             match std::mem::replace(&mut *slot, DesktopSlot::Unavailable(String::new())) {
                 DesktopSlot::Unconnected(connect) => connect,
-                _ => unreachable!("checked above"),
+                already => {
+                    let answer = match &already {
+                        DesktopSlot::Unavailable(message) => {
+                            Err(script_error(format!("desktop unavailable: {message}")))
+                        }
+                        _ => Ok(()),
+                    };
+                    *slot = already;
+                    return answer;
+                }
             }
         };
         match connect(&self.abort) {

@@ -50,30 +50,39 @@ impl Config {
     pub fn now(&self) -> chrono::NaiveDateTime {
         chrono::Local::now().naive_local() + self.clock_offset
     }
+}
 
-    /// A text for the page with the folders the launcher knows written as their names
-    /// (`scenarios/…`, `runs/…`, `ledger.sqlite3`, `~/…`), so no response shows where this
-    /// PC keeps things.
-    pub fn shown(&self, text: &str) -> String {
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let ledger_name = self
+/// Writes the folders the launcher knows as their names in texts for the page (`scenarios/…`,
+/// `runs/…`, the ledger's file name, `~/…`), so no response shows where this PC keeps things.
+/// Made once per server: it is applied to every status the page polls.
+pub(crate) struct Shown {
+    /// (absolute path, name), the longest first: the runs folder may lie inside the home folder.
+    roots: Vec<(String, String)>,
+}
+
+impl Shown {
+    fn new(config: &Config) -> Shown {
+        let ledger_name = config
             .ledger
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "ledger".into());
         let mut roots: Vec<(String, String)> = [
-            (Some(self.scenarios_dir.clone()), "scenarios".to_string()),
-            (Some(self.runs_root.clone()), "runs".to_string()),
-            (Some(self.ledger.clone()), ledger_name),
-            (home, "~".to_string()),
+            (Some(config.scenarios_dir.clone()), "scenarios".to_string()),
+            (Some(config.runs_root.clone()), "runs".to_string()),
+            (Some(config.ledger.clone()), ledger_name),
+            (std::env::var_os("HOME").map(PathBuf::from), "~".to_string()),
         ]
         .into_iter()
         .filter_map(|(path, name)| path.map(|p| (p.display().to_string(), name)))
         .filter(|(path, _)| path.len() > 1)
         .collect();
-        // The longest first: the runs folder may lie inside the home folder.
         roots.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
-        roots.iter().fold(text.to_string(), |t, (path, name)| {
+        Shown { roots }
+    }
+
+    pub fn text(&self, text: &str) -> String {
+        self.roots.iter().fold(text.to_string(), |t, (path, name)| {
             t.replace(path.as_str(), name)
         })
     }
@@ -85,6 +94,7 @@ pub(crate) struct App {
     pub config: Config,
     pub launcher: Launcher,
     pub followers: Mutex<HashMap<u64, routes::Tracked>>,
+    pub shown: Shown,
 }
 
 /// Serves until the process is stopped (Ctrl+C / SIGTERM: the run in progress is stopped
@@ -180,6 +190,7 @@ fn start(config: Config, access: Access) -> Result<App> {
     });
     Ok(App {
         access,
+        shown: Shown::new(&config),
         config,
         launcher,
         followers: Mutex::default(),

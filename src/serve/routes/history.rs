@@ -49,9 +49,9 @@ pub(super) async fn history(
                     .filter(|d| evidence::within(&app.config.runs_root, d));
                 let files = inside.map(evidence::files).unwrap_or_default();
                 // A run folder outside the launcher's (a command-line run's) is not shown.
-                run.run_dir = inside.map(|d| app.config.shown(&d.display().to_string()));
-                run.message = run.message.map(|m| app.config.shown(&m));
-                run.location = run.location.map(|l| app.config.shown(&l));
+                run.run_dir = inside.map(|d| app.shown.text(&d.display().to_string()));
+                run.message = run.message.map(|m| app.shown.text(&m));
+                run.location = run.location.map(|l| app.shown.text(&l));
                 HistoryRow { run, files }
             })
             .collect())

@@ -27,7 +27,7 @@ pub(super) async fn scenarios(
         let mut cards = catalog::cards(&app.config.scenarios_dir, &*store, today())?;
         // A broken scenario's problem names its file: by the scenarios folder's name.
         for card in &mut cards {
-            card.problem = card.problem.take().map(|p| app.config.shown(&p));
+            card.problem = card.problem.take().map(|p| app.shown.text(&p));
         }
         Ok(cards)
     })
@@ -182,7 +182,7 @@ fn statuses(app: &App) -> Vec<RequestStatus> {
         .take(30)
         .map(|v| {
             let t = tracked.entry(v.id).or_insert_with(|| track(app, v));
-            status(t, v, &queued, &app.config)
+            status(t, v, &queued, &app.shown)
         })
         .collect()
 }
@@ -210,7 +210,7 @@ fn status(
     t: &mut Tracked,
     v: &RequestView,
     queued: &[u64],
-    config: &crate::serve::Config,
+    shown: &crate::serve::Shown,
 ) -> RequestStatus {
     let (state, outcome, killed, killed_after_stop) = match &v.state {
         RequestState::Queued => (Phase::Queued, None, false, false),
@@ -253,7 +253,7 @@ fn status(
     .then(|| tail(&v.runs_dir.with_extension("log"), 8))
     .flatten();
     // What the run printed names this PC's folders; the page gets them by name.
-    let shown = |text: Option<String>| text.map(|t| config.shown(&t));
+    let shown = |text: Option<String>| text.map(|t| shown.text(&t));
     progress.step = shown(progress.step.take());
     progress.message = shown(progress.message.take());
     progress.location = shown(progress.location.take());
