@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 xvfb x11-utils)
+packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 xvfb x11-utils xdotool)
 scripts/install-packages.sh "kuroko windows" "${packages[@]}"
 
 target=x86_64-pc-windows-gnu
@@ -20,8 +20,8 @@ cargo_win() {
 if [ ! -d "$CARGO_TARGET_DIR/$target" ]; then
   echo "kuroko windows: the first build compiles std and about 350 crates for Windows: 15–20 minutes on 2 cores"
 fi
-echo "kuroko windows: building kuroko.exe"
-cargo_win build --bin kuroko
+echo "kuroko windows: building kuroko.exe and the Win32 受付システム (examples/win32-intake.rs)"
+cargo_win build --bin kuroko --example win32-intake
 echo "kuroko windows: building the unit tests"
 cargo_win test --lib --no-run
 tests_exe=$(cargo_win test --lib --no-run --message-format=json 2>/dev/null |
@@ -37,10 +37,17 @@ out="$CARGO_TARGET_DIR/$target/debug"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$out/bcryptprimitives.dll" \
   tests/windows/processprng-shim.c tests/windows/processprng-shim.def
 cp "$out/bcryptprimitives.dll" "$out/deps/"
+cp "$out/bcryptprimitives.dll" "$out/examples/"
+
+# The Windows desktop tests are a Linux test binary that drives the Windows programs.
+echo "kuroko windows: building the Windows desktop tests (a Linux program that drives Wine)"
+(unset CARGO_TARGET_DIR RUSTC RUSTC_BOOTSTRAP; cargo test --locked --test windows --no-run)
 
 export WINEPREFIX="$PWD/$CARGO_TARGET_DIR/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 export KUROKO_EXE="$PWD/$out/kuroko.exe" KUROKO_WINE=/usr/lib/wine/wine64
-scripts/with-display.sh bash -c '
+export KUROKO_INTAKE_EXE="$PWD/$out/examples/win32-intake.exe"
+# Always a private display: the tests type and click.
+env -u DISPLAY scripts/with-display.sh bash -c '
   set -euo pipefail
   echo "kuroko windows: preparing the Wine prefix"
   "$KUROKO_WINE" wineboot -u >/dev/null 2>&1 || true
@@ -48,4 +55,6 @@ scripts/with-display.sh bash -c '
   "$KUROKO_WINE" "$0" --test-threads=1
   echo "kuroko windows: kuroko.exe under Wine"
   tests/windows/smoke.sh
+  echo "kuroko windows: the Windows desktop (typing, windows, pictures, stop, the demo) under Wine"
+  (unset CARGO_TARGET_DIR RUSTC RUSTC_BOOTSTRAP; cargo test --locked --test windows -- --test-threads=1)
 ' "$tests_exe"

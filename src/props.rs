@@ -182,6 +182,30 @@ mod cases {
                 prop_assert!(p.starts_with(&roots.write), "{path} → {}", p.display());
             }
         }
+
+        /// The Windows path rules read any text without panicking, and never let a share, a
+        /// device path or a stream through, whatever the slashes.
+        #[test]
+        fn windows_path_rules_never_panic_and_refuse_shares(
+            text in "\\PC{0,60}",
+            parts in proptest::collection::vec(prop_oneof![
+                Just("\\\\"), Just("//"), Just("?"), Just("."), Just("C:"), Just("UNC"),
+                Just("con"), Just("a.txt:x"), Just("output"), Just("/"), Just("\\"), Just("髙"),
+            ], 1..8),
+        ) {
+            let _ = crate::sandbox::windows_refusal(&text);
+            let path = parts.concat();
+            let normal = path.replace('/', "\\");
+            let verdict = crate::sandbox::windows_refusal(&path);
+            if normal.starts_with("\\\\") && !normal.get(2..).is_some_and(|r| {
+                r.strip_prefix("?\\").is_some_and(|l| l.len() > 2 && l.as_bytes()[1] == b':' && l.as_bytes()[0].is_ascii_alphabetic() && l.as_bytes()[2] == b'\\')
+            }) {
+                prop_assert!(verdict.is_some(), "{path:?} accepted");
+            }
+            if path.contains("a.txt:x") {
+                prop_assert!(verdict.is_some(), "{path:?} accepted");
+            }
+        }
     }
 
     #[test]

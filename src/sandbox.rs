@@ -1,6 +1,8 @@
 //! Which files a script may touch: it reads inside its scenario folder and its declared input
 //! and output folders, and writes only inside its declared output folders. Paths are resolved
-//! (symlinks and `..` included) before they are checked.
+//! (symlinks and `..` included) before they are checked. On Windows, the path forms that name
+//! something other than a file in a folder — network shares, devices (`CON`, `NUL`, `COM1`),
+//! alternate data streams (`a.txt:x`) and drive-relative paths (`C:foo`) — are refused first.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -99,6 +101,10 @@ impl Sandbox {
         if path.trim().is_empty() {
             return Err("the path is empty".into());
         }
+        #[cfg(windows)]
+        if let Some(reason) = windows_refusal(path) {
+            return Err(format!("{path:?} is not allowed: {reason}"));
+        }
         let p = Path::new(path);
         Ok(if p.is_absolute() {
             p.to_path_buf()
@@ -106,6 +112,65 @@ impl Sandbox {
             self.base.join(p)
         })
     }
+}
+
+/// Why Windows would take `path` as something other than a file in a folder, if it would.
+/// (A pure function of the text, so its rules are tested on every system.)
+#[cfg_attr(not(windows), allow(dead_code))]
+pub(crate) fn windows_refusal(path: &str) -> Option<&'static str> {
+    let p = path.replace('/', "\\");
+    let mut rest = p.as_str();
+    if let Some(after) = rest.strip_prefix("\\\\") {
+        // \\?\C:\... is a long local path (what canonicalize returns); anything else after
+        // \\ is a share (\\server\share, \\?\UNC\...) or a device (\\.\PhysicalDrive0).
+        match after.strip_prefix("?\\") {
+            Some(local) if has_drive(local) && local[2..].starts_with('\\') => rest = &local[2..],
+            Some(other)
+                if other
+                    .get(..3)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("UNC")) =>
+            {
+                return Some("scripts may not use network paths (\\\\server\\share)");
+            }
+            Some(_) => return Some("scripts may not use device paths (\\\\?\\…)"),
+            None if after.starts_with(".\\") || after.starts_with("?") => {
+                return Some("scripts may not use device paths (\\\\.\\…)");
+            }
+            None => return Some("scripts may not use network paths (\\\\server\\share)"),
+        }
+    } else if has_drive(rest) {
+        if !rest[2..].starts_with('\\') {
+            return Some(
+                "a drive-relative path (like C:file) depends on the current folder of that drive; write C:\\folder\\file or a path inside the scenario",
+            );
+        }
+        rest = &rest[2..];
+    }
+    for component in rest.split('\\') {
+        if component.contains(':') {
+            return Some(
+                "a name with \":\" is an alternate data stream, which scripts may not use",
+            );
+        }
+        let stem = component.split('.').next().unwrap_or("");
+        let stem = stem.trim_end_matches([' ', '.']).to_ascii_uppercase();
+        let device = matches!(
+            stem.as_str(),
+            "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+        ) || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0');
+        if device {
+            return Some("CON, PRN, AUX, NUL, COM1-9 and LPT1-9 are devices on Windows, not files");
+        }
+    }
+    None
+}
+
+fn has_drive(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
 }
 
 fn canonical(p: &Path) -> std::io::Result<PathBuf> {
@@ -138,6 +203,44 @@ fn list(roots: &[PathBuf]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_path_forms_that_are_not_files_in_folders_are_recognised() {
+        for (path, why) in [
+            (r"\\server\share\x.txt", "network"),
+            ("//server/share/x.txt", "network"),
+            (r"\\?\UNC\server\share\x", "network"),
+            (r"\\.\PhysicalDrive0", "device"),
+            (r"\\?\GLOBALROOT\Device\x", "device"),
+            ("C:secret.txt", "drive-relative"),
+            ("c:..\\x", "drive-relative"),
+            ("output/a.txt:hidden", "alternate data stream"),
+            ("images/ok.png:Zone.Identifier", "alternate data stream"),
+            (r"C:\x\a.txt::$DATA", "alternate data stream"),
+            ("output/CON", "devices"),
+            ("output/nul.txt", "devices"),
+            ("COM1", "devices"),
+            ("output/lpt9.log", "devices"),
+            ("output/Aux .txt", "devices"),
+            (r"\\?\C:\x\con", "devices"),
+        ] {
+            let got = windows_refusal(path).unwrap_or_else(|| panic!("{path:?} accepted"));
+            assert!(got.contains(why), "{path:?}: {got}");
+        }
+        for path in [
+            "output/a.png",
+            "Output/Sub/A.PNG",
+            r"C:\Users\clerk\scenario\output\a.xlsx",
+            r"\\?\C:\Users\clerk\scenario\output\a.xlsx",
+            "output/com10.txt",
+            "output/console.txt",
+            "output/COM0.txt",
+            "../secret.txt",
+            "出力/申請.xlsx",
+        ] {
+            assert_eq!(windows_refusal(path), None, "{path:?}");
+        }
+    }
 
     fn setup() -> (PathBuf, Sandbox) {
         let dir = std::env::temp_dir().join(format!(
@@ -203,6 +306,90 @@ mod tests {
                 .contains("not allowed")
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The path forms of Windows, on its file system (run under Wine by test-windows.sh).
+    #[cfg(windows)]
+    #[test]
+    fn every_windows_path_form_is_refused_outside_the_allowed_folders() {
+        let (dir, sb) = setup();
+        let outside = dir.join("a long folder name");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret document.txt"), b"x").unwrap();
+        let refused = |r: Result<PathBuf, String>| r.unwrap_err().contains("not allowed");
+
+        // Mixed case and forward slashes: inside allowed, outside refused.
+        assert!(sb.readable("IMAGES/OK.PNG").is_ok());
+        assert!(sb.writable("Output/Sub/a.png").is_ok());
+        assert!(refused(sb.readable("Images/../../SECRET.TXT")));
+        assert!(refused(sb.writable("OUTPUT/../../x.png")));
+        // \\?\ prefixes, as canonicalize returns them.
+        let secret = dir
+            .join("secret.txt")
+            .canonicalize()
+            .unwrap()
+            .display()
+            .to_string();
+        assert!(secret.starts_with(r"\\?\"), "{secret}");
+        assert!(refused(sb.readable(&secret)));
+        assert!(refused(
+            sb.readable(
+                &secret
+                    .trim_start_matches(r"\\?\")
+                    .to_uppercase()
+                    .replace('\\', "/")
+            )
+        ));
+        let inside = dir.join("scenario/images/ok.png").canonicalize().unwrap();
+        assert!(sb.readable(&inside.display().to_string()).is_ok());
+        // 8.3 short names.
+        let long = outside.join("secret document.txt").canonicalize().unwrap();
+        let short = short_name(&long);
+        assert_ne!(
+            short,
+            long.display().to_string(),
+            "no 8.3 name to test with"
+        );
+        assert!(refused(sb.readable(&short)), "{short}");
+        let short_dir = short_name(&outside.canonicalize().unwrap());
+        assert!(
+            refused(sb.writable(&format!("{short_dir}\\x.txt"))),
+            "{short_dir}"
+        );
+        // Alternate data streams, devices, shares, drive-relative paths.
+        for path in [
+            "output/a.txt:hidden",
+            "images/ok.png:Zone.Identifier",
+            "output/CON",
+            "output/nul.txt",
+            "COM1",
+            "output/LPT1.log",
+            r"\\server\share\x.txt",
+            "//server/share/x.txt",
+            r"\\?\UNC\server\share\x.txt",
+            r"\\.\PhysicalDrive0",
+            "C:secret.txt",
+        ] {
+            assert!(refused(sb.readable(path)), "read {path}");
+            assert!(refused(sb.writable(path)), "write {path}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[cfg(windows)]
+    fn short_name(p: &Path) -> String {
+        use std::os::windows::ffi::OsStrExt;
+        let wide: Vec<u16> = p.as_os_str().encode_wide().chain(Some(0)).collect();
+        let mut buf = vec![0u16; 1024];
+        // SAFETY: a NUL-terminated path and a buffer of the length given.
+        let n = unsafe {
+            windows_sys::Win32::Storage::FileSystem::GetShortPathNameW(
+                wide.as_ptr(),
+                buf.as_mut_ptr(),
+                buf.len() as u32,
+            )
+        };
+        String::from_utf16_lossy(&buf[..n as usize])
     }
 
     #[cfg(unix)]

@@ -328,3 +328,11 @@ fn a_failure_message_of_any_length_is_kept_short_in_the_ledger_and_the_report_st
     .expect(0);
     assert!(out.is_file());
 }
+
+#[test]
+fn doctor_without_a_display_says_so_with_the_environment_exit_code() {
+    let ran = Ran::from(kuroko().arg("doctor").output().unwrap());
+    ran.expect(4)
+        .stdout_has("[NG]   デスクトップ: 接続できません: no X display")
+        .stdout_has("結果: デスクトップに接続できません");
+}

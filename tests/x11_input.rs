@@ -141,3 +141,32 @@ fn waiting_for_a_window_that_never_comes_fails_with_a_screenshot() {
     let shot = image::open(run_dir.join("failure.png")).unwrap();
     assert_eq!(shot.width(), 1280);
 }
+
+#[test]
+fn doctor_reports_the_screen_capture_and_windows_of_a_real_display() {
+    let x = Xvfb::start();
+    let _zenity = x.zenity(&["--entry", "--title=kuroko-doctor"]);
+    wait_until("the zenity window", || {
+        Ran::from(
+            kuroko()
+                .arg("doctor")
+                .env("DISPLAY", &x.display)
+                .output()
+                .unwrap(),
+        )
+        .stdout
+        .contains("[OK]   画面の取り込み")
+    });
+    let ran = Ran::from(
+        kuroko()
+            .arg("doctor")
+            .env("DISPLAY", &x.display)
+            .output()
+            .unwrap(),
+    );
+    ran.expect(0)
+        .stdout_has("[情報] デスクトップ: X11")
+        .stdout_has("[OK]   画面: ")
+        .stdout_has("[OK]   ウィンドウ一覧: ")
+        .stdout_has("結果: すべての確認を通りました");
+}

@@ -3,6 +3,7 @@
 
 mod check;
 mod docs;
+mod doctor;
 mod ledger;
 mod list;
 mod locate;
@@ -66,6 +67,8 @@ enum Command {
     ClipboardKeeper,
     /// Write the scripting reference (Markdown) generated from the API's doc comments.
     Docs(docs::Args),
+    /// Check this PC for scenarios: screen and scale, capture, IME, and a typing self-test.
+    Doctor(doctor::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -87,6 +90,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::execute(args),
         Command::List(args) => list::execute(args),
         Command::Docs(args) => docs::execute(args),
+        Command::Doctor(args) => doctor::execute(args),
         Command::Locate(args) => locate::execute(args),
         Command::Ledger(args) => ledger::execute(args),
         Command::Report(args) => report::execute(args),

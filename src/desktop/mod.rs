@@ -1,13 +1,17 @@
 //! The desktop as the engine sees it: small traits for keyboard, mouse, screen and windows,
 //! bundled in one `Desktop`. The engine and the script API import nothing OS-specific; each
-//! backend (X11 here, Windows later; the fake one for dry runs and fast tests) lives behind `cfg`.
+//! backend (X11, Win32; the fake one for dry runs and fast tests) lives behind `cfg`.
 
+pub mod doctor;
 pub mod fake;
 pub mod keys;
 pub mod lock;
 pub mod typing;
+#[cfg(windows)]
+pub mod win32;
 #[cfg(target_os = "linux")]
 pub mod x11;
+#[cfg(target_os = "linux")]
 pub mod xcap_screen;
 
 use std::collections::HashMap;
@@ -165,6 +169,8 @@ pub enum Backend {
     Fake,
     /// Linux/X11.
     X11,
+    /// Windows 10/11 (Win32: SendInput, GDI).
+    Windows,
 }
 
 impl Backend {
@@ -172,6 +178,8 @@ impl Backend {
     pub fn native() -> Option<Backend> {
         if cfg!(target_os = "linux") {
             Some(Backend::X11)
+        } else if cfg!(windows) {
+            Some(Backend::Windows)
         } else {
             None
         }
@@ -186,6 +194,7 @@ impl Backend {
         match self {
             Backend::Fake => "fake",
             Backend::X11 => "x11",
+            Backend::Windows => "windows",
         }
     }
 }
@@ -216,7 +225,13 @@ pub fn connect_real() -> DResult<Desktop> {
     x11::connect()
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Connects to the real desktop of this machine.
+#[cfg(windows)]
+pub fn connect_real() -> DResult<Desktop> {
+    win32::connect()
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 pub fn connect_real() -> DResult<Desktop> {
     Err(DesktopError::new(
         "this build of kuroko has no desktop backend for this operating system yet",

@@ -312,6 +312,8 @@ fn terminate(pid: u32) -> bool {
     unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) == 0 }
 }
 
+/// Windows has no SIGTERM: the stop file asks the run to stop (it then releases held keys and
+/// records `aborted`), and `watch` ends it with TerminateProcess (`Child::kill`) after the grace.
 #[cfg(not(unix))]
 fn terminate(_pid: u32) -> bool {
     false

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod municipal;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,624 @@
+//! kuroko.exe on a Windows desktop, under Wine on a private Xvfb: typing into Win32 edit
+//! controls (ASCII, named keys and hotkeys, 300 municipal strings), windows listed, waited for
+//! and activated, a button found by its picture and clicked, the abort hotkey and the failsafe
+//! corner, the Windows demo (60 applications into the Win32 受付システム, each exactly once,
+//! also after kill -9), and bad input that must fail clearly.
+//!
+//! Run by scripts/test-windows.sh, which builds kuroko.exe and examples/win32-intake.rs for
+//! Windows and sets KUROKO_EXE, KUROKO_INTAKE_EXE, KUROKO_WINE, WINEPREFIX and DISPLAY. The
+//! tests share one Wine desktop, so they take turns.
+
+#[path = "../support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use kuroko::japanese::{wareki, width};
+use support::municipal::{municipal_strings, rhai_array};
+use support::{MANIFEST, Ran, temp_dir, wait_until};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const ABORTED: i32 = 3;
+
+/// One Wine desktop: one test at a time.
+fn desktop() -> MutexGuard<'static, ()> {
+    static DESKTOP: Mutex<()> = Mutex::new(());
+    let guard = DESKTOP.lock().unwrap_or_else(|e| e.into_inner());
+    // The pointer in the middle: Wine moves it back to where X has it, and a pointer X keeps
+    // in a corner would look like the failsafe.
+    xdotool(&["mousemove", "640", "400"]);
+    guard
+}
+
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run these tests through scripts/test-windows.sh")
+    })
+}
+
+/// A Windows program under Wine, started in the repository (on Wine's drive Z:, so Linux
+/// absolute paths work as arguments).
+fn wine(exe: &str) -> Command {
+    let mut cmd = Command::new(var("KUROKO_WINE"));
+    cmd.arg(var(exe)).current_dir(ROOT);
+    cmd
+}
+
+fn kuroko_exe() -> Command {
+    let mut cmd = wine("KUROKO_EXE");
+    cmd.env_remove("KUROKO_ABORT_HOTKEY");
+    cmd
+}
+
+fn xdotool(args: &[&str]) {
+    let ok = Command::new("xdotool")
+        .args(args)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "xdotool {args:?} failed");
+}
+
+/// `kuroko.exe run <dir>` with the runs and the ledger beside the scenario.
+fn run(dir: &Path, extra: &[&str]) -> Ran {
+    Ran::from(
+        run_command(dir, &dir.parent().unwrap().join("runs"), extra)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn run_command(dir: &Path, runs: &Path, extra: &[&str]) -> Command {
+    let parent = dir.parent().unwrap();
+    let mut cmd = kuroko_exe();
+    cmd.arg("run")
+        .arg(dir)
+        .arg("--runs-dir")
+        .arg(runs)
+        .arg("--ledger")
+        .arg(parent.join("ledger.sqlite3"))
+        .args(extra);
+    cmd
+}
+
+fn scenario(parent: &Path, script: &str) -> PathBuf {
+    support::scenario(parent, "s", MANIFEST, script)
+}
+
+/// A Win32 program that closes when the test ends.
+struct App(Child);
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts examples/win32-intake.rs with `args` and waits until its window is up.
+fn intake(args: &[&str]) -> App {
+    let mut child = wine("KUROKO_INTAKE_EXE")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(
+        line.trim(),
+        "ready",
+        "the Win32 intake program did not start"
+    );
+    App(child)
+}
+
+/// The one-field window of win32-intake: every Enter writes a line to `out`.
+fn lines_window(out: &Path, title: &str) -> App {
+    intake(&["--lines", out.to_str().unwrap(), title])
+}
+
+fn lines(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits until `out` has `n` lines (the program writes them as Enter arrives).
+fn wait_lines(out: &Path, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = lines(out);
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ascii_named_keys_and_hotkeys_arrive_exactly_in_a_win32_edit_control() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_ascii");
+    let out = dir.join("lines.txt");
+    let _app = lines_window(&out, "kuroko-ascii");
+    let s = scenario(
+        &dir,
+        r#"window::wait("kuroko-ascii", 20);
+window::activate("kuroko-ascii");
+keyboard::type_text("Hello, Fukaya! 0123 ~`!@#$%^&*()_+-=[]{}|;':\",./<>? \\ end");
+keyboard::press("Enter");
+keyboard::type_text("abcdef");
+keyboard::press("Left"); keyboard::press("Left"); keyboard::press("Left");
+keyboard::type_text("X");
+keyboard::press("Home");
+keyboard::type_text("^");
+keyboard::press("End");
+keyboard::type_text("$");
+keyboard::press("Enter");
+keyboard::type_text("junk that is replaced");
+keyboard::hotkey(["Ctrl", "a"]);
+keyboard::type_text("replaced");
+keyboard::press("Enter");
+keyboard::type_text("abcd");
+keyboard::press("Backspace");
+keyboard::press("Enter");
+keyboard::type_text("Tab\tand CAPS");
+keyboard::press("Enter");
+"#,
+    );
+    run(&s, &[]).expect(0);
+    let got = wait_lines(&out, 5);
+    assert_eq!(
+        got,
+        [
+            "Hello, Fukaya! 0123 ~`!@#$%^&*()_+-=[]{}|;':\",./<>? \\ end",
+            "^abcXdef$",
+            "replaced",
+            "abc",
+            // Tab moves the focus, here back into the one field with its text selected (as
+            // Windows does), so the text after it replaces "Tab".
+            "and CAPS",
+        ]
+    );
+}
+
+#[test]
+fn three_hundred_municipal_strings_arrive_exactly_each_verified() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_japanese");
+    let out = dir.join("lines.txt");
+    let _app = lines_window(&out, "kuroko-ja");
+    let strings = municipal_strings(300);
+    let s = scenario(
+        &dir,
+        &format!(
+            r#"window::wait("kuroko-ja", 20);
+window::activate("kuroko-ja");
+for s in {} {{
+    keyboard::type_text(s, #{{ verify: true }});
+    keyboard::press("Enter");
+}}
+"#,
+            rhai_array(&strings)
+        ),
+    );
+    let ran = run(&s, &[]);
+    ran.expect(0);
+    let got = wait_lines(&out, 300);
+    let wrong: Vec<String> = strings
+        .iter()
+        .enumerate()
+        .filter(|(i, want)| got.get(*i) != Some(want))
+        .map(|(i, want)| format!("#{i}: typed {want:?}, got {:?}", got.get(i)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of 300 differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert_eq!(got.len(), 300);
+}
+
+#[test]
+fn text_pasted_through_the_clipboard_arrives_and_the_clerks_clipboard_is_put_back() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_paste");
+    let out = dir.join("lines.txt");
+    let _app = lines_window(&out, "kuroko-paste");
+    let s = scenario(
+        &dir,
+        r#"window::wait("kuroko-paste", 20);
+window::activate("kuroko-paste");
+keyboard::type_text("課長の控え 髙橋");
+keyboard::hotkey(["Ctrl", "a"]);
+keyboard::hotkey(["Ctrl", "c"]);
+sleep(300);
+keyboard::press("Delete");
+keyboard::type_text("深谷市仲町１１－１ 𠮷野家 ｶﾞｯｺｳ", #{ method: "paste" });
+keyboard::press("Enter");
+keyboard::hotkey(["Ctrl", "v"]);
+keyboard::press("Enter");
+"#,
+    );
+    run(&s, &[]).expect(0);
+    assert_eq!(
+        wait_lines(&out, 2),
+        ["深谷市仲町１１－１ 𠮷野家 ｶﾞｯｺｳ", "課長の控え 髙橋"]
+    );
+}
+
+#[test]
+fn windows_are_waited_for_listed_and_activated_and_a_button_is_clicked_by_its_picture() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_windows");
+    let file = dir.join("registrations.jsonl");
+    let s = scenario(
+        &dir,
+        r#"let w = window::wait("受付システム", 30);
+let titles = window::list().map(|w| w.title);
+if !titles.contains("受付システム — 住民票交付申請") { fail(`not listed: ${titles}`); }
+window::activate("kuroko-other");
+window::activate("受付システム");
+screen::click_image("images/新規.png", #{ timeout_s: 10 });
+keyboard::type_text("W-0001", #{ verify: true });
+log::info(`window at ${w.x},${w.y} ${w.w}x${w.h}`);
+"#,
+    );
+    for image in ["新規.png"] {
+        std::fs::copy(
+            Path::new(ROOT)
+                .join("scenarios/juminhyo-win/images")
+                .join(image),
+            s.join("images").join(image),
+        )
+        .unwrap();
+    }
+    let _other = lines_window(&dir.join("other.txt"), "kuroko-other");
+    // The run starts before the window it waits for.
+    let run = run_command(&s, &dir.join("runs"), &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _app = intake(&[file.to_str().unwrap()]);
+    let ran = Ran::from(run.wait_with_output().unwrap());
+    ran.expect(0).stderr_has("window at ").stderr_has("640x380");
+}
+
+/// Holds Shift, then types into the one-field window until stopped.
+const LONG: &str = r#"
+window::wait("kuroko-long", 20);
+window::activate("kuroko-long");
+mouse::move_to(400, 100);
+keyboard::key_down("Shift");
+keyboard::key_down("Ctrl");
+keyboard::key_up("Ctrl");
+loop {
+    keyboard::type_text("abcdefghijklmnopqrstuvwxyz");
+    sleep(30);
+}
+"#;
+
+/// Starts the long run and waits until it is typing.
+fn start_long_run(name: &str) -> (PathBuf, PathBuf, Child, App) {
+    let dir = temp_dir(name);
+    let out = dir.join("lines.txt");
+    let app = lines_window(&out, "kuroko-long");
+    let s = scenario(&dir, LONG);
+    let runs = dir.join("runs");
+    let child = run_command(&s, &runs, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the long run types", || {
+        support::events_so_far(&runs)
+            .matches("type \\\"abc")
+            .count()
+            >= 3
+    });
+    (dir, out, child, app)
+}
+
+/// Waits for the run's `finished` event; returns the time from `since`, the exit code, stderr
+/// and the engine's own stop latency.
+fn wait_stopped(runs: &Path, child: Child, since: Instant) -> (Duration, i32, String, u64) {
+    let deadline = since + Duration::from_secs(10);
+    let events = || {
+        std::fs::read_dir(runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("events.jsonl")).ok())
+            .unwrap_or_default()
+    };
+    let took = loop {
+        if events().contains("\"event\":\"finished\"") {
+            break since.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run did not stop within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let out = child.wait_with_output().unwrap();
+    let finished: serde_json::Value = serde_json::from_str(
+        events()
+            .lines()
+            .find(|l| l.contains("\"event\":\"finished\""))
+            .unwrap(),
+    )
+    .unwrap();
+    (
+        took,
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        finished["stop_latency_ms"].as_u64().unwrap_or(u64::MAX),
+    )
+}
+
+/// The run ended as aborted, quickly, and Windows sees no key held afterwards.
+fn assert_stopped(out: &Path, took: Duration, code: i32, stderr: &str, latency: u64, by: &str) {
+    assert_eq!(code, ABORTED, "{stderr}");
+    assert!(stderr.contains(by), "{stderr}");
+    assert!(
+        latency < 200,
+        "the engine took {latency} ms to stop after the request"
+    );
+    assert!(
+        took < Duration::from_millis(1000),
+        "{took:?} from the trigger to the finished run"
+    );
+    eprintln!("stopped {took:?} after the trigger (engine latency {latency} ms)");
+    // Escape makes the window write the keys Windows still sees held. (With no window manager
+    // X sends keys to the window under the pointer.)
+    let before = lines(out).len();
+    xdotool(&["mousemove", "400", "100"]);
+    xdotool(&["key", "Escape"]);
+    let got = wait_lines(out, before + 1);
+    let held = got.last().unwrap();
+    assert_eq!(held, "held:", "keys left held after the stop");
+}
+
+#[test]
+fn the_abort_hotkey_stops_a_long_run_quickly_and_leaves_no_key_held() {
+    let _desktop = desktop();
+    let (dir, out, child, _app) = start_long_run("win_abort_hotkey");
+    // With no window manager X sends keys to the window under the pointer.
+    xdotool(&["mousemove", "400", "100"]);
+    let t = Instant::now();
+    xdotool(&["key", "shift+Escape"]);
+    let (took, code, stderr, latency) = wait_stopped(&dir.join("runs"), child, t);
+    assert_stopped(
+        &out,
+        took,
+        code,
+        &stderr,
+        latency,
+        "abort hotkey Shift+Escape",
+    );
+}
+
+#[test]
+fn the_failsafe_corner_stops_a_long_run_quickly_and_leaves_no_key_held() {
+    let _desktop = desktop();
+    let (dir, out, child, _app) = start_long_run("win_abort_corner");
+    let t = Instant::now();
+    xdotool(&["mousemove", "0", "0"]);
+    let (took, code, stderr, latency) = wait_stopped(&dir.join("runs"), child, t);
+    assert_stopped(&out, took, code, &stderr, latency, "failsafe");
+}
+
+#[test]
+fn a_missing_window_and_a_region_off_the_screen_fail_clearly_at_their_line() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_bad_input");
+    let s = scenario(&dir, "window::activate(\"存在しない画面\");\n");
+    run(&s, &[])
+        .expect(1)
+        .stderr_has("main.rhai:1:")
+        .stderr_has("存在しない画面");
+    std::fs::write(
+        s.join("main.rhai"),
+        "let size = screen::size();\nscreen::find(\"images/x.png\", #{ region: [size.width - 10, 0, 200, 200] });\n",
+    )
+    .unwrap();
+    image::RgbaImage::from_pixel(8, 8, image::Rgba([1, 2, 3, 255]))
+        .save(s.join("images/x.png"))
+        .unwrap();
+    let ran = run(&s, &[]);
+    ran.expect(1).stderr_has("main.rhai:2:");
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+}
+
+#[test]
+fn doctor_types_the_probe_into_its_own_window_and_reads_it_back() {
+    let _desktop = desktop();
+    let ran = Ran::from(kuroko_exe().arg("doctor").output().unwrap());
+    ran.expect(0)
+        .stdout_has("[OK]   画面: 1280×800")
+        .stdout_has("[OK]   入力と読み取り: 自分のウィンドウに「髙橋 𠮷野家 ｶﾞｯｺｳ」を入力し、同じ文字を読み返しました。画面にも映っています")
+        .stdout_has("[OK]   表示の拡大率: 100%")
+        .stdout_has("結果: すべての確認を通りました");
+}
+
+// ---- The Windows demo: scenarios/juminhyo-win and the Win32 受付システム ----
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "output" && entry.file_name() != "input" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A private copy of scenarios/juminhyo-win with `rows` generated applications, made by the
+/// Linux kuroko (the generator is a dry run, the same on both systems).
+fn prepared(dir: &Path, rows: usize) -> PathBuf {
+    let maker = dir.join("make-applications");
+    copy_dir(&Path::new(ROOT).join("examples/make-applications"), &maker);
+    Ran::from(
+        support::kuroko()
+            .arg("run")
+            .arg(&maker)
+            .args([
+                "--dry-run",
+                "--var",
+                &format!("rows={rows}"),
+                "--var",
+                "batch=W",
+            ])
+            .arg("--runs-dir")
+            .arg(dir.join("gen-runs"))
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    let scenario = dir.join("juminhyo-win");
+    copy_dir(&Path::new(ROOT).join("scenarios/juminhyo-win"), &scenario);
+    std::fs::create_dir_all(scenario.join("input")).unwrap();
+    std::fs::copy(
+        maker.join("output/申請.xlsx"),
+        scenario.join("input/申請.xlsx"),
+    )
+    .unwrap();
+    scenario
+}
+
+fn expected(scenario: &Path) -> Vec<HashMap<String, String>> {
+    use calamine::{Reader, open_workbook_auto};
+    let mut book = open_workbook_auto(scenario.join("input/申請.xlsx")).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let mut rows = sheet.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    rows.map(|r| {
+        let mut m: HashMap<String, String> = header
+            .iter()
+            .cloned()
+            .zip(r.iter().map(|c| c.to_string()))
+            .collect();
+        let kana = width::hankaku(&m["フリガナ"]);
+        m.insert("フリガナ".into(), kana);
+        let born = wareki::parse(&m["生年月日"]).unwrap();
+        m.insert(
+            "生年月日".into(),
+            wareki::format(born, wareki::Style::Padded).unwrap(),
+        );
+        m
+    })
+    .collect()
+}
+
+fn registrations(file: &Path) -> Vec<HashMap<String, String>> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn assert_each_exactly_once(file: &Path, scenario: &Path) {
+    let want = expected(scenario);
+    let got = registrations(file);
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for r in &got {
+        *seen.entry(r["受付番号"].as_str()).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "registered more than once: {twice:?}");
+    assert_eq!(got.len(), want.len(), "every application registered");
+    for w in &want {
+        let g = got.iter().find(|g| g["受付番号"] == w["受付番号"]).unwrap();
+        for field in ["氏名", "フリガナ", "生年月日", "住所"] {
+            assert_eq!(g[field], w[field], "{} {field}", w["受付番号"]);
+        }
+    }
+}
+
+#[test]
+fn the_windows_demo_enters_sixty_applications_each_exactly_once_also_after_kill_9() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_demo");
+    let scenario = prepared(&dir, 60);
+    let file = dir.join("registrations.jsonl");
+    let _app = intake(&[file.to_str().unwrap(), "--save-delay", "0.15"]);
+
+    // kill -9 once the system has saved the 5th application: kuroko has pressed 登録 and
+    // recorded the item as started, and most likely not yet seen 登録しました.
+    let runs = dir.join("runs-first");
+    let mut first = run_command(&scenario, &runs, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("5 registrations", || registrations(&file).len() >= 5);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let before = registrations(&file).len();
+    assert!((5..60).contains(&before), "{before}");
+
+    let started = Instant::now();
+    let again = run(&scenario, &[]);
+    let took = started.elapsed();
+    again.expect(0).stderr_has("（全 60 件）");
+    assert_each_exactly_once(&file, &scenario);
+    eprintln!(
+        "the second run entered {} applications in {took:?}",
+        60 - before
+    );
+
+    // Recorded in the ledger: the first run interrupted, the second succeeded; 60 items done.
+    let export = Ran::from(
+        support::kuroko()
+            .args(["ledger", "export", "--ledger"])
+            .arg(dir.join("ledger.sqlite3"))
+            .output()
+            .unwrap(),
+    );
+    export.expect(0);
+    let rows: Vec<&str> = export
+        .stdout
+        .lines()
+        .filter(|l| l.contains("juminhyo-win"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", export.stdout);
+    assert!(
+        rows.iter().any(|r| r.contains("succeeded")),
+        "{}",
+        export.stdout
+    );
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let items = Ran::from(
+        support::kuroko()
+            .args(["report", "--format", "csv", "--ledger"])
+            .arg(dir.join("ledger.sqlite3"))
+            .args(["--from", &today, "--to", &today, "--out"])
+            .arg(dir.join("report.csv"))
+            .output()
+            .unwrap(),
+    );
+    items.expect(0);
+    let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
+    let total: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
+    assert_eq!(total[8], "60", "{csv}");
+}
