@@ -174,7 +174,7 @@ fn has_drive(p: &str) -> bool {
 }
 
 fn canonical(p: &Path) -> std::io::Result<PathBuf> {
-    std::fs::canonicalize(p)
+    dunce::canonicalize(p)
 }
 
 /// Removes `.` and `..` without touching the file system.

@@ -60,7 +60,7 @@ pub fn execute(args: Args) -> Result<i32> {
         }
     };
     serve::serve(Config {
-        scenarios_dir: std::fs::canonicalize(&scenarios_dir).unwrap_or(scenarios_dir),
+        scenarios_dir: dunce::canonicalize(&scenarios_dir).unwrap_or(scenarios_dir),
         ledger: args.ledger.path(),
         runs_root,
         port: args.port.unwrap_or(0),

@@ -237,7 +237,7 @@ pub fn list(dir: &Path) -> Result<Vec<Result<Scenario>>> {
 }
 
 fn absolute(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    dunce::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn sanitize_id(stem: &str) -> String {

@@ -141,7 +141,7 @@ fn readable(run: &RunContext, path: &str) -> RhaiResult<PathBuf> {
 
 fn writable(run: &RunContext, path: &str) -> RhaiResult<PathBuf> {
     let p = run.sandbox.writable(path).map_err(script_error)?;
-    let resolved = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+    let resolved = dunce::canonicalize(&p).unwrap_or_else(|_| p.clone());
     if run.files_read.borrow().contains(&resolved) {
         return Err(script_error(format!(
             "{path:?} was read in this run; writing over an input is refused (write to an output file instead)"

@@ -29,14 +29,14 @@ pub fn resolve(root: &Path, run_dir: &Path, name: &str) -> Option<PathBuf> {
     if !plain_name(name) || content_type(name).is_none() {
         return None;
     }
-    let file = std::fs::canonicalize(run_dir.join(name)).ok()?;
+    let file = dunce::canonicalize(run_dir.join(name)).ok()?;
     (within(root, &file) && file.is_file()).then_some(file)
 }
 
 /// Whether `path` lies under `root` once both are resolved (links, `..`); false when either
 /// does not exist.
 pub fn within(root: &Path, path: &Path) -> bool {
-    match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
+    match (dunce::canonicalize(root), dunce::canonicalize(path)) {
         (Ok(root), Ok(path)) => path.starts_with(root),
         _ => false,
     }
@@ -73,7 +73,7 @@ mod tests {
         std::fs::write(base.join("outside.log"), "no").unwrap();
         assert_eq!(
             resolve(&root, &run, "run.log"),
-            std::fs::canonicalize(run.join("run.log")).ok()
+            dunce::canonicalize(run.join("run.log")).ok()
         );
         assert!(resolve(&root, &run, "failure.png").is_some());
         for bad in [

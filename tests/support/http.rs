@@ -136,10 +136,18 @@ impl Served {
 
     /// `start` with more arguments for `kuroko serve`.
     pub fn start_with(dir: &Path, display: Option<&str>, extra: &[&str]) -> Served {
+        let mut cmd = super::kuroko();
+        if let Some(d) = display {
+            cmd.env("DISPLAY", d);
+        }
+        Served::start_program(cmd, dir, extra)
+    }
+
+    /// `start_with` for a given kuroko program (`cmd`, e.g. kuroko.exe under Wine).
+    pub fn start_program(mut cmd: std::process::Command, dir: &Path, extra: &[&str]) -> Served {
         let ledger = dir.join("ledger.sqlite3");
         let runs = dir.join("runs");
         let stderr = dir.join("serve.stderr");
-        let mut cmd = super::kuroko();
         cmd.arg("serve")
             .arg("--scenarios")
             .arg(dir.join("scenarios"))
@@ -151,9 +159,6 @@ impl Served {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap());
-        if let Some(d) = display {
-            cmd.env("DISPLAY", d);
-        }
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();

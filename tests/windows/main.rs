@@ -20,6 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kuroko::japanese::{wareki, width};
+use support::http::Served;
 use support::municipal::{municipal_strings, rhai_array};
 use support::{MANIFEST, Ran, temp_dir, wait_until};
 
@@ -453,6 +454,89 @@ fn doctor_types_the_probe_into_its_own_window_and_reads_it_back() {
         .stdout_has("[OK]   入力と読み取り: 自分のウィンドウに「髙橋 𠮷野家 ｶﾞｯｺｳ」を入力し、同じ文字を読み返しました。画面にも映っています")
         .stdout_has("[OK]   表示の拡大率: 100%")
         .stdout_has("結果: すべての確認を通りました");
+}
+
+#[test]
+fn the_launcher_of_kuroko_exe_is_reached_from_linux_runs_stops_and_keeps_its_history() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_serve");
+    let scenarios = dir.join("scenarios");
+    support::scenario(
+        &scenarios,
+        "jukyo",
+        &MANIFEST
+            .replace("\"test\"", "\"jukyo\"")
+            .replace("テスト", "住居確認"),
+        "task::set_total(3);\nfor i in 0..3 { sleep(100); task::item_done(i); }\n",
+    );
+    support::scenario(
+        &scenarios,
+        "nagai",
+        &MANIFEST
+            .replace("\"test\"", "\"nagai\"")
+            .replace("テスト", "長い処理"),
+        "task::set_total(200);\nfor i in 0..200 { sleep(300); task::item_done(i); }\n",
+    );
+    let served = Served::start_program(kuroko_exe(), &dir, &[]);
+    // The page, from Linux, on 127.0.0.1.
+    let page = served.get("/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("住居確認")
+            || served.get("/api/scenarios").text().contains("住居確認")
+    );
+
+    let quick = served.post("/api/scenarios/jukyo/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    let done = served.wait_json(&format!("/api/requests/{quick}"), "jukyo finished", |r| {
+        r["state"] == "finished"
+    });
+    assert_eq!(done["outcome"], "succeeded", "{done}");
+    assert_eq!(done["progress"]["items_done"], 3);
+
+    // 停止: the stop file reaches the run; aborted in the ledger.
+    let long = served.post("/api/scenarios/nagai/run", "{}").json()["request_id"]
+        .as_u64()
+        .unwrap();
+    served.wait_json(&format!("/api/requests/{long}"), "2 items done", |r| {
+        r["state"] == "running" && r["progress"]["items_done"].as_u64() >= Some(2)
+    });
+    let asked = Instant::now();
+    assert_eq!(
+        served
+            .post(&format!("/api/requests/{long}/stop"), "")
+            .status,
+        200
+    );
+    let stopped = served.wait_json(&format!("/api/requests/{long}"), "finished", |r| {
+        r["state"] == "finished"
+    });
+    eprintln!("stop requested → finished: {:?}", asked.elapsed());
+    assert_eq!(stopped["outcome"], "aborted", "{stopped}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+
+    // History: both runs, with their outcomes, and the run log served.
+    let history = served.get("/api/history").json();
+    let rows = history.as_array().unwrap();
+    let outcome = |id: &str| {
+        rows.iter()
+            .find(|r| r["scenario_id"] == id)
+            .map(|r| r["state"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(outcome("jukyo").as_deref(), Some("succeeded"), "{history}");
+    assert_eq!(outcome("nagai").as_deref(), Some("aborted"), "{history}");
+    let run_id = rows.iter().find(|r| r["scenario_id"] == "jukyo").unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = served.get(&format!("/api/runs/{run_id}/files/run.log"));
+    assert_eq!(log.status, 200);
+    assert!(log.text().contains("succeeded"), "{}", log.text());
 }
 
 // ---- The Windows demo: scenarios/juminhyo-win and the Win32 受付システム ----

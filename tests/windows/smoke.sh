@@ -23,6 +23,8 @@ exe() { "$KUROKO_WINE" "$KUROKO_EXE" "$@"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+check "its manifest declares per-monitor DPI v2 and no elevation" bash -c \
+  "strings '$KUROKO_EXE' | grep -q '>PerMonitorV2<' && strings '$KUROKO_EXE' | grep -q 'level=\"asInvoker\"'"
 check "kuroko.exe --version" bash -c "'$KUROKO_WINE' '$KUROKO_EXE' --version | grep -q kuroko"
 
 # A data-only scenario, exactly as on Linux.
