@@ -17,7 +17,11 @@ fn main() {
         }
     };
     let (w, h) = desktop.screen.size().expect("screen size");
-    let mode = std::env::var("KUROKO_CAPTURE").unwrap_or_else(|_| "shm".into());
+    let backend = desktop.backend;
+    let mode = match backend {
+        kuroko::desktop::Backend::Windows => "gdi".to_string(),
+        _ => std::env::var("KUROKO_CAPTURE").unwrap_or_else(|_| "shm".into()),
+    };
     let _ = desktop.screen.capture();
     let mut times = Vec::with_capacity(reps);
     let mut failures = 0;
@@ -30,7 +34,7 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "{{\"area\": \"capture\", \"tool\": \"kuroko {} x11 {mode}\", \"size\": \"{w}x{h}\", \"ms_min\": {:.2}, \"ms_median\": {:.2}, \"ms_max\": {:.2}, \"runs\": {reps}, \"failures\": {failures}}}",
+        "{{\"area\": \"capture\", \"tool\": \"kuroko {} {backend} {mode}\", \"size\": \"{w}x{h}\", \"ms_min\": {:.2}, \"ms_median\": {:.2}, \"ms_max\": {:.2}, \"runs\": {reps}, \"failures\": {failures}}}",
         env!("CARGO_PKG_VERSION"),
         times[0],
         times[times.len() / 2],
@@ -44,7 +48,7 @@ fn main() {
         }
     }
     println!(
-        "{{\"area\": \"capture\", \"tool\": \"kuroko {} x11 {mode}\", \"case\": \"1000 consecutive\", \"seconds\": {:.2}, \"failures\": {failures}}}",
+        "{{\"area\": \"capture\", \"tool\": \"kuroko {} {backend} {mode}\", \"case\": \"1000 consecutive\", \"seconds\": {:.2}, \"failures\": {failures}}}",
         env!("CARGO_PKG_VERSION"),
         t.elapsed().as_secs_f64()
     );

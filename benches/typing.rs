@@ -2,9 +2,11 @@
 //! does with xdotool and pyautogui: the same 200 ASCII characters and the same Japanese string,
 //! plus a 1,000-character Japanese text, each into a fresh entry; time to type and whether
 //! exactly that text arrived. One JSON line per case (median of REPS).
-//! Usage: cargo bench --bench typing [-- REPS]   (needs DISPLAY; scripts/bench.sh starts Xvfb)
+//! On Windows the entry is a Win32 edit control (examples/win32-intake.rs `--lines`, named by
+//! KUROKO_INTAKE_EXE), which writes each line it gets to a file.
+//! Usage: cargo bench --bench typing [-- REPS]   (needs DISPLAY; scripts/bench.sh starts Xvfb;
+//! scripts/bench-windows.sh runs it under Wine)
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -39,22 +41,7 @@ fn main() {
         let mut exact = true;
         let mut method = "";
         for _ in 0..reps {
-            let mut zenity = Command::new("zenity")
-                .args(["--entry", "--title=kuroko-bench", "--text=kuroko-bench"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("zenity");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let window = loop {
-                if let Ok(Some(w)) = desktop.windows.find("kuroko-bench") {
-                    break w;
-                }
-                assert!(Instant::now() < deadline, "no zenity window");
-                std::thread::sleep(Duration::from_millis(20));
-            };
-            std::thread::sleep(Duration::from_millis(300));
-            desktop.windows.activate(&window).unwrap();
+            let entry = Entry::open(&mut desktop);
             let pieces = typing::plan(text, Method::Auto, &mut |c| desktop.keyboard.has_key_for(c));
             method = if pieces.iter().any(|p| matches!(p, typing::Piece::Paste(_))) {
                 "paste"
@@ -77,15 +64,7 @@ fn main() {
                 .keyboard
                 .key_up(Key::Named(NamedKey::Enter))
                 .unwrap();
-            let mut got = String::new();
-            zenity
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut got)
-                .unwrap();
-            let _ = zenity.wait();
-            exact &= got.trim_end_matches('\n') == text.as_str();
+            exact &= entry.received() == text.as_str();
         }
         times.sort_by(f64::total_cmp);
         let s = times[times.len() / 2];
@@ -95,5 +74,92 @@ fn main() {
             s * 1000.0,
             chars as f64 / s
         );
+    }
+}
+
+/// A fresh text field on the desktop, activated, and what it received after Enter.
+struct Entry {
+    child: std::process::Child,
+    #[cfg(windows)]
+    out: std::path::PathBuf,
+}
+
+fn find_and_activate(desktop: &mut desktop::Desktop, title: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let window = loop {
+        if let Ok(Some(w)) = desktop.windows.find(title) {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "no window {title:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    desktop.windows.activate(&window).unwrap();
+}
+
+impl Entry {
+    #[cfg(not(windows))]
+    fn open(desktop: &mut desktop::Desktop) -> Entry {
+        let child = Command::new("zenity")
+            .args(["--entry", "--title=kuroko-bench", "--text=kuroko-bench"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("zenity");
+        find_and_activate(desktop, "kuroko-bench");
+        Entry { child }
+    }
+
+    #[cfg(not(windows))]
+    fn received(mut self) -> String {
+        use std::io::Read;
+        let mut got = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut got)
+            .unwrap();
+        let _ = self.child.wait();
+        got.trim_end_matches('\n').to_string()
+    }
+
+    #[cfg(windows)]
+    fn open(desktop: &mut desktop::Desktop) -> Entry {
+        let exe = std::env::var("KUROKO_INTAKE_EXE")
+            .expect("KUROKO_INTAKE_EXE: the Win32 intake program");
+        let out =
+            std::env::temp_dir().join(format!("kuroko-bench-typing-{}.txt", std::process::id()));
+        let _ = std::fs::remove_file(&out);
+        let child = Command::new(exe)
+            .arg("--lines")
+            .arg(&out)
+            .arg("kuroko-bench")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("win32-intake");
+        find_and_activate(desktop, "kuroko-bench");
+        Entry { child, out }
+    }
+
+    #[cfg(windows)]
+    fn received(mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let got = loop {
+            if let Ok(text) = std::fs::read_to_string(&self.out)
+                && text.ends_with('\n')
+            {
+                break text;
+            }
+            if Instant::now() > deadline {
+                break String::new();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.out);
+        got.trim_end_matches('\n').to_string()
     }
 }

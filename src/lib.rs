@@ -13,6 +13,7 @@
 //! Only what the binary, the integration tests and the benches use is public.
 
 mod abort;
+mod autostart;
 pub mod cli;
 pub mod desktop;
 pub mod docs;

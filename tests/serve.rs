@@ -886,3 +886,41 @@ fn no_response_shows_where_this_pc_keeps_its_files() {
         "{history}"
     );
 }
+
+#[test]
+fn start_at_logon_writes_an_autostart_entry_for_this_user_and_removes_it() {
+    let dir = temp_dir("serve_logon");
+    let scenarios = dir.join("scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    let config = dir.join("config");
+    let logon = |flag: &str| {
+        Ran::from(
+            kuroko()
+                .args(["serve", "--scenarios"])
+                .arg(&scenarios)
+                .arg(flag)
+                .env("XDG_CONFIG_HOME", &config)
+                .output()
+                .unwrap(),
+        )
+    };
+    logon("--start-at-logon")
+        .expect(0)
+        .stdout_has("ログオン時に起動画面を開きます");
+    let entry = std::fs::read_to_string(config.join("autostart/kuroko.desktop")).unwrap();
+    let exec = entry.lines().find(|l| l.starts_with("Exec=")).unwrap();
+    assert!(
+        exec.ends_with(&format!(
+            "serve --open --scenarios \"{}\"",
+            scenarios.canonicalize().unwrap().display()
+        )),
+        "{exec}"
+    );
+    logon("--no-start-at-logon")
+        .expect(0)
+        .stdout_has("やめました");
+    assert!(!config.join("autostart/kuroko.desktop").exists());
+    logon("--no-start-at-logon")
+        .expect(0)
+        .stdout_has("登録されていません");
+}

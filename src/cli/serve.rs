@@ -24,6 +24,13 @@ pub struct Args {
     /// Open the page in the default browser.
     #[arg(long)]
     open: bool,
+    /// Start the launcher (with --open, on these scenarios) whenever this user logs on, then
+    /// exit. For the current user only; no administrator rights.
+    #[arg(long, conflicts_with = "no_start_at_logon")]
+    start_at_logon: bool,
+    /// Stop starting the launcher at logon, then exit.
+    #[arg(long)]
+    no_start_at_logon: bool,
     /// How often schedules are looked at, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0, hide = true)]
     schedule_every: f64,
@@ -39,6 +46,36 @@ pub fn execute(args: Args) -> Result<i32> {
             "{}: no such folder of scenarios (give one with --scenarios DIR)",
             scenarios_dir.display()
         )));
+    }
+    if args.no_start_at_logon {
+        return match crate::autostart::disable() {
+            Ok(true) => {
+                println!(
+                    "ログオン時の起動をやめました（kuroko serve is no longer started at logon）"
+                );
+                Ok(crate::exit::SUCCEEDED)
+            }
+            Ok(false) => {
+                println!("ログオン時の起動は登録されていません（nothing was registered）");
+                Ok(crate::exit::SUCCEEDED)
+            }
+            Err(message) => Err(Error::Server { message }),
+        };
+    }
+    if args.start_at_logon {
+        let exe = std::env::current_exe()
+            .and_then(dunce::canonicalize)
+            .map_err(|e| Error::Server {
+                message: format!("cannot find the kuroko binary to start at logon: {e}"),
+            })?;
+        let scenarios =
+            dunce::canonicalize(&scenarios_dir).map_err(|e| Error::io(&scenarios_dir, e))?;
+        let at = crate::autostart::enable(&exe, &scenarios)
+            .map_err(|message| Error::Server { message })?;
+        println!(
+            "ログオン時に起動画面を開きます（{at}）。やめるときは kuroko serve --no-start-at-logon"
+        );
+        return Ok(crate::exit::SUCCEEDED);
     }
     let runs_root = args.runs_dir.unwrap_or_else(files::default_runs_dir);
     std::fs::create_dir_all(&runs_root).map_err(|e| Error::io(&runs_root, e))?;

@@ -72,6 +72,14 @@ check "a desktop call succeeds (exit $code)" test "$code" -eq 0
 check "on the Windows backend, with the screen's size" bash -c \
   "grep -q 'desktop connected (windows)' '$work/gamen.out' && grep -q '画面 1280x800' '$work/gamen.out'"
 
+# The launcher at logon: a value under HKCU\...\Run for this user, and gone again.
+check "serve --start-at-logon registers this user's Run value" bash -c \
+  "'$KUROKO_WINE' '$KUROKO_EXE' serve --scenarios scenarios --start-at-logon >/dev/null 2>&1 &&
+   '$KUROKO_WINE' reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' /v kuroko 2>/dev/null | grep -q 'serve --open --scenarios'"
+check "serve --no-start-at-logon removes it" bash -c \
+  "'$KUROKO_WINE' '$KUROKO_EXE' serve --no-start-at-logon >/dev/null 2>&1 &&
+   ! '$KUROKO_WINE' reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' /v kuroko >/dev/null 2>&1"
+
 # History from before kuroko, and the fiscal-year report.
 printf 'date,department,task,runs,items,before_minutes,after_minutes,robot_minutes\n2021-04-15,市民課,住民票交付,20,640,3200,210,95\n' >"$work/history.csv"
 check "ledger import" bash -c "'$KUROKO_WINE' '$KUROKO_EXE' ledger import '$work/history.csv' --ledger '$work/ledger.sqlite3' >/dev/null 2>&1"
