@@ -243,7 +243,7 @@ mod cases {
                 &[scenario.join("output")],
             )
             .unwrap();
-            let canonical = |p: PathBuf| p.canonicalize().unwrap();
+            let canonical = |p: PathBuf| dunce::canonicalize(p).unwrap();
             let roots = Roots {
                 read: vec![canonical(scenario.clone())],
                 write: canonical(scenario.join("output")),

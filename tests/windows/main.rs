@@ -539,6 +539,56 @@ fn the_launcher_of_kuroko_exe_is_reached_from_linux_runs_stops_and_keeps_its_his
     assert!(log.text().contains("succeeded"), "{}", log.text());
 }
 
+#[test]
+fn a_clerk_runs_and_stops_scenarios_of_kuroko_exe_from_the_page_in_chromium() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_serve_browser");
+    let scenarios = dir.join("scenarios");
+    support::scenario(
+        &scenarios,
+        "jukyo",
+        &MANIFEST
+            .replace("\"test\"", "\"jukyo\"")
+            .replace("テスト", "住所変更の入力"),
+        "let size = screen::size();\ntask::set_total(3);\nfor i in 0..3 { sleep(200); task::item_done(i); }\n",
+    );
+    support::scenario(
+        &scenarios,
+        "nagai",
+        &MANIFEST
+            .replace("\"test\"", "\"nagai\"")
+            .replace("テスト", "転入届の一括入力"),
+        "task::set_total(300);\nfor i in 0..300 { sleep(300); task::item_done(i); }\n",
+    );
+    let s = Served::start_program(kuroko_exe(), &dir, &[]);
+    let b = support::webdriver::Browser::start(&dir);
+    b.goto(&s.url);
+    b.wait_text(r#"article[data-scenario="jukyo"] h3"#, 30, |t| {
+        t == "住所変更の入力"
+    });
+    b.click(r#"button.run[data-scenario="jukyo"]"#);
+    b.wait_text("#run-state", 60, |t| t == "成功");
+    assert_eq!(b.text("#run-done"), "3");
+    b.wait_text(r#"#history tr[data-state="succeeded"]"#, 30, |t| {
+        t.contains("住所変更の入力")
+    });
+
+    b.click(r#"button.run[data-scenario="nagai"]"#);
+    b.wait_text("#run-done", 60, |t| t.parse::<u32>().is_ok_and(|n| n >= 2));
+    assert_eq!(b.text("#run-state"), "実行中");
+    let asked = Instant::now();
+    b.click("#stop");
+    b.wait_text("#run-state", 10, |t| t == "停止しました");
+    eprintln!(
+        "停止 clicked → 停止しました on the page: {:?}",
+        asked.elapsed()
+    );
+    b.wait_text(r#"#history tr[data-state="aborted"]"#, 30, |t| {
+        t.contains("転入届の一括入力")
+    });
+    assert_eq!(b.text("#connection"), "", "the page showed an error");
+}
+
 // ---- The Windows demo: scenarios/juminhyo-win and the Win32 受付システム ----
 
 fn copy_dir(from: &Path, to: &Path) {

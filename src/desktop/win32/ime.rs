@@ -90,3 +90,72 @@ impl Drop for ImeGuard {
         self.restore();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use windows_sys::Win32::UI::Input::Ime::{
+        ImmGetContext, ImmGetOpenStatus, ImmReleaseContext, ImmSetOpenStatus,
+    };
+    use windows_sys::Win32::UI::WindowsAndMessaging::{
+        CreateWindowExW, DestroyWindow, WS_OVERLAPPED,
+    };
+
+    use super::*;
+
+    fn is_open(hwnd: HWND) -> bool {
+        // SAFETY: the input context of a window of this thread, released after the query.
+        unsafe {
+            let ctx = ImmGetContext(hwnd);
+            let open = ImmGetOpenStatus(ctx) != 0;
+            ImmReleaseContext(hwnd, ctx);
+            open
+        }
+    }
+
+    fn set_open_directly(hwnd: HWND, open: bool) {
+        // SAFETY: the input context of a window of this thread, released after the change.
+        unsafe {
+            let ctx = ImmGetContext(hwnd);
+            assert!(!ctx.is_null(), "no input context");
+            ImmSetOpenStatus(ctx, i32::from(open));
+            ImmReleaseContext(hwnd, ctx);
+        }
+    }
+
+    /// What the IME guard reads through the window's default IME window (WM_IME_CONTROL, the
+    /// way that works across processes) agrees with the input context, open and closed.
+    /// (Closing through IMC_SETOPENSTATUS is answered but not applied by Wine 8.0; that part
+    /// is for a real PC, see docs/windows.md.)
+    #[test]
+    fn the_ime_open_status_is_read_through_the_ime_window() {
+        let class = crate::desktop::win32::wide("STATIC");
+        // SAFETY: a window of this thread, destroyed at the end.
+        let hwnd = unsafe {
+            CreateWindowExW(
+                0,
+                class.as_ptr(),
+                class.as_ptr(),
+                WS_OVERLAPPED,
+                0,
+                0,
+                100,
+                100,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+            )
+        };
+        assert!(!hwnd.is_null());
+        set_open_directly(hwnd, true);
+        assert!(is_open(hwnd));
+        assert_eq!(open_status(Some(hwnd)), Some(true));
+        set_open_directly(hwnd, false);
+        assert!(!is_open(hwnd));
+        assert_eq!(open_status(Some(hwnd)), Some(false));
+        // The guard's request is answered (the window is there and not hung).
+        assert!(set_open(hwnd, false));
+        // SAFETY: the window made above.
+        unsafe { DestroyWindow(hwnd) };
+    }
+}
