@@ -3,97 +3,14 @@
 //! exactly once with exact text, the ledger and report matching; then stopped midway (the
 //! abort hotkey) and killed midway (SIGKILL) and run again: the system's own file is the judge.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use kuroko::japanese::{wareki, width};
-
+use crate::support::applications::{assert_each_exactly_once, prepared, registrations};
 use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "output" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A private copy of the scenario with `rows` generated applications as its input.
-fn prepared(dir: &Path, rows: usize) -> PathBuf {
-    let maker = dir.join("make-applications");
-    copy_dir(&Path::new(ROOT).join("examples/make-applications"), &maker);
-    Ran::from(
-        kuroko()
-            .arg("run")
-            .arg(&maker)
-            .args([
-                "--dry-run",
-                "--var",
-                &format!("rows={rows}"),
-                "--var",
-                "batch=T",
-            ])
-            .arg("--runs-dir")
-            .arg(dir.join("gen-runs"))
-            .output()
-            .unwrap(),
-    )
-    .expect(0);
-    let scenario = dir.join("juminhyo");
-    copy_dir(&Path::new(ROOT).join("scenarios/juminhyo"), &scenario);
-    std::fs::create_dir_all(scenario.join("input")).unwrap();
-    std::fs::copy(
-        maker.join("output/申請.xlsx"),
-        scenario.join("input/申請.xlsx"),
-    )
-    .unwrap();
-    scenario
-}
-
-/// The applications as the intake system must receive them: フリガナ in half-width kana and
-/// the birth date as S50/01/01-style 和暦.
-fn expected(scenario: &Path) -> Vec<HashMap<String, String>> {
-    use calamine::{Reader, open_workbook_auto};
-    let mut book = open_workbook_auto(scenario.join("input/申請.xlsx")).unwrap();
-    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    let mut rows = sheet.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
-    rows.map(|r| {
-        let mut m: HashMap<String, String> = header
-            .iter()
-            .cloned()
-            .zip(r.iter().map(|c| c.to_string()))
-            .collect();
-        let kana = width::hankaku(&m["フリガナ"]);
-        m.insert("フリガナ".into(), kana);
-        let born = wareki::parse(&m["生年月日"]).unwrap();
-        m.insert(
-            "生年月日".into(),
-            wareki::format(born, wareki::Style::Padded).unwrap(),
-        );
-        m
-    })
-    .collect()
-}
-
-fn registrations(file: &Path) -> Vec<HashMap<String, String>> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn start_app(x: &Xvfb, file: &Path) -> Child {
     x.command(&format!("{ROOT}/examples/intake-app.py"))
@@ -105,30 +22,11 @@ fn start_app(x: &Xvfb, file: &Path) -> Child {
         .unwrap()
 }
 
-/// Every application registered exactly once, with exactly the expected text.
-fn assert_each_exactly_once(file: &Path, scenario: &Path) {
-    let want = expected(scenario);
-    let got = registrations(file);
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for r in &got {
-        *seen.entry(r["受付番号"].as_str()).or_default() += 1;
-    }
-    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "registered more than once: {twice:?}");
-    assert_eq!(got.len(), want.len(), "every application registered");
-    for w in &want {
-        let g = got.iter().find(|g| g["受付番号"] == w["受付番号"]).unwrap();
-        for field in ["氏名", "フリガナ", "生年月日", "住所"] {
-            assert_eq!(g[field], w[field], "{} {field}", w["受付番号"]);
-        }
-    }
-}
-
 #[test]
 fn the_demo_registers_fifty_applications_exactly_once_and_the_report_counts_them() {
     let x = Xvfb::start();
     let dir = temp_dir("demo_e2e");
-    let scenario = prepared(&dir, 50);
+    let scenario = prepared(&dir, "juminhyo", 50);
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let ran = run_scenario(&scenario, Some(&x.display), &[]);
@@ -169,7 +67,7 @@ fn the_demo_registers_fifty_applications_exactly_once_and_the_report_counts_them
 fn stopped_with_the_hotkey_then_run_again_registers_the_rest_none_twice() {
     let x = Xvfb::start();
     let dir = temp_dir("demo_stop_resume");
-    let scenario = prepared(&dir, 20);
+    let scenario = prepared(&dir, "juminhyo", 20);
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let runs = dir.join("runs-first");
@@ -191,7 +89,7 @@ fn stopped_with_the_hotkey_then_run_again_registers_the_rest_none_twice() {
 fn killed_while_registering_then_run_again_looks_it_up_and_registers_none_twice() {
     let x = Xvfb::start();
     let dir = temp_dir("demo_kill_resume");
-    let scenario = prepared(&dir, 12);
+    let scenario = prepared(&dir, "juminhyo", 12);
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let runs = dir.join("runs-first");
@@ -226,7 +124,7 @@ fn a_clerk_runs_the_saved_scenario_from_the_launcher_and_it_enters_every_applica
     use crate::support::http::Served;
     let x = Xvfb::start();
     let dir = temp_dir("demo_launcher");
-    let scenario = prepared(&dir.join("scenarios"), 8);
+    let scenario = prepared(&dir.join("scenarios"), "juminhyo", 8);
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let s = Served::start(&dir, Some(&x.display));

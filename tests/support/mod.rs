@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod applications;
 pub mod http;
 pub mod municipal;
 pub mod webdriver;

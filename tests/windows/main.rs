@@ -12,14 +12,13 @@
 #[allow(dead_code)]
 mod support;
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use kuroko::japanese::{wareki, width};
+use support::applications::{assert_each_exactly_once, prepared, registrations};
 use support::http::Served;
 use support::municipal::{municipal_strings, rhai_array};
 use support::{MANIFEST, Ran, temp_dir, wait_until};
@@ -574,8 +573,9 @@ fn a_clerk_runs_and_stops_scenarios_of_kuroko_exe_from_the_page_in_chromium() {
     });
 
     b.click(r#"button.run[data-scenario="nagai"]"#);
+    b.wait_text("#run-name", 30, |t| t == "転入届の一括入力");
+    b.wait_text("#run-state", 30, |t| t == "実行中");
     b.wait_text("#run-done", 60, |t| t.parse::<u32>().is_ok_and(|n| n >= 2));
-    assert_eq!(b.text("#run-state"), "実行中");
     let asked = Instant::now();
     b.click("#stop");
     b.wait_text("#run-state", 10, |t| t == "停止しました");
@@ -591,109 +591,11 @@ fn a_clerk_runs_and_stops_scenarios_of_kuroko_exe_from_the_page_in_chromium() {
 
 // ---- The Windows demo: scenarios/juminhyo-win and the Win32 受付システム ----
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "output" && entry.file_name() != "input" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A private copy of scenarios/juminhyo-win with `rows` generated applications, made by the
-/// Linux kuroko (the generator is a dry run, the same on both systems).
-fn prepared(dir: &Path, rows: usize) -> PathBuf {
-    let maker = dir.join("make-applications");
-    copy_dir(&Path::new(ROOT).join("examples/make-applications"), &maker);
-    Ran::from(
-        support::kuroko()
-            .arg("run")
-            .arg(&maker)
-            .args([
-                "--dry-run",
-                "--var",
-                &format!("rows={rows}"),
-                "--var",
-                "batch=W",
-            ])
-            .arg("--runs-dir")
-            .arg(dir.join("gen-runs"))
-            .output()
-            .unwrap(),
-    )
-    .expect(0);
-    let scenario = dir.join("juminhyo-win");
-    copy_dir(&Path::new(ROOT).join("scenarios/juminhyo-win"), &scenario);
-    std::fs::create_dir_all(scenario.join("input")).unwrap();
-    std::fs::copy(
-        maker.join("output/申請.xlsx"),
-        scenario.join("input/申請.xlsx"),
-    )
-    .unwrap();
-    scenario
-}
-
-fn expected(scenario: &Path) -> Vec<HashMap<String, String>> {
-    use calamine::{Reader, open_workbook_auto};
-    let mut book = open_workbook_auto(scenario.join("input/申請.xlsx")).unwrap();
-    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    let mut rows = sheet.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
-    rows.map(|r| {
-        let mut m: HashMap<String, String> = header
-            .iter()
-            .cloned()
-            .zip(r.iter().map(|c| c.to_string()))
-            .collect();
-        let kana = width::hankaku(&m["フリガナ"]);
-        m.insert("フリガナ".into(), kana);
-        let born = wareki::parse(&m["生年月日"]).unwrap();
-        m.insert(
-            "生年月日".into(),
-            wareki::format(born, wareki::Style::Padded).unwrap(),
-        );
-        m
-    })
-    .collect()
-}
-
-fn registrations(file: &Path) -> Vec<HashMap<String, String>> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn assert_each_exactly_once(file: &Path, scenario: &Path) {
-    let want = expected(scenario);
-    let got = registrations(file);
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for r in &got {
-        *seen.entry(r["受付番号"].as_str()).or_default() += 1;
-    }
-    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "registered more than once: {twice:?}");
-    assert_eq!(got.len(), want.len(), "every application registered");
-    for w in &want {
-        let g = got.iter().find(|g| g["受付番号"] == w["受付番号"]).unwrap();
-        for field in ["氏名", "フリガナ", "生年月日", "住所"] {
-            assert_eq!(g[field], w[field], "{} {field}", w["受付番号"]);
-        }
-    }
-}
-
 #[test]
 fn the_windows_demo_enters_sixty_applications_each_exactly_once_also_after_kill_9() {
     let _desktop = desktop();
     let dir = temp_dir("win_demo");
-    let scenario = prepared(&dir, 60);
+    let scenario = prepared(&dir, "juminhyo-win", 60);
     let file = dir.join("registrations.jsonl");
     let _app = intake(&[file.to_str().unwrap(), "--save-delay", "0.15"]);
 

@@ -13,16 +13,14 @@ use windows_sys::Win32::System::DataExchange::{
     GetClipboardFormatNameW, GetClipboardOwner, GetClipboardSequenceNumber,
     IsClipboardFormatAvailable, OpenClipboard, SetClipboardData,
 };
-use windows_sys::Win32::System::LibraryLoader::GetModuleHandleW;
 use windows_sys::Win32::System::Memory::{
     GMEM_MOVEABLE, GlobalAlloc, GlobalLock, GlobalSize, GlobalUnlock,
 };
 use windows_sys::Win32::System::Ole::CF_UNICODETEXT;
 use windows_sys::Win32::UI::WindowsAndMessaging::{
-    CreateWindowExW, DefWindowProcW, DispatchMessageW, GWLP_USERDATA, GetMessageW,
-    GetWindowLongPtrW, HWND_MESSAGE, MSG, PostMessageW, PostQuitMessage, RegisterClassW,
-    SetWindowLongPtrW, WM_CLOSE, WM_DESTROY, WM_DESTROYCLIPBOARD, WM_RENDERALLFORMATS,
-    WM_RENDERFORMAT, WNDCLASSW,
+    DefWindowProcW, DispatchMessageW, GWLP_USERDATA, GetMessageW, GetWindowLongPtrW, HWND_MESSAGE,
+    MSG, PostMessageW, PostQuitMessage, SetWindowLongPtrW, WM_CLOSE, WM_DESTROY,
+    WM_DESTROYCLIPBOARD, WM_RENDERALLFORMATS, WM_RENDERFORMAT,
 };
 
 use crate::desktop::{Clipboard, ClipboardSnapshot, DResult, DesktopError};
@@ -222,32 +220,16 @@ impl Win32Clipboard {
         std::thread::Builder::new()
             .name("kuroko-clipboard".into())
             .spawn(move || {
-                let class = super::wide("kuroko-clipboard");
-                // SAFETY: registers a class (again is harmless), creates a message-only window
-                // and runs its message loop until WM_QUIT.
+                let hwnd = super::own_window(
+                    "kuroko-clipboard",
+                    "kuroko-clipboard",
+                    0,
+                    HWND_MESSAGE,
+                    (0, 0, 0, 0),
+                    Some(window_proc),
+                );
+                // SAFETY: the message loop of the window created above, until WM_QUIT.
                 unsafe {
-                    let instance = GetModuleHandleW(std::ptr::null());
-                    let wc = WNDCLASSW {
-                        lpfnWndProc: Some(window_proc),
-                        hInstance: instance,
-                        lpszClassName: class.as_ptr(),
-                        ..std::mem::zeroed()
-                    };
-                    RegisterClassW(&wc);
-                    let hwnd = CreateWindowExW(
-                        0,
-                        class.as_ptr(),
-                        class.as_ptr(),
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        HWND_MESSAGE,
-                        std::ptr::null_mut(),
-                        instance,
-                        std::ptr::null(),
-                    );
                     if hwnd.is_null() {
                         let _ = tx.send(Err(super::last_error()));
                         return;

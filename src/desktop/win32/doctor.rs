@@ -11,9 +11,8 @@ use windows_sys::Win32::UI::HiDpi::{GetDpiForSystem, GetDpiForWindow};
 use windows_sys::Win32::UI::Input::KeyboardAndMouse::{GetKeyboardLayout, SetFocus};
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     CreateWindowExW, DefWindowProcW, DestroyWindow, DispatchMessageW, GetSystemMetrics, MSG,
-    PM_REMOVE, PeekMessageW, PostQuitMessage, RegisterClassW, SM_REMOTESESSION,
-    SetForegroundWindow, TranslateMessage, WM_DESTROY, WNDCLASSW, WS_BORDER, WS_CAPTION, WS_CHILD,
-    WS_OVERLAPPED, WS_VISIBLE,
+    PM_REMOVE, PeekMessageW, PostQuitMessage, SM_REMOTESESSION, SetForegroundWindow,
+    TranslateMessage, WM_DESTROY, WS_BORDER, WS_CAPTION, WS_CHILD, WS_OVERLAPPED, WS_VISIBLE,
 };
 
 use super::{GdiScreen, window_title};
@@ -128,28 +127,13 @@ fn typing_self_test(desktop: &mut Desktop) -> Finding {
     // SAFETY: a window and an edit control of this thread, destroyed before returning; the
     // message loop runs on this thread between steps.
     unsafe {
-        let instance = GetModuleHandleW(std::ptr::null());
-        let class = super::wide("kuroko-doctor");
-        let wc = WNDCLASSW {
-            lpfnWndProc: Some(window_proc),
-            hInstance: instance,
-            lpszClassName: class.as_ptr(),
-            ..std::mem::zeroed()
-        };
-        RegisterClassW(&wc);
-        let window = CreateWindowExW(
-            0,
-            class.as_ptr(),
-            super::wide(TITLE).as_ptr(),
+        let window = super::own_window(
+            "kuroko-doctor",
+            TITLE,
             WS_OVERLAPPED | WS_CAPTION | WS_VISIBLE,
-            60,
-            60,
-            520,
-            140,
             std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            instance,
-            std::ptr::null(),
+            (60, 60, 520, 140),
+            Some(window_proc),
         );
         if window.is_null() {
             return Finding::new(
@@ -170,7 +154,7 @@ fn typing_self_test(desktop: &mut Desktop) -> Finding {
             30,
             window,
             std::ptr::null_mut(),
-            instance,
+            GetModuleHandleW(std::ptr::null()),
             std::ptr::null(),
         );
         pump(Duration::from_millis(200));

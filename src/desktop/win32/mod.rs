@@ -16,12 +16,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use windows_sys::Win32::Foundation::{GetLastError, HWND};
+use windows_sys::Win32::System::LibraryLoader::GetModuleHandleW;
 use windows_sys::Win32::UI::HiDpi::{
     DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2, SetProcessDpiAwarenessContext,
 };
 use windows_sys::Win32::UI::WindowsAndMessaging::{
-    GetSystemMetrics, GetWindowTextLengthW, GetWindowTextW, SM_CXVIRTUALSCREEN, SM_CYVIRTUALSCREEN,
-    SM_XVIRTUALSCREEN, SM_YVIRTUALSCREEN, SetProcessDPIAware,
+    CreateWindowExW, GetSystemMetrics, GetWindowTextLengthW, GetWindowTextW, RegisterClassW,
+    SM_CXVIRTUALSCREEN, SM_CYVIRTUALSCREEN, SM_XVIRTUALSCREEN, SM_YVIRTUALSCREEN,
+    SetProcessDPIAware, WNDCLASSW, WNDPROC,
 };
 
 use super::{DResult, Desktop};
@@ -59,6 +61,44 @@ pub(crate) fn window_title(hwnd: HWND) -> String {
         let mut buf = vec![0u16; len as usize + 1];
         let got = GetWindowTextW(hwnd, buf.as_mut_ptr(), buf.len() as i32);
         String::from_utf16_lossy(&buf[..got.max(0) as usize])
+    }
+}
+
+/// Creates a window of a class of kuroko's own (registered here; registering it again is
+/// harmless) with `proc` as its window procedure: message-only with `HWND_MESSAGE` as parent.
+pub(crate) fn own_window(
+    class: &str,
+    title: &str,
+    style: u32,
+    parent: HWND,
+    (x, y, w, h): (i32, i32, i32, i32),
+    proc: WNDPROC,
+) -> HWND {
+    let class = wide(class);
+    // SAFETY: the class and title strings outlive both calls; a failed creation returns null.
+    unsafe {
+        let instance = GetModuleHandleW(std::ptr::null());
+        let wc = WNDCLASSW {
+            lpfnWndProc: proc,
+            hInstance: instance,
+            lpszClassName: class.as_ptr(),
+            ..std::mem::zeroed()
+        };
+        RegisterClassW(&wc);
+        CreateWindowExW(
+            0,
+            class.as_ptr(),
+            wide(title).as_ptr(),
+            style,
+            x,
+            y,
+            w,
+            h,
+            parent,
+            std::ptr::null_mut(),
+            instance,
+            std::ptr::null(),
+        )
     }
 }
 
