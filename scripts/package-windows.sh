@@ -20,9 +20,10 @@ trap 'rm -rf "$stage"' EXIT
 root="$stage/$name"
 mkdir -p "$root/docs" "$root/scenarios"
 x86_64-w64-mingw32-strip -o "$root/kuroko.exe" "target-windows/$target/release/kuroko.exe"
-# Saved scenarios, without anything a run wrote or a demo generated.
-for s in scenarios/*/; do
-  id=$(basename "$s")
+# The saved scenarios made for Windows (scenarios/juminhyo has pictures of the Linux demo's Qt
+# window), without anything a run wrote or a demo generated.
+for id in juminhyo-win; do
+  s="scenarios/$id"
   mkdir -p "$root/scenarios/$id"
   (cd "$s" && find . -path ./output -prune -o -path ./input -prune -o -type f -print0 |
     xargs -0 -I{} cp --parents {} "$root/scenarios/$id/")
