@@ -22,11 +22,11 @@ use super::{Commanded, pack};
 use crate::desktop::{Button, DResult, DesktopError, Key, Keyboard, Mouse, NamedKey};
 
 /// Marks kuroko's own events (`dwExtraInfo`), "KRKO".
-pub(crate) const KUROKO_EVENT: usize = 0x4B52_4B4F;
+const KUROKO_EVENT: usize = 0x4B52_4B4F;
 
 /// A key as Windows sends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WinKey {
+pub(super) enum WinKey {
     /// A virtual key, and whether it is an extended key (arrows, Home, Insert, right-hand keys).
     Virtual(u16, bool),
     /// A UTF-16 unit as VK_PACKET.
@@ -100,7 +100,7 @@ fn win_keys(key: Key) -> Vec<WinKey> {
     }
 }
 
-fn key_event(key: WinKey, up: bool) -> INPUT {
+pub(super) fn key_event(key: WinKey, up: bool) -> INPUT {
     let (vk, scan, mut flags) = match key {
         WinKey::Virtual(vk, extended) => {
             // SAFETY: a plain query of the current layout.
@@ -143,7 +143,7 @@ fn mouse_event(dx: i32, dy: i32, data: i32, flags: u32) -> INPUT {
 }
 
 /// Sends events; an error when Windows took none or only some of them.
-fn send(events: &[INPUT]) -> DResult<()> {
+pub(super) fn send(events: &[INPUT]) -> DResult<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -262,7 +262,7 @@ fn normalised(x: i32, y: i32) -> (i32, i32) {
     (scale(x, left, width), scale(y, top, height))
 }
 
-fn cursor() -> DResult<(i32, i32)> {
+pub(super) fn cursor() -> DResult<(i32, i32)> {
     let mut p = POINT { x: 0, y: 0 };
     // SAFETY: writes the point.
     if unsafe { GetCursorPos(&mut p) } == 0 {

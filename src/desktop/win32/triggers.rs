@@ -135,10 +135,8 @@ fn watch_corners(commanded: Commanded, abort: AbortSignal) {
     while !abort.is_finished() {
         let (left, top, width, height) = super::virtual_screen();
         let (right, bottom) = (left + width - 1, top + height - 1);
-        let mut p = windows_sys::Win32::Foundation::POINT { x: 0, y: 0 };
-        // SAFETY: writes the point; fails while the screen is locked, which is not a corner.
-        if unsafe { windows_sys::Win32::UI::WindowsAndMessaging::GetCursorPos(&mut p) } != 0 {
-            let (x, y) = (p.x, p.y);
+        // No position while the screen is locked, which is not a corner.
+        if let Ok((x, y)) = super::input::cursor() {
             let in_corner = (x <= left || x >= right) && (y <= top || y >= bottom);
             if !in_corner {
                 armed = true;

@@ -6,15 +6,13 @@ use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{HWND, LPARAM, RECT};
 use windows_sys::Win32::System::Threading::{AttachThreadInput, GetCurrentThreadId};
-use windows_sys::Win32::UI::Input::KeyboardAndMouse::{
-    INPUT, INPUT_0, INPUT_KEYBOARD, KEYBDINPUT, KEYEVENTF_KEYUP, SendInput,
-};
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     BringWindowToTop, EnumWindows, GWL_EXSTYLE, GetForegroundWindow, GetWindowLongPtrW,
     GetWindowRect, GetWindowThreadProcessId, IsIconic, IsWindow, IsWindowVisible, SW_RESTORE,
     SetForegroundWindow, ShowWindow, WS_EX_TOOLWINDOW,
 };
 
+use super::input::{WinKey, key_event, send};
 use crate::desktop::{DResult, DesktopError, WindowInfo, Windows};
 
 pub struct Win32Windows;
@@ -61,21 +59,9 @@ fn info(hwnd: HWND) -> Option<WindowInfo> {
 
 /// An Alt press and release: input from kuroko, so Windows lets it set the foreground window.
 fn tap_alt() {
-    let event = |up: bool| INPUT {
-        r#type: INPUT_KEYBOARD,
-        Anonymous: INPUT_0 {
-            ki: KEYBDINPUT {
-                wVk: 0xA4,
-                wScan: 0,
-                dwFlags: if up { KEYEVENTF_KEYUP } else { 0 },
-                time: 0,
-                dwExtraInfo: super::input::KUROKO_EVENT,
-            },
-        },
-    };
-    let events = [event(false), event(true)];
-    // SAFETY: two initialised events.
-    unsafe { SendInput(2, events.as_ptr(), std::mem::size_of::<INPUT>() as i32) };
+    let alt = WinKey::Virtual(0xA4, false);
+    // Only a key for the foreground rule: if Windows refuses it, the next attempt tries another way.
+    let _ = send(&[key_event(alt, false), key_event(alt, true)]);
 }
 
 impl Windows for Win32Windows {
