@@ -6,6 +6,18 @@ use crate::engine::reference::{FnDoc, collect};
 use crate::script::NAMESPACES;
 
 /// The scripting reference as Markdown.
+/// What every page method has in common, once, before the `web::` functions.
+const WEB_INTRO: &str = "`web::open` and `web::attach` return a page (`b` in the examples; `frame` and `popup` \
+return page-like objects). Its methods take a **locator**: `css=` (or a bare CSS selector), `xpath=` \
+(or `//…`), `text=登録` (the whole text, else part of it; `text=\"登録\"` the whole only), \
+`role=button[name=\"登録\"]` (ARIA role and accessible name; `name*=` for part), `label=氏名` \
+(a `<label>`, `aria-label`, or the `<th>`/`<td>` just before the field's cell), `placeholder=…`. \
+White space, 全角 spaces included, is ignored when texts are compared. Each step waits (up to \
+`timeout_s`, default 30 s) until its element is attached, visible, enabled, not moving and not \
+covered by an overlay; a timeout names the condition that failed and keeps a screenshot and the \
+page's HTML in the run folder, and the run folder's `web-trace/` keeps the last 20 steps. Every \
+step takes the options `timeout_s`, `nth` (0 = the first match, -1 = the last) and `has_text`.\n\n";
+
 pub fn markdown() -> String {
     let docs = collect();
     let mut out = String::from(
@@ -25,6 +37,9 @@ pub fn markdown() -> String {
     out.push_str("- [Global functions](#global-functions) — `sleep`, `fail`.\n\n");
     let section = |out: &mut String, title: &str, about: &str, fns: Vec<&FnDoc>| {
         out.push_str(&format!("## {title}\n\n{about}\n\n"));
+        if title == "web" {
+            out.push_str(WEB_INTRO);
+        }
         for f in fns {
             out.push_str(&format!("### `{}`\n\n{}\n\n", f.signature(), f.doc));
         }
@@ -79,7 +94,14 @@ mod tests {
         for f in collect() {
             for block in f.doc.split("```rhai").skip(1) {
                 let code = block.split("```").next().unwrap_or("");
-                if let Err(e) = engine.compile(code) {
+                // Page methods' examples use `b`, the page `web::open` returned (and `form`
+                // for a frame).
+                let code = if f.receiver().is_some() {
+                    format!("let b = (); let form = ();\n{code}")
+                } else {
+                    code.to_string()
+                };
+                if let Err(e) = engine.compile(&code) {
                     panic!("example of {} does not compile: {e}\n{code}", f.signature());
                 }
             }

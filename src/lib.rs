@@ -14,6 +14,7 @@
 
 mod abort;
 mod autostart;
+mod browser;
 pub mod cli;
 pub mod desktop;
 pub mod docs;

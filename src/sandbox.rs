@@ -173,7 +173,7 @@ fn has_drive(p: &str) -> bool {
     b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
 }
 
-fn canonical(p: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn canonical(p: &Path) -> std::io::Result<PathBuf> {
     dunce::canonicalize(p)
 }
 

@@ -19,6 +19,7 @@ mod serve_browser;
 mod sheets;
 mod untrusted_files;
 mod vision;
+mod web;
 mod x11_abort;
 mod x11_images;
 mod x11_input;

@@ -48,6 +48,13 @@ pub fn build(run: Option<Rc<RunContext>>, limits: Limits) -> Engine {
     engine.disable_symbol("eval");
     // Undefined variables and namespaces are compile errors, found by `check` before a run.
     engine.set_strict_variables(true);
+    // `goto` is reserved by Rhai for a statement it does not have; kuroko's pages need it as
+    // a method name (`b.goto(url)`, as in every browser automation tool).
+    #[allow(deprecated)]
+    engine.on_parse_token(|token, _, _| match token {
+        rhai::Token::Reserved(word) if word.as_str() == "goto" => rhai::Token::Identifier(word),
+        other => other,
+    });
     engine.set_max_operations(limits.max_operations);
     engine.set_max_call_levels(64);
     engine.set_max_expr_depths(128, 64);

@@ -66,6 +66,7 @@ fn script_type(rust: &str) -> String {
         "Map" | "rhai::Map" => "map",
         "Dynamic" => "any",
         "()" | "" => "()",
+        "Page" | "&mut Page" => "WebPage",
         other => other,
     }
     .to_string()
@@ -141,17 +142,28 @@ pub fn collect() -> Vec<FnDoc> {
 }
 
 impl FnDoc {
+    /// A method of a script object (`page.click(…)`): its first parameter is the object.
+    pub fn receiver(&self) -> Option<&str> {
+        self.params
+            .first()
+            .filter(|(_, t)| t == "WebPage")
+            .map(|(n, _)| n.as_str())
+    }
+
     pub fn qualified_name(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{ns}::{}", self.name),
-            None => self.name.clone(),
+        match (&self.namespace, self.receiver()) {
+            (_, Some(object)) => format!("{object}.{}", self.name),
+            (Some(ns), None) => format!("{ns}::{}", self.name),
+            (None, None) => self.name.clone(),
         }
     }
 
     pub fn signature(&self) -> String {
+        let skip = usize::from(self.receiver().is_some());
         let params: Vec<String> = self
             .params
             .iter()
+            .skip(skip)
             .map(|(n, t)| format!("{n}: {t}"))
             .collect();
         let ret = if self.return_type == "()" {

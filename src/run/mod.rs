@@ -250,6 +250,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
             })
             .collect(),
         dry_run: options.dry_run,
+        web: RefCell::default(),
     });
     context.events.emit(RunEvent::Started {
         run_id: run_id.clone(),
@@ -283,6 +284,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
             Level::Warn,
             format!("{label} was never closed with sheet::close: nothing was written"),
         );
+    }
+    for problem in context.web.borrow_mut().finish(&run_dir) {
+        context.log(Level::Warn, problem);
     }
     for e in context
         .connected_desktop(|d| d.release_all())

@@ -73,6 +73,8 @@ pub struct RunContext {
     pub recorder: crate::ledger::Recorder,
     pub vars: rhai::Map,
     pub dry_run: bool,
+    /// The run's browsers and its last web steps (`web::`).
+    pub web: RefCell<crate::script::WebState>,
 }
 
 /// A script error; rhai adds the call site's position.

@@ -11,11 +11,13 @@ mod screen;
 pub(crate) mod sheet;
 mod task;
 mod text;
+mod web;
 mod window;
 
 use rhai::{Engine, exported_module};
 
 pub use context::{Items, RunContext};
+pub use web::WebState;
 
 /// (namespace, one-line description) in the order the reference shows them.
 pub const NAMESPACES: &[(&str, &str)] = &[
@@ -47,6 +49,10 @@ pub const NAMESPACES: &[(&str, &str)] = &[
         "text",
         "Japanese clerical conversions: full-width and half-width forms (全角/半角), and 和暦 dates.",
     ),
+    (
+        "web",
+        "Browser-based business systems (Chromium, Chrome, Edge): pages, frames and popups driven by locators that read like the page, each step waiting until its element is ready.",
+    ),
     ("log", "Messages in the run log and the terminal."),
 ];
 
@@ -61,7 +67,9 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("log", exported_module!(log::log_api).into());
     engine.register_static_module("text", exported_module!(text::text_api).into());
     engine.register_static_module("sheet", exported_module!(sheet::sheet_api).into());
+    engine.register_static_module("web", exported_module!(web::web_api).into());
     sheet::register_types(engine);
+    web::register_types(engine);
 }
 
 /// Converts a script integer to a screen coordinate, with a clear error.
