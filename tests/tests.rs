@@ -20,6 +20,7 @@ mod sheets;
 mod untrusted_files;
 mod vision;
 mod web;
+mod web_intake;
 mod x11_abort;
 mod x11_images;
 mod x11_input;

@@ -68,6 +68,10 @@ pub struct SessionState {
     /// The newest screencast frame (JPEG, base64), for the failure trace.
     pub frame: Option<Arc<String>>,
     pub detached: bool,
+    /// Navigations asked for in this page (a link or a submit clicked, `location` set).
+    pub navigations: u64,
+    /// Frames asked to navigate whose new document has not arrived yet.
+    pub navigating: std::collections::HashSet<String>,
 }
 
 /// A download the browser reported.
@@ -99,7 +103,8 @@ enum Outgoing {
 struct Inner {
     out: Outgoing,
     next_id: AtomicU64,
-    pending: Mutex<HashMap<u64, mpsc::Sender<Reply>>>,
+    /// Callers waiting for an answer, with the page (session) they asked.
+    pending: Mutex<HashMap<u64, (Option<String>, mpsc::Sender<Reply>)>>,
     state: Mutex<State>,
     closed: AtomicBool,
     closed_reason: Mutex<String>,
@@ -233,7 +238,7 @@ impl Connection {
             }
         }
         self.inner.closed.store(true, Ordering::SeqCst);
-        for (_, waiter) in lock(&self.inner.pending).drain() {
+        for (_, (_, waiter)) in lock(&self.inner.pending).drain() {
             let _ = waiter.send(Err(CdpError::Closed(reason.to_string())));
         }
     }
@@ -277,9 +282,14 @@ impl Connection {
         if self.is_closed() {
             return Err(CdpError::Closed(self.closed_reason()));
         }
+        if let Some(s) = session
+            && self.state().sessions.get(s).is_some_and(|s| s.detached)
+        {
+            return Err(CdpError::Closed("the window was closed".into()));
+        }
         let id = self.inner.next_id.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
-        lock(&self.inner.pending).insert(id, tx);
+        lock(&self.inner.pending).insert(id, (session.map(String::from), tx));
         let forget = || {
             lock(&self.inner.pending).remove(&id);
         };
@@ -313,7 +323,7 @@ impl Connection {
             return;
         };
         if let Some(id) = msg.get("id").and_then(Value::as_u64) {
-            if let Some(waiter) = lock(&self.inner.pending).remove(&id) {
+            if let Some((_, waiter)) = lock(&self.inner.pending).remove(&id) {
                 let reply = match msg.get("error") {
                     Some(e) => Err(CdpError::Protocol(
                         e.get("message")
@@ -358,8 +368,47 @@ impl Connection {
                 self.state().targets.retain(|t| t.id != id);
             }
             "Target.detachedFromTarget" => {
+                // The window closed (or crashed): nothing asked of it will be answered.
                 let id = text(params, "sessionId");
-                self.state().sessions.entry(id).or_default().detached = true;
+                self.state()
+                    .sessions
+                    .entry(id.clone())
+                    .or_default()
+                    .detached = true;
+                let mut pending = lock(&self.inner.pending);
+                let gone: Vec<u64> = pending
+                    .iter()
+                    .filter(|(_, (s, _))| s.as_deref() == Some(id.as_str()))
+                    .map(|(k, _)| *k)
+                    .collect();
+                for k in gone {
+                    if let Some((_, waiter)) = pending.remove(&k) {
+                        let _ = waiter.send(Err(CdpError::Closed("the window was closed".into())));
+                    }
+                }
+            }
+            "Page.frameRequestedNavigation" | "Page.frameStartedNavigating" => {
+                let (Some(session), frame) = (session, text(params, "frameId")) else {
+                    return;
+                };
+                let disposition = text(params, "disposition");
+                if !disposition.is_empty() && disposition != "currentTab" {
+                    return; // a new window or a download: not this page's document
+                }
+                let mut state = self.state();
+                let s = state.sessions.entry(session.to_string()).or_default();
+                s.navigations += 1;
+                s.navigating.insert(frame);
+            }
+            "Page.frameNavigated" | "Page.frameStoppedLoading" | "Page.navigatedWithinDocument" => {
+                let Some(session) = session else { return };
+                let frame = match params.get("frame") {
+                    Some(f) => text(f, "id"),
+                    None => text(params, "frameId"),
+                };
+                if let Some(s) = self.state().sessions.get_mut(session) {
+                    s.navigating.remove(&frame);
+                }
             }
             "Page.javascriptDialogOpening" => {
                 let Some(session) = session else { return };
@@ -415,6 +464,10 @@ impl Connection {
                 );
             }
             "Browser.downloadWillBegin" => {
+                let frame = text(params, "frameId");
+                for s in self.state().sessions.values_mut() {
+                    s.navigating.remove(&frame);
+                }
                 self.state().downloads.push(Download {
                     guid: text(params, "guid"),
                     suggested: text(params, "suggestedFilename"),

@@ -417,22 +417,14 @@ impl Page {
     }
 
     pub fn click(&self, loc: &Locator, act: &Act) -> WResult<()> {
-        let at = self.probe(
-            loc,
-            act,
-            "probe",
-            json!({ "enabled": true, "stable": true, "hit": true }),
-            json!({}),
-        )?;
-        self.mouse_click(
-            at["x"].as_f64().unwrap_or(0.0),
-            at["y"].as_f64().unwrap_or(0.0),
-            1,
-        )?;
-        self.dialog_check()
+        self.click_times(loc, act, 1)
     }
 
     pub fn dblclick(&self, loc: &Locator, act: &Act) -> WResult<()> {
+        self.click_times(loc, act, 2)
+    }
+
+    fn click_times(&self, loc: &Locator, act: &Act, times: i64) -> WResult<()> {
         let at = self.probe(
             loc,
             act,
@@ -440,12 +432,68 @@ impl Page {
             json!({ "enabled": true, "stable": true, "hit": true }),
             json!({}),
         )?;
-        self.mouse_click(
+        let before = self.navigations();
+        let clicked = self.mouse_click(
             at["x"].as_f64().unwrap_or(0.0),
             at["y"].as_f64().unwrap_or(0.0),
-            2,
-        )?;
-        self.dialog_check()
+            times,
+        );
+        if self.is_detached() {
+            // The click closed its own window (a popup's 選択 that writes back and closes).
+            return Ok(());
+        }
+        clicked?;
+        self.dialog_check()?;
+        self.settle(before, self.timeout_of(act))
+    }
+
+    /// Whether this page's window has been closed.
+    pub fn is_detached(&self) -> bool {
+        self.browser
+            .conn
+            .state()
+            .sessions
+            .get(&self.session)
+            .is_some_and(|s| s.detached)
+    }
+
+    fn navigations(&self) -> u64 {
+        self.browser
+            .conn
+            .state()
+            .sessions
+            .get(&self.session)
+            .map_or(0, |s| s.navigations)
+    }
+
+    /// When the step made the page (or one of its frames) navigate, waits until the new
+    /// document has replaced the old one, so the next step cannot act on the page that is
+    /// going away (a frame's old form filled, then thrown away). A round trip through the
+    /// page first, so the page's navigation events are in.
+    fn settle(&self, before: u64, timeout: Duration) -> WResult<()> {
+        let _ = self.call("Runtime.evaluate", json!({ "expression": "0" }), timeout);
+        if self.navigations() == before || self.is_detached() {
+            return Ok(());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let pending = self
+                .browser
+                .conn
+                .state()
+                .sessions
+                .get(&self.session)
+                .is_some_and(|s| !s.navigating.is_empty());
+            // A navigation that never arrives (a slow server) is left to the next step's own
+            // waiting; this only keeps the old document from being used.
+            if !pending || Instant::now() >= deadline {
+                return Ok(());
+            }
+            self.abort()
+                .sleep(Duration::from_millis(5))
+                .map_err(|_| WebError::aborted())?;
+            self.dialog_check()?;
+        }
     }
 
     /// Puts `text` into a field exactly: focus, select what is there, insert the text as one
@@ -534,8 +582,10 @@ impl Page {
             json!({ "enabled": true }),
             json!({ "anyKind": true }),
         )?;
+        let before = self.navigations();
         self.key(modifiers, &key)?;
-        self.dialog_check()
+        self.dialog_check()?;
+        self.settle(before, self.timeout_of(act))
     }
 
     fn key(&self, modifiers: i64, key: &str) -> WResult<()> {

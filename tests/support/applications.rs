@@ -91,7 +91,18 @@ pub fn registrations(file: &Path) -> Vec<HashMap<String, String>> {
     std::fs::read_to_string(file)
         .unwrap_or_default()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| {
+            // Text fields as they are; other values (the web system's true/false) as JSON.
+            let fields: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(l).unwrap();
+            fields
+                .into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect()
+        })
         .collect()
 }
 

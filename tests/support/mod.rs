@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod http;
 pub mod municipal;
+pub mod web_intake;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};
