@@ -216,3 +216,67 @@ fn a_clerk_uploads_the_file_a_scenario_asks_for_and_runs_it() {
     assert!(row.contains(" 09:00"), "{row}");
     assert_eq!(b.text("#connection"), "", "the page showed an error");
 }
+
+/// A web scenario started from the launcher: its items count up on the page like any run's;
+/// a web run that fails shows its last web steps (element, time, a picture of the page) from
+/// the history.
+#[test]
+fn a_web_run_shows_its_progress_and_a_failed_one_its_last_steps() {
+    let dir = temp_dir("serve_browser_web");
+    let page = crate::web::fixture("locators.html");
+    let manifest = |id: &str, name: &str| {
+        MANIFEST
+            .replace("\"test\"", &format!("\"{id}\""))
+            .replace("テスト", name)
+    };
+    scenario(
+        &dir.join("scenarios"),
+        "webform",
+        &manifest("webform", "交付申請のWeb入力"),
+        &format!(
+            "let b = web::open(\"{page}\", #{{ headless: true }});\ntask::set_total(4);\nfor i in 1..=4 {{\n    b.fill(\"label=受付番号\", `A-00${{i}}`);\n    b.click(\"css=#register\");\n    b.wait_for(\"css=#log .entry\", #{{ nth: i - 1 }});\n    task::item_done(`A-00${{i}}`);\n}}\n"
+        ),
+    );
+    scenario(
+        &dir.join("scenarios"),
+        "webfail",
+        &manifest("webfail", "交付申請のWeb照会"),
+        &format!(
+            "let b = web::open(\"{page}\", #{{ headless: true }});\nb.fill(\"label=氏名\", \"髙橋 花子\");\nb.click(\"role=button[name=\\\"削除\\\"]\", #{{ timeout_s: 1 }});\n"
+        ),
+    );
+    let s = Served::start(&dir, None);
+    let b = Browser::start(&dir);
+    b.goto(&s.url);
+
+    b.click(r#"button.run[data-scenario="webform"]"#);
+    b.wait_text("#run-name", 30, |t| t == "交付申請のWeb入力");
+    b.wait_text("#run-state", 60, |t| t == "成功");
+    assert_eq!(b.text("#run-done"), "4");
+
+    b.click(r#"button.run[data-scenario="webfail"]"#);
+    b.wait_text("#run-state", 60, |t| t == "失敗");
+    assert!(
+        b.text("#run-message").contains("削除"),
+        "{}",
+        b.text("#run-message")
+    );
+    b.wait_text(r#"#history tr[data-state="failed"]"#, 30, |t| {
+        t.contains("交付申請のWeb照会") && t.contains("Web の記録")
+    });
+    b.click(r#"#history tr[data-state="failed"] button.trace"#);
+    let steps = b.wait_text("#trace-steps", 30, |t| t.contains("削除"));
+    assert!(steps.contains("label=氏名"), "{steps}");
+    assert_eq!(
+        b.js("return document.querySelectorAll('#trace-steps tr').length"),
+        2
+    );
+    assert_eq!(
+        b.js("return document.querySelectorAll('#trace-steps tr.failed').length"),
+        1
+    );
+    wait_until("the steps' pictures load", || {
+        b.js("const i = [...document.querySelectorAll('#trace-steps img')]; return i.length === 2 && i.every((x) => x.complete && x.naturalWidth > 0)") == true
+    });
+    assert_eq!(b.text("#connection"), "", "the page showed an error");
+}

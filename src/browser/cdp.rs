@@ -91,6 +91,8 @@ pub struct State {
 }
 
 type Reply = Result<Value, CdpError>;
+/// A caller waiting for an answer, with the page (session) it asked.
+type Waiter = (Option<String>, mpsc::Sender<Reply>);
 
 /// Where commands are written.
 enum Outgoing {
@@ -103,8 +105,7 @@ enum Outgoing {
 struct Inner {
     out: Outgoing,
     next_id: AtomicU64,
-    /// Callers waiting for an answer, with the page (session) they asked.
-    pending: Mutex<HashMap<u64, (Option<String>, mpsc::Sender<Reply>)>>,
+    pending: Mutex<HashMap<u64, Waiter>>,
     state: Mutex<State>,
     closed: AtomicBool,
     closed_reason: Mutex<String>,

@@ -1,5 +1,6 @@
-//! Which files the page may show: a run's log, events and screenshots, from run folders under
-//! the runs root only, and reports the launcher wrote itself. Names are plain file names; a
+//! Which files the page may show: a run's log, events and screenshots (and its web trace:
+//! `web-trace/trace.json` and its small pictures), from run folders under the runs root only,
+//! and reports the launcher wrote itself. Names are plain file names; a
 //! `../`, an absolute path or anything outside those folders is simply not found.
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,11 @@ pub fn content_type(name: &str) -> Option<&'static str> {
         "log" | "txt" => Some("text/plain; charset=utf-8"),
         "jsonl" => Some("application/x-ndjson; charset=utf-8"),
         "png" => Some("image/png"),
+        "jpg" => Some("image/jpeg"),
+        "json" => Some("application/json"),
+        // A failed web page's HTML is shown as text: served as a page, its scripts would run
+        // in the launcher's own origin.
+        "html" => Some("text/plain; charset=utf-8"),
         _ => None,
     }
 }
@@ -31,6 +37,19 @@ pub fn resolve(root: &Path, run_dir: &Path, name: &str) -> Option<PathBuf> {
     }
     let file = dunce::canonicalize(run_dir.join(name)).ok()?;
     (within(root, &file) && file.is_file()).then_some(file)
+}
+
+/// The run's web trace folder (the last web steps with their pictures).
+pub const TRACE_DIR: &str = "web-trace";
+
+/// `run_dir/web-trace/name`, under the same rules as `resolve`.
+pub fn resolve_trace(root: &Path, run_dir: &Path, name: &str) -> Option<PathBuf> {
+    resolve(root, &run_dir.join(TRACE_DIR), name)
+}
+
+/// Whether the run kept a web trace.
+pub fn has_trace(dir: &Path) -> bool {
+    dir.join(TRACE_DIR).join("trace.json").is_file()
 }
 
 /// Whether `path` lies under `root` once both are resolved (links, `..`); false when either

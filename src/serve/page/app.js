@@ -30,6 +30,9 @@ const TEXT = {
     "saved-run": "削減時間 {n} 分", "killed-timeout": "制限時間を過ぎたため終了させました",
     "killed-stop": "停止に応答しなかったため強制終了しました", "log": "ログ", "screen": "画面",
     "screen-alt": "失敗時の画面", "screen-zoom": "失敗時の画面を拡大", "cancel-request": "取消",
+    "trace": "Web の記録", "trace-title": "最後の Web 操作 {n} 件", "page-html": "ページ（HTML）",
+    "th-no": "番号", "th-action": "操作", "th-locator": "対象", "th-ms": "時間", "th-result": "結果", "th-picture": "画面",
+    "ms": "{n} ms", "step-ok": "成功",
     "failed-items": "{done}（失敗 {failed}）", "no-department": "（課なし）", "no-records": "まだ記録がありません。",
     "totals": "今月 {month} ・ 今年度 {fy} 削減", "chart-month": "今月（{label}）", "chart-fy": "今年度（{label}）",
     "remove": "削除", "remove-schedule": "スケジュール {id} を削除しますか？", "none": "ありません",
@@ -66,6 +69,9 @@ const TEXT = {
     "saved-run": "Time saved {n} min", "killed-timeout": "Ended: it ran past its time limit",
     "killed-stop": "Ended by force: it did not respond to Stop", "log": "Log", "screen": "Screen",
     "screen-alt": "The screen when it failed", "screen-zoom": "Enlarge the screen when it failed",
+    "trace": "Web steps", "trace-title": "The last {n} web steps", "page-html": "Page (HTML)",
+    "th-no": "No.", "th-action": "Step", "th-locator": "Element", "th-ms": "Time", "th-result": "Result", "th-picture": "Page",
+    "ms": "{n} ms", "step-ok": "OK",
     "cancel-request": "Cancel", "failed-items": "{done} ({failed} failed)", "no-department": "(no department)",
     "no-records": "Nothing recorded yet.", "totals": "Saved: {month} this month · {fy} this fiscal year",
     "chart-month": "This month ({label})", "chart-fy": "This fiscal year ({label})",
@@ -326,10 +332,30 @@ function evidenceLinks(runId, files) {
   return files.filter((name) => name !== "events.jsonl").map((name) => {
     const url = `/api/runs/${encodeURIComponent(runId)}/files/${encodeURIComponent(name)}`;
     if (name.endsWith(".png")) {
-      return name === "failure.png" ? el("button", { type: "button", class: "link", onclick: () => showScreenshot(url) }, t("screen")) : null;
+      return name === "failure.png" || name.startsWith("web-failure-")
+        ? el("button", { type: "button", class: "link", onclick: () => showScreenshot(url) }, t("screen")) : null;
     }
+    if (name.endsWith(".html")) return el("a", { href: url, target: "_blank", rel: "noopener" }, t("page-html"));
     return el("a", { href: url, target: "_blank", rel: "noopener" }, name === "run.log" ? t("log") : name);
   }).filter(Boolean);
+}
+
+// The last web steps of a run, each with its element, time and a small picture of the page.
+async function showTrace(runId) {
+  const base = `/api/runs/${encodeURIComponent(runId)}/trace/`;
+  const steps = await api(`${base}trace.json`);
+  $("trace-title").textContent = t("trace-title", { n: steps.length });
+  $("trace-steps").replaceChildren(...steps.map((s) => el("tr", { class: s.ok ? "ok" : "failed" },
+    el("td", { class: "num" }, s.step),
+    el("td", {}, s.action),
+    el("td", { class: "locator" }, s.locator),
+    el("td", { class: "num" }, t("ms", { n: s.ms })),
+    el("td", { class: s.ok ? "outcome succeeded" : "outcome failed" }, s.ok ? t("step-ok") : s.error),
+    el("td", {}, s.picture
+      ? el("button", { type: "button", class: "thumb-button", onclick: () => showScreenshot(base + encodeURIComponent(s.picture)) },
+        el("img", { class: "thumb", alt: `${s.action} ${s.locator}`, src: base + encodeURIComponent(s.picture) }))
+      : ""))));
+  $("trace-dialog").showModal();
 }
 
 function showScreenshot(url) {
@@ -369,6 +395,9 @@ async function loadHistory() {
       const src = `/api/runs/${encodeURIComponent(r.run_id)}/files/failure.png`;
       evidence.append(el("button", { type: "button", class: "thumb-button", "aria-label": t("screen-zoom"), onclick: () => showScreenshot(src) },
         el("img", { class: "thumb", alt: t("screen-alt"), src })));
+    }
+    if (r.trace) {
+      evidence.append(el("button", { type: "button", class: "link trace", onclick: () => showTrace(r.run_id).catch(showError) }, t("trace")));
     }
     return el("tr", { dataset: { run: r.run_id, state: r.state } },
       el("td", {}, when(r.started_at)),

@@ -24,6 +24,8 @@ pub(super) struct HistoryRow {
     #[serde(flatten)]
     run: RunRecord,
     files: Vec<String>,
+    /// The run kept a web trace (`/api/runs/{id}/trace/trace.json`).
+    trace: bool,
 }
 
 pub(super) async fn history(
@@ -48,11 +50,12 @@ pub(super) async fn history(
                     .map(std::path::Path::new)
                     .filter(|d| evidence::within(&app.config.runs_root, d));
                 let files = inside.map(evidence::files).unwrap_or_default();
+                let trace = inside.is_some_and(evidence::has_trace);
                 // A run folder outside the launcher's (a command-line run's) is not shown.
                 run.run_dir = inside.map(|d| app.shown.text(&d.display().to_string()));
                 run.message = run.message.map(|m| app.shown.text(&m));
                 run.location = run.location.map(|l| app.shown.text(&l));
-                HistoryRow { run, files }
+                HistoryRow { run, files, trace }
             })
             .collect())
     })
@@ -63,6 +66,23 @@ pub(super) async fn history(
 pub(super) async fn run_file(
     State(app): State<Arc<App>>,
     Path((run_id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    evidence_file(app, run_id, name, false).await
+}
+
+/// A file of the run's web trace: `trace.json` or one of its pictures.
+pub(super) async fn trace_file(
+    State(app): State<Arc<App>>,
+    Path((run_id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    evidence_file(app, run_id, name, true).await
+}
+
+async fn evidence_file(
+    app: Arc<App>,
+    run_id: String,
+    name: String,
+    trace: bool,
 ) -> Result<Response, ApiError> {
     blocking(app, move |app| {
         let missing = || ApiError::not_found("no such file");
@@ -75,8 +95,13 @@ pub(super) async fn run_file(
             .next()
             .ok_or_else(missing)?;
         let dir = run.run_dir.ok_or_else(missing)?;
-        let path = evidence::resolve(&app.config.runs_root, std::path::Path::new(&dir), &name)
-            .ok_or_else(missing)?;
+        let dir = std::path::Path::new(&dir);
+        let path = if trace {
+            evidence::resolve_trace(&app.config.runs_root, dir, &name)
+        } else {
+            evidence::resolve(&app.config.runs_root, dir, &name)
+        }
+        .ok_or_else(missing)?;
         let bytes = std::fs::read(&path).map_err(|_| missing())?;
         let kind = evidence::content_type(&name).unwrap_or("application/octet-stream");
         Ok(([(header::CONTENT_TYPE, kind)], bytes).into_response())

@@ -55,6 +55,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/events", get(runs::events))
         .route("/api/history", get(history::history))
         .route("/api/runs/{run_id}/files/{name}", get(history::run_file))
+        .route("/api/runs/{run_id}/trace/{name}", get(history::trace_file))
         .route("/api/summary", get(history::summary))
         .route("/api/report", get(history::report))
         .route(
