@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # kuroko beside its peers in one run: image search (OpenCV, pyscreeze) and screen capture (mss,
 # pyautogui), on the peers' deterministic scenes and one 1920x1080 Xvfb. Prints every figure as a
-# JSON line, then the ratios. Usage: scripts/bench.sh [vision|capture|typing|sheets|ledger|all]
-# (ledger has no peer: the target is a fiscal-year report of 1,000,000 runs in under 3 s)
+# JSON line, then the ratios. Usage: scripts/bench.sh [vision|capture|typing|sheets|ledger|web|all]
+# (ledger has no peer: the target is a fiscal-year report of 1,000,000 runs in under 3 s; web puts
+# kuroko's web:: beside Playwright for Python on examples/web-intake, in the same headless
+# /usr/bin/chromium: KUROKO_BENCH_WEB_ITEMS applications each (30), KUROKO_BENCH_KEEP=1 keeps the
+# servers' data and kuroko's run folder, PLAYWRIGHT_PYTHON picks the python that has playwright)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 peers=${KUROKO_PEERS:-../shared/bench/peers}
 data=${PEERS_DATA:-/tmp/kuroko-peers-data}
 out=$(mktemp)
-trap 'rm -f "$out"; [ -n "${xpid:-}" ] && kill "$xpid" 2>/dev/null || true' EXIT
+web_pids=()
+cleanup() {
+  rm -f "$out"
+  [ -n "${xpid:-}" ] && kill "$xpid" 2>/dev/null
+  for p in "${web_pids[@]}"; do kill "$p" 2>/dev/null; done
+  [ -n "${webtmp:-}" ] && [ -z "${KUROKO_BENCH_KEEP:-}" ] && rm -rf "$webtmp"
+  true
+}
+trap cleanup EXIT
 
-cargo build --release --benches --quiet
-if [ -z "${DISPLAY:-}" ] && [ "$what" != vision ] && [ "$what" != ledger ] && [ "$what" != sheets ]; then
+[ "$what" != web ] && cargo build --release --benches --quiet
+if [ -z "${DISPLAY:-}" ] && [ "$what" != vision ] && [ "$what" != ledger ] && [ "$what" != sheets ] && [ "$what" != web ]; then
   for n in $(seq 150 190); do [ -e "/tmp/.X11-unix/X$n" ] || break; done
   Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 & xpid=$!
   export DISPLAY=":$n"; sleep 1
@@ -47,6 +58,41 @@ case $what in sheets|all)
 esac
 case $what in ledger|all)
   cargo bench --quiet --bench ledger -- 1000000 3 | tee -a "$out" ;;
+esac
+case $what in web|all)
+  # One web-intake per tool, each on its own data dir, no save delay; Playwright, then kuroko,
+  # one after the other. Each logs in before its timing starts; the first item is not counted.
+  cargo build --release --quiet --bin kuroko --example web-intake
+  items=${KUROKO_BENCH_WEB_ITEMS:-30}
+  webtmp=$(mktemp -d)
+  [ -n "${KUROKO_BENCH_KEEP:-}" ] && echo "web: servers' data and kuroko's run folder kept in $webtmp" >&2
+  start_intake() {  # NAME: starts a server on $webtmp/NAME, sets $url
+    mkdir -p "$webtmp/$1"
+    target/release/examples/web-intake --port 0 --data "$webtmp/$1" --save-delay-ms 0 > "$webtmp/$1.out" 2>&1 &
+    web_pids+=($!)
+    url=
+    for _ in $(seq 100); do
+      url=$(sed -n '1s/^listening on //p' "$webtmp/$1.out")
+      [ -n "$url" ] && return 0
+      sleep 0.1
+    done
+    echo "web-intake did not start: $(cat "$webtmp/$1.out")" >&2; return 1
+  }
+  registered() {  # TOOL NAME
+    echo "{\"area\": \"web\", \"tool\": \"$1\", \"case\": \"registered\", \"count\": $(cat "$webtmp/$2/registrations.jsonl" 2>/dev/null | wc -l), \"expected\": $items}"
+  }
+  start_intake playwright
+  "${PLAYWRIGHT_PYTHON:-python3}" benches/web/playwright_peer.py "$url" "$items" | tee -a "$out" || true
+  registered playwright playwright | tee -a "$out"
+  start_intake kuroko
+  chromium=$(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')
+  tool="kuroko $(target/release/kuroko --version | awk '{print $2}') (web::, chromium $chromium)"
+  target/release/kuroko run benches/web/kuroko --var "url=$url" --var "items=$items" \
+    --runs-dir "$webtmp/runs" --ledger "$webtmp/ledger.sqlite3" > "$webtmp/kuroko.log" 2>&1 \
+    || { echo "kuroko run failed:" >&2; tail -5 "$webtmp/kuroko.log" >&2; }
+  rmdir benches/web/kuroko/output 2>/dev/null || true  # made by the run (outputs), left empty
+  python3 benches/web/kuroko_events.py "$webtmp/runs" "$tool" | tee -a "$out" || true
+  registered kuroko kuroko | tee -a "$out" ;;
 esac
 python3 - "$out" <<'PY'
 import json, sys
@@ -89,4 +135,15 @@ for peer, mine, what in [("read python-calamine", "read kuroko", "read"), ("writ
 for r in rows:
     if r.get("area") == "sheets" and "peak_mb" in r:
         print(f"  {r['case']}: {r['rows']} rows in {r['s_median']} s, peak memory {r['peak_mb']} MB")
+pw, k = pick("web", "playwright", "item"), pick("web", "kuroko", "item")
+if pw and k:
+    print(f"  web item (login, first item not counted; {k['runs']} items): playwright {pw['s_median']} s (p90 {pw['s_p90']}) "
+          f"| kuroko {k['s_median']} s (p90 {k['s_p90']}) -> {pw['s_median']/k['s_median']:.2f}x")
+for tool in ["playwright", "kuroko"]:
+    f, n = pick("web", tool, "first page"), pick("web", tool, "registered")
+    if f:
+        extra = f" ({f['ms_with_driver']} ms with the Playwright driver's start)" if "ms_with_driver" in f else ""
+        print(f"  web browser start to first page loaded, {f['tool']}: {f['ms']} ms{extra}")
+    if n:
+        print(f"  web {tool}: registered {n['count']} of {n['expected']}")
 PY

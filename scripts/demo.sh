@@ -4,6 +4,11 @@
 # system (a stand-in for a municipal business system) on the display — or on a virtual one —
 # and let the scenario scenarios/juminhyo enter every application, exactly, recording each in
 # the ledger; then print what the system registered and this month's time-saved report.
+#
+# `scripts/demo.sh web`: the same applications into the web version of the system
+# (examples/web-intake, a browser-based 住民記録 system on this PC) with scenarios/juminhyo-web,
+# in a Chromium window driven by its labels — login, a frameset menu, the 住所検索 popup, the
+# confirm on 登録 and the slow save behind its spinner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,15 +17,43 @@ if [ ! -x target/debug/kuroko ]; then
   echo "building kuroko: the first build compiles about 350 crates and takes 10–15 minutes on 2 cores; cargo shows its progress"
 fi
 cargo build
+web=false
+[ "${1:-}" = web ] && web=true
+if $web; then cargo build --example web-intake; fi
 
 data="${XDG_DATA_HOME:-$HOME/.local/share}/kuroko/demo"
 mkdir -p "$data"
 batch="D$(date +%y%m%d%H%M%S)"
 target/debug/kuroko run examples/make-applications --dry-run --var rows=60 --var "batch=$batch" \
   --runs-dir "$(mktemp -d)" >/dev/null 2>&1
-mkdir -p scenarios/juminhyo/input
-cp examples/make-applications/output/申請.xlsx scenarios/juminhyo/input/申請.xlsx
-echo "60 applications (batch $batch) in scenarios/juminhyo/input/申請.xlsx"
+scenario=scenarios/juminhyo
+$web && scenario=scenarios/juminhyo-web
+mkdir -p "$scenario/input"
+cp examples/make-applications/output/申請.xlsx "$scenario/input/申請.xlsx"
+echo "60 applications (batch $batch) in $scenario/input/申請.xlsx"
+
+if $web; then
+  scripts/with-display.sh bash -c '
+    set -euo pipefail
+    mkdir -p "$1/web"
+    target/debug/examples/web-intake --port 0 --data "$1/web" > "$1/web/listening" 2>/dev/null &
+    app=$!
+    trap "kill $app 2>/dev/null || true" EXIT
+    for _ in $(seq 100); do grep -q listening "$1/web/listening" 2>/dev/null && break; sleep 0.1; done
+    url=$(sed -n "s/^listening on //p" "$1/web/listening")
+    echo "the web 住民記録 system is at $url (user kuroko, password kuroko)"
+    status=0
+    target/debug/kuroko run scenarios/juminhyo-web --var "url=$url" || status=$?
+    echo
+    echo "The web system registered (the last 5 of $(grep -c "\"$2-" "$1/web/registrations.jsonl" || true) from this batch, in $1/web/registrations.jsonl):"
+    grep "\"$2-" "$1/web/registrations.jsonl" | tail -5 || true
+    echo
+    echo "This month'"'"'s time-saved report from the ledger (kuroko report --month $(date +%Y-%m)):"
+    target/debug/kuroko report --month "$(date +%Y-%m)"
+    exit $status
+  ' demo "$data" "$batch"
+  exit
+fi
 
 scripts/with-display.sh bash -c '
   set -euo pipefail

@@ -5,7 +5,7 @@
 //! - `cli` → `serve` (the launcher and its queue) → `schedule`, `run`, `report`;
 //! - a run: `run` → `engine` (sandboxed Rhai, its own function reference) → `script` (the
 //!   script API) → `desktop` (keyboard, mouse, screen, window traits and their backends),
-//!   `vision`, `sheets`;
+//!   `browser` (Chromium/Edge through the DevTools protocol), `vision`, `sheets`;
 //! - the record: `run` → `ledger` (the Store traits) → `report`;
 //! - at the bottom, shared by all: `scenario`, `events` (what a run emits), `files`, `sandbox`,
 //!   `timesaved`, `japanese`, `abort`, `exit` and small helpers.

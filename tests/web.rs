@@ -66,7 +66,10 @@ fn assert_browser_gone(dir: &Path) {
 }
 
 const LOCATORS: &str = r#"
-b.fill("css=input[name=no]", "A-001");
+b.fill("css=input[name=no]", "A-0012");
+b.press("css=input[name=no]", "Backspace");
+b.press("css=input[name=no]", "Backspace");
+b.press("css=input[name=no]", "1");
 b.fill("xpath=//input[@name='born']", "S50/01/01");
 b.fill("label=氏名", "髙橋 花子");
 b.fill("label=氏名（フリガナ）", "ﾀｶﾊｼ ﾊﾅｺ");
@@ -121,6 +124,7 @@ for k in want.keys() {
 }
 b.uncheck("label=本籍・筆頭者の記載");
 if b.exists("css=input[name=honseki]:checked") { fail("still ticked"); }
+b.screenshot("output/画面.png");
 log::info("all locators found their elements");
 "#;
 
@@ -131,6 +135,8 @@ fn every_locator_kind_finds_its_element_on_a_japanese_page() {
     run_scenario(&s, None, &[])
         .expect(0)
         .stderr_has("all locators found their elements");
+    let png = std::fs::read(s.join("output/画面.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
     assert_browser_gone(&dir);
 }
 

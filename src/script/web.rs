@@ -175,6 +175,24 @@ fn step<T>(
     })
 }
 
+/// A step on one element: checks the locator and the options (at the caller's line), then runs
+/// `body` as a step (`shown` is what the log and the trace name).
+#[allow(clippy::too_many_arguments)]
+fn on<T>(
+    ctx: &NativeCallContext,
+    page: &Page,
+    action: &str,
+    shown: &str,
+    loc: &str,
+    opts: &Map,
+    own: &[&str],
+    body: impl FnOnce(&Page, &Locator, &Act, &RunContext) -> Result<T, WebError>,
+) -> RhaiResult<T> {
+    let l = located(ctx, || locator(loc))?;
+    let a = located(ctx, || act(opts, own))?;
+    step(ctx, page, action, shown, |run| body(page, &l, &a, run))
+}
+
 fn locator(text: &str) -> RhaiResult<Locator> {
     Locator::parse(text).map_err(script_error)
 }
@@ -553,10 +571,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "click", loc, |_| p.click(&l, &a))
+        on(&ctx, page, "click", loc, loc, &opts, &[], |p, l, a, _| {
+            p.click(l, a)
+        })
     }
 
     /// Double-clicks the element (waiting as `click` does).
@@ -566,11 +583,16 @@ pub mod web_api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn dblclick(ctx: NativeCallContext, page: &mut Page, loc: &str) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let p = page.clone();
-        step(&ctx, &p, "dblclick", loc, |_| {
-            p.dblclick(&l, &Act::default())
-        })
+        on(
+            &ctx,
+            page,
+            "dblclick",
+            loc,
+            loc,
+            &Map::new(),
+            &[],
+            |p, l, a, _| p.dblclick(l, a),
+        )
     }
 
     /// Puts `text` into the field exactly (any Unicode: 𠮷, 髙, half-width kana), replacing
@@ -599,16 +621,22 @@ pub mod web_api {
         text: &str,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &["verify"])?;
         let verify = match opts.get("verify") {
             None => true,
             Some(v) => v.as_bool().map_err(|t| {
                 script_error(format!("option verify: expected true or false, got {t}"))
             })?,
         };
-        let p = page.clone();
-        step(&ctx, &p, "fill", loc, |_| p.fill(&l, text, &a, verify))
+        on(
+            &ctx,
+            page,
+            "fill",
+            loc,
+            loc,
+            &opts,
+            &["verify"],
+            |p, l, a, _| p.fill(l, text, a, verify),
+        )
     }
 
     /// Focuses the element and presses a key or chord: a character, `Enter`, `Tab`,
@@ -636,12 +664,17 @@ pub mod web_api {
         key: &str,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "press", &format!("{loc} {key}"), |_| {
-            p.press(&l, key, &a)
-        })
+        let shown = format!("{loc} {key}");
+        on(
+            &ctx,
+            page,
+            "press",
+            &shown,
+            loc,
+            &opts,
+            &[],
+            |p, l, a, _| p.press(l, key, a),
+        )
     }
 
     /// Chooses the option of a drop-down list (`<select>`) whose text (or value) is
@@ -674,12 +707,17 @@ pub mod web_api {
         option_text: &str,
         opts: Map,
     ) -> RhaiResult<String> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "select", &format!("{loc} {option_text}"), |_| {
-            p.select(&l, option_text, &a)
-        })
+        let shown = format!("{loc} {option_text}");
+        on(
+            &ctx,
+            page,
+            "select",
+            &shown,
+            loc,
+            &opts,
+            &[],
+            |p, l, a, _| p.select(l, option_text, a),
+        )
     }
 
     /// Ticks a check box (or chooses a radio button) unless it already is; an error when
@@ -705,10 +743,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "check", loc, |_| p.set_checked(&l, true, &a))
+        on(&ctx, page, "check", loc, loc, &opts, &[], |p, l, a, _| {
+            p.set_checked(l, true, a)
+        })
     }
 
     /// Clears a check box unless it already is clear.
@@ -733,10 +770,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "uncheck", loc, |_| p.set_checked(&l, false, &a))
+        on(&ctx, page, "uncheck", loc, loc, &opts, &[], |p, l, a, _| {
+            p.set_checked(l, false, a)
+        })
     }
 
     /// The text the element shows (its rendered text, without surrounding white space), once
@@ -762,10 +798,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<String> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "text", loc, |_| p.text(&l, &a))
+        on(&ctx, page, "text", loc, loc, &opts, &[], |p, l, a, _| {
+            p.text(l, a)
+        })
     }
 
     /// The value of a form field (input, text area, drop-down list), exactly.
@@ -790,10 +825,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<String> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "value", loc, |_| p.value(&l, &a))
+        on(&ctx, page, "value", loc, loc, &opts, &[], |p, l, a, _| {
+            p.value(l, a)
+        })
     }
 
     /// An attribute of the element, or `()` when it has none.
@@ -824,11 +858,10 @@ pub mod web_api {
         name: &str,
         opts: Map,
     ) -> RhaiResult<Dynamic> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "attr", loc, |_| p.attr(&l, name, &a))
-            .map(|v| v.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+        on(&ctx, page, "attr", loc, loc, &opts, &[], |p, l, a, _| {
+            p.attr(l, name, a)
+        })
+        .map(|v| v.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     }
 
     /// Whether an element matches now (no waiting).
@@ -853,11 +886,15 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<bool> {
-        let l = locator(loc)?;
-        let mut a = act(&opts, &[])?;
-        let nth = a.nth.take().unwrap_or(0).max(0) as u64;
-        let p = page.clone();
-        step(&ctx, &p, "exists", loc, |_| Ok(p.count(&l, &a)? > nth))
+        on(&ctx, page, "exists", loc, loc, &opts, &[], |p, l, a, _| {
+            // nth here: are there more than nth matches?
+            let nth = a.nth.unwrap_or(0).max(0) as u64;
+            let all = Act {
+                nth: None,
+                ..a.clone()
+            };
+            Ok(p.count(l, &all)? > nth)
+        })
     }
 
     /// How many elements match now (no waiting).
@@ -882,10 +919,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<INT> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "count", loc, |_| Ok(p.count(&l, &a)? as INT))
+        on(&ctx, page, "count", loc, loc, &opts, &[], |p, l, a, _| {
+            Ok(p.count(l, a)? as INT)
+        })
     }
 
     /// Waits until an element is visible (an error after the step timeout, naming what was
@@ -912,8 +948,6 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &["state"])?;
         let state = match opts.get("state") {
             None => browser::State::Visible,
             Some(s) => browser::State::parse(&s.to_string()).ok_or_else(|| {
@@ -922,8 +956,16 @@ pub mod web_api {
                 ))
             })?,
         };
-        let p = page.clone();
-        step(&ctx, &p, "wait_for", loc, |_| p.wait_for(&l, state, &a))
+        on(
+            &ctx,
+            page,
+            "wait_for",
+            loc,
+            loc,
+            &opts,
+            &["state"],
+            |p, l, a, _| p.wait_for(l, state, a),
+        )
     }
 
     /// Waits until no element matching `loc` is visible (gone, or hidden).
@@ -948,12 +990,16 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "wait_gone", loc, |_| {
-            p.wait_for(&l, browser::State::Hidden, &a)
-        })
+        on(
+            &ctx,
+            page,
+            "wait_gone",
+            loc,
+            loc,
+            &opts,
+            &[],
+            |p, l, a, _| p.wait_for(l, browser::State::Hidden, a),
+        )
     }
 
     /// Waits until the page's address contains `part` and returns the address.
@@ -1008,14 +1054,20 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<Array> {
-        let l = locator(loc)?;
-        let a = act(&opts, &["next"])?;
         let next = match opts.get("next") {
-            Some(n) => Some(locator(&n.to_string())?),
+            Some(n) => Some(located(&ctx, || locator(&n.to_string()))?),
             None => None,
         };
-        let p = page.clone();
-        let (keys, rows) = step(&ctx, &p, "table", loc, |_| p.table(&l, next.as_ref(), &a))?;
+        let (keys, rows) = on(
+            &ctx,
+            page,
+            "table",
+            loc,
+            loc,
+            &opts,
+            &["next"],
+            |p, l, a, _| p.table(l, next.as_ref(), a),
+        )?;
         let run = run_context(&ctx)?;
         run.column_orders.borrow_mut().push(keys.clone());
         Ok(to_rows(&keys, rows))
@@ -1046,14 +1098,20 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<String> {
-        let l = locator(loc)?;
-        let a = act(&opts, &["save_as"])?;
         let save_as = opts.get("save_as").map(|v| v.to_string());
-        let p = page.clone();
-        step(&ctx, &p, "download", loc, |run| {
-            let (file, suggested) = p.download(&l, &a)?;
-            moved_download(run, &file, &suggested, save_as)
-        })
+        on(
+            &ctx,
+            page,
+            "download",
+            loc,
+            loc,
+            &opts,
+            &["save_as"],
+            |p, l, a, run| {
+                let (file, suggested) = p.download(l, a)?;
+                moved_download(run, &file, &suggested, save_as)
+            },
+        )
     }
 
     /// Gives a file field (`<input type=file>`) the file at `path` (or an array of paths),
@@ -1085,14 +1143,11 @@ pub mod web_api {
         path: Dynamic,
         opts: Map,
     ) -> RhaiResult<()> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
         let run = run_context(&ctx)?;
         let files = located(&ctx, || paths_of(&run, &path))?;
-        let p = page.clone();
-        step(&ctx, &p, "upload", loc, |_| {
+        on(&ctx, page, "upload", loc, loc, &opts, &[], |p, l, a, _| {
             let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-            p.upload(&l, &refs, &a)
+            p.upload(l, &refs, a)
         })
     }
 
@@ -1135,10 +1190,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<Page> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "frame", loc, |_| p.frame(&l, &a))
+        on(&ctx, page, "frame", loc, loc, &opts, &[], |p, l, a, _| {
+            p.frame(l, a)
+        })
     }
 
     /// Clicks the element and returns the window or tab it opens, as a page (once loaded).
@@ -1164,10 +1218,9 @@ pub mod web_api {
         loc: &str,
         opts: Map,
     ) -> RhaiResult<Page> {
-        let l = locator(loc)?;
-        let a = act(&opts, &[])?;
-        let p = page.clone();
-        step(&ctx, &p, "popup", loc, |_| p.popup(&l, &a))
+        on(&ctx, page, "popup", loc, loc, &opts, &[], |p, l, a, _| {
+            p.popup(l, a)
+        })
     }
 
     /// Arms the answer to the page's next dialog (alert, confirm, prompt): "accept" (OK) or
