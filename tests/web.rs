@@ -376,3 +376,20 @@ fn attach_drives_a_browser_started_with_a_debugging_port_and_leaves_it_open() {
         .stderr_has("ロケーター試験 - 住民記録システム / 𠮷田 花子");
     assert!(alive, "kuroko closed the clerk's browser");
 }
+
+/// A dry run must not act on a real system: `web::open` is an error there, at its line.
+#[test]
+fn a_dry_run_does_not_open_a_browser() {
+    let dir = temp_dir("web_dry_run");
+    let s = web_scenario(
+        &dir,
+        "dry",
+        &fixture("locators.html"),
+        false,
+        "b.click(\"text=登録\");\n",
+    );
+    run_scenario(&s, None, &["--dry-run"])
+        .expect(1)
+        .stderr_has("main.rhai:1:")
+        .stderr_has("do not run in a dry run");
+}

@@ -67,8 +67,7 @@
       el.matches('input[type=button],input[type=submit],input[type=reset]') ? el.value : el.textContent;
     const found = pick(candidates, textOf, want, exact);
     // The innermost elements only: a cell, not its row, table and body as well.
-    const set = new Set(found);
-    return found.filter((el) => !Array.from(el.querySelectorAll('*')).some((c) => set.has(c)));
+    return found.filter((el) => !found.some((other) => other !== el && el.contains(other)));
   }
 
   function implicitRole(el) {

@@ -25,6 +25,9 @@ pub struct LaunchOptions {
 /// The started browser's process.
 pub struct Process {
     child: Child,
+    /// Windows: the job that ends the browser when kuroko ends (dropped after the kill).
+    #[cfg(windows)]
+    _job: Option<super::job::KillOnClose>,
     profile: PathBuf,
     temporary_profile: bool,
     log: PathBuf,
@@ -182,6 +185,8 @@ pub fn launch(options: &LaunchOptions) -> Result<(Connection, Process), String> 
         command.arg("--remote-debugging-port=0").arg("about:blank");
         let child = spawn(&mut command, &program)?;
         let mut process = Process {
+            #[cfg(windows)]
+            _job: super::job::contain(&child).ok(),
             child,
             profile: options.profile.clone(),
             temporary_profile: options.temporary_profile,
@@ -207,6 +212,8 @@ pub fn launch(options: &LaunchOptions) -> Result<(Connection, Process), String> 
     Ok((
         conn,
         Process {
+            #[cfg(windows)]
+            _job: super::job::contain(&child).ok(),
             child,
             profile: options.profile.clone(),
             temporary_profile: options.temporary_profile,
