@@ -96,7 +96,9 @@ type Waiter = (Option<String>, mpsc::Sender<Reply>);
 
 /// Where commands are written.
 enum Outgoing {
-    /// The pipe's write end: each message is followed by a NUL byte.
+    /// The pipe's write end: each message is followed by a NUL byte (Unix; Windows uses the
+    /// WebSocket).
+    #[cfg_attr(not(unix), allow(dead_code))]
     Pipe(Mutex<Box<dyn Write + Send>>),
     /// Text frames on a WebSocket.
     Socket(Box<Mutex<tungstenite::WebSocket<std::net::TcpStream>>>),
@@ -127,6 +129,7 @@ const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 impl Connection {
     /// A connection over the browser's debugging pipe (`reader`: what the browser writes on
     /// its fd 4; `writer`: its fd 3).
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub fn over_pipe(
         reader: impl std::io::Read + Send + 'static,
         writer: impl Write + Send + 'static,

@@ -469,13 +469,30 @@ impl Page {
     /// When the step made the page (or one of its frames) navigate, waits until the new
     /// document has replaced the old one, so the next step cannot act on the page that is
     /// going away (a frame's old form filled, then thrown away). A round trip through the
-    /// page first, so the page's navigation events are in.
+    /// page first, so the page's navigation events are in. A step that made its own window
+    /// close (a popup's 選択 that writes back and calls `window.close()`) returns when the
+    /// window is gone: a popup still closing would be reused by the next `window.open` with
+    /// its name, and vanish.
     fn settle(&self, before: u64, timeout: Duration) -> WResult<()> {
-        let _ = self.call("Runtime.evaluate", json!({ "expression": "0" }), timeout);
+        let deadline = Instant::now() + timeout;
+        let closing = self
+            .call(
+                "Runtime.evaluate",
+                json!({ "expression": "window.closed", "returnByValue": true }),
+                timeout,
+            )
+            .is_ok_and(|r| r["result"]["value"] == true);
+        if closing {
+            while !self.is_detached() && Instant::now() < deadline {
+                self.abort()
+                    .sleep(Duration::from_millis(5))
+                    .map_err(|_| WebError::aborted())?;
+            }
+            return Ok(());
+        }
         if self.navigations() == before || self.is_detached() {
             return Ok(());
         }
-        let deadline = Instant::now() + timeout;
         loop {
             let pending = self
                 .browser

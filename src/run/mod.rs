@@ -285,9 +285,6 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
             format!("{label} was never closed with sheet::close: nothing was written"),
         );
     }
-    for problem in context.web.borrow_mut().finish(&run_dir) {
-        context.log(Level::Warn, problem);
-    }
     for e in context
         .connected_desktop(|d| d.release_all())
         .unwrap_or_default()
@@ -333,6 +330,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
     } else {
         None
     };
+
+    // After the failure screenshot: a browser window on the screen belongs in it.
+    for problem in context.web.borrow_mut().finish(&run_dir) {
+        context.log(Level::Warn, problem);
+    }
 
     let items = context.items.borrow().clone();
     let time_saved = timesaved::for_run(
