@@ -139,6 +139,8 @@ pw, k = pick("web", "playwright", "item"), pick("web", "kuroko", "item")
 if pw and k:
     print(f"  web item (login, first item not counted; {k['runs']} items): playwright {pw['s_median']} s (p90 {pw['s_p90']}) "
           f"| kuroko {k['s_median']} s (p90 {k['s_p90']}) -> {pw['s_median']/k['s_median']:.2f}x")
+    if pw.get("popup_closed_during_click"):
+        print(f"  web playwright: the 選択 click failed with TargetClosedError {pw['popup_closed_during_click']} time(s), passed over as the popup had closed")
 for tool in ["playwright", "kuroko"]:
     f, n = pick("web", tool, "first page"), pick("web", tool, "registered")
     if f:
