@@ -223,7 +223,6 @@ fn a_clerk_uploads_the_file_a_scenario_asks_for_and_runs_it() {
 #[test]
 fn a_web_run_shows_its_progress_and_a_failed_one_its_last_steps() {
     let dir = temp_dir("serve_browser_web");
-    let page = crate::web::fixture("locators.html");
     let manifest = |id: &str, name: &str| {
         MANIFEST
             .replace("\"test\"", &format!("\"{id}\""))
@@ -234,7 +233,8 @@ fn a_web_run_shows_its_progress_and_a_failed_one_its_last_steps() {
         "webform",
         &manifest("webform", "交付申請のWeb入力"),
         &format!(
-            "let b = web::open(\"{page}\", #{{ headless: true }});\ntask::set_total(4);\nfor i in 1..=4 {{\n    b.fill(\"label=受付番号\", `A-00${{i}}`);\n    b.click(\"css=#register\");\n    b.wait_for(\"css=#log .entry\", #{{ nth: i - 1 }});\n    task::item_done(`A-00${{i}}`);\n}}\n"
+            "let b = web::open(\"{}\", #{{ headless: true }});\ntask::set_total(4);\nfor i in 1..=4 {{\n    b.fill(\"label=受付番号\", `A-00${{i}}`);\n    b.click(\"css=#register\");\n    b.wait_for(\"css=#log .entry\", #{{ nth: i - 1 }});\n    task::item_done(`A-00${{i}}`);\n}}\n",
+            crate::web::fixture_in(&dir.join("scenarios/webform"), "locators.html")
         ),
     );
     scenario(
@@ -242,7 +242,8 @@ fn a_web_run_shows_its_progress_and_a_failed_one_its_last_steps() {
         "webfail",
         &manifest("webfail", "交付申請のWeb照会"),
         &format!(
-            "let b = web::open(\"{page}\", #{{ headless: true }});\nb.fill(\"label=氏名\", \"髙橋 花子\");\nb.click(\"role=button[name=\\\"削除\\\"]\", #{{ timeout_s: 1 }});\n"
+            "let b = web::open(\"{}\", #{{ headless: true }});\nb.fill(\"label=氏名\", \"髙橋 花子\");\nb.click(\"role=button[name=\\\"削除\\\"]\", #{{ timeout_s: 1 }});\n",
+            crate::web::fixture_in(&dir.join("scenarios/webfail"), "locators.html")
         ),
     );
     let s = Served::start(&dir, None);

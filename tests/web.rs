@@ -13,13 +13,27 @@ use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// A fixture page where it lies in the repository (for a browser kuroko did not start).
 pub fn fixture(name: &str) -> String {
     format!("file://{ROOT}/tests/fixtures/web/{name}")
 }
 
-/// A scenario whose script opens `url` (headless unless `headed`) as `b`, then runs `body`.
-pub fn web_scenario(dir: &Path, id: &str, url: &str, headed: bool, body: &str) -> PathBuf {
+/// Copies the fixture pages into a scenario folder (a script opens only files inside its
+/// folders) and returns the address of `page` there (`page` may carry a `?query`).
+pub fn fixture_in(scenario: &Path, page: &str) -> String {
+    std::fs::create_dir_all(scenario).unwrap();
+    for f in std::fs::read_dir(Path::new(ROOT).join("tests/fixtures/web")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), scenario.join(f.file_name())).unwrap();
+    }
+    format!("file://{}/{page}", scenario.display())
+}
+
+/// A scenario whose script opens the fixture `page` (headless unless `headed`) as `b`, then
+/// runs `body`.
+pub fn web_scenario(dir: &Path, id: &str, page: &str, headed: bool, body: &str) -> PathBuf {
     let manifest = MANIFEST.replace("\"test\"", &format!("\"{id}\""));
+    let url = fixture_in(&dir.join(id), page);
     let script = format!(
         "let b = web::open(\"{url}\", #{{ headless: {}, timeout_s: 10 }});\n{body}",
         !headed
@@ -131,7 +145,7 @@ log::info("all locators found their elements");
 #[test]
 fn every_locator_kind_finds_its_element_on_a_japanese_page() {
     let dir = temp_dir("web_locators");
-    let s = web_scenario(&dir, "locators", &fixture("locators.html"), false, LOCATORS);
+    let s = web_scenario(&dir, "locators", "locators.html", false, LOCATORS);
     run_scenario(&s, None, &[])
         .expect(0)
         .stderr_has("all locators found their elements");
@@ -146,7 +160,7 @@ fn several_matches_are_an_error_that_lists_them() {
     let s = web_scenario(
         &dir,
         "ambiguous",
-        &fixture("locators.html"),
+        "locators.html",
         false,
         "b.click(\"text=選択\");\n",
     );
@@ -158,7 +172,7 @@ fn several_matches_are_an_error_that_lists_them() {
     let typo = web_scenario(
         &dir,
         "typo",
-        &fixture("locators.html"),
+        "locators.html",
         false,
         "b.click(\"role=buton[name=\\\"登録\\\"]\");\n",
     );
@@ -185,10 +199,7 @@ log::info("waited for the overlay");
     let s = web_scenario(
         &dir,
         "overlay",
-        &format!(
-            "{}?overlay=1200&late=600&enable=800",
-            fixture("locators.html")
-        ),
+        "locators.html?overlay=1200&late=600&enable=800",
         true,
         body,
     );
@@ -216,7 +227,7 @@ log::info("armed dialogs answered");
 b.click("css=#alert");
 log::info("not reached");
 "#;
-    let s = web_scenario(&dir, "dialogs", &fixture("dialogs.html"), false, body);
+    let s = web_scenario(&dir, "dialogs", "dialogs.html", false, body);
     // The browser on a loopback port (the Windows path) instead of the pipe.
     let ran = Ran::from(
         kuroko()
@@ -243,7 +254,7 @@ log::info("not reached");
 fn a_missing_element_names_the_locator_and_keeps_a_screenshot_and_the_html() {
     let dir = temp_dir("web_missing");
     let body = "b.fill(\"label=氏名\", \"髙橋 花子\");\nb.click(\"role=button[name=\\\"削除\\\"]\", #{ timeout_s: 1 });\n";
-    let s = web_scenario(&dir, "missing", &fixture("locators.html"), false, body);
+    let s = web_scenario(&dir, "missing", "locators.html", false, body);
     run_scenario(&s, None, &[])
         .expect(1)
         .stderr_has("main.rhai:3:")
@@ -286,7 +297,7 @@ log::info(`${{texts.len()}} strings exact`);
 "#,
         rhai_array(&strings)
     );
-    let s = web_scenario(&dir, "strings", &fixture("fields.html"), false, &body);
+    let s = web_scenario(&dir, "strings", "fields.html", false, &body);
     run_scenario(&s, None, &[])
         .expect(0)
         .stderr_has("300 strings exact");
@@ -298,7 +309,7 @@ fn a_stop_during_a_wait_ends_the_run_within_200_ms_and_closes_the_browser() {
     let s = web_scenario(
         &dir,
         "abort",
-        &fixture("locators.html"),
+        "locators.html",
         false,
         "b.wait_for(\"text=来ない\", #{ timeout_s: 600 });\n",
     );
@@ -384,7 +395,7 @@ fn a_dry_run_does_not_open_a_browser() {
     let s = web_scenario(
         &dir,
         "dry",
-        &fixture("locators.html"),
+        "locators.html",
         false,
         "b.click(\"text=登録\");\n",
     );
@@ -392,4 +403,72 @@ fn a_dry_run_does_not_open_a_browser() {
         .expect(1)
         .stderr_has("main.rhai:1:")
         .stderr_has("do not run in a dry run");
+}
+
+/// A script opens web addresses and files inside its own folders only, and never names a
+/// program to run as its browser.
+#[test]
+fn addresses_outside_the_sandbox_and_other_programs_are_refused() {
+    let dir = temp_dir("web_refused");
+    let manifest = MANIFEST.replace("\"test\"", "\"refused\"");
+    for (id, script, said) in [
+        (
+            "passwd",
+            "let b = web::open(\"file:///etc/passwd\", #{ headless: true });\n",
+            "reading \"/etc/passwd\" is not allowed",
+        ),
+        (
+            "data",
+            "let b = web::open(\"data:text/html,x\", #{ headless: true });\n",
+            "kuroko opens http:// and https://",
+        ),
+        (
+            "program",
+            "let b = web::open(\"about:blank\", #{ headless: true, browser: \"/bin/sh\" });\n",
+            "a scenario chooses \"chromium\", \"chrome\" or \"edge\"",
+        ),
+    ] {
+        let s = scenario(&dir, id, &manifest, script);
+        run_scenario(&s, None, &[])
+            .expect(1)
+            .stderr_has("main.rhai:1:")
+            .stderr_has(said);
+    }
+    let s = web_scenario(
+        &dir,
+        "goto",
+        "locators.html",
+        false,
+        "b.goto(\"file:///etc/hostname\");\n",
+    );
+    run_scenario(&s, None, &[])
+        .expect(1)
+        .stderr_has("main.rhai:2:")
+        .stderr_has("is not allowed");
+}
+
+/// A table whose header spans rows and columns and whose first column spans households; a
+/// button far below the fold inside a tall frame (scrolled to and clicked in the right place);
+/// the text of a button that stays disabled (waited on, never clicked).
+#[test]
+fn spanned_tables_frames_below_the_fold_and_text_in_a_disabled_button() {
+    let dir = temp_dir("web_layout");
+    let body = r#"
+let rows = b.table("css=#households");
+if rows.len() != 3 || rows[1]["世帯主"] != "髙橋 一郎" || rows[1]["氏名"] != "髙橋 花子"
+    || rows[1]["住所 町名"] != "仲町" || rows[2]["住所 市区町村"] != "熊谷市" {
+    fail(`table: ${rows}`);
+}
+let f = b.frame("css=#inner");
+f.click("text=枠内の登録");
+if b.text("css=#log") != "frame" { fail(`log: ${b.text("css=#log")}`); }
+log::info("table and frame ok");
+b.click("text=確定", #{ timeout_s: 1 });
+"#;
+    let s = web_scenario(&dir, "layout", "layout.html", false, body);
+    run_scenario(&s, None, &[])
+        .expect(1)
+        .stderr_has("table and frame ok")
+        .stderr_has("main.rhai:12:")
+        .stderr_has("disabled after 1 s");
 }

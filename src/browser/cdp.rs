@@ -283,20 +283,23 @@ impl Connection {
         deadline: Instant,
         abort: &AbortSignal,
     ) -> Result<Value, CdpError> {
-        if self.is_closed() {
-            return Err(CdpError::Closed(self.closed_reason()));
-        }
-        if let Some(s) = session
-            && self.state().sessions.get(s).is_some_and(|s| s.detached)
-        {
-            return Err(CdpError::Closed("the window was closed".into()));
-        }
+        // Registered first: a close or detach noticed after this answers the waiter.
         let id = self.inner.next_id.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
         lock(&self.inner.pending).insert(id, (session.map(String::from), tx));
         let forget = || {
             lock(&self.inner.pending).remove(&id);
         };
+        if self.is_closed() {
+            forget();
+            return Err(CdpError::Closed(self.closed_reason()));
+        }
+        if let Some(s) = session
+            && self.state().sessions.get(s).is_some_and(|s| s.detached)
+        {
+            forget();
+            return Err(CdpError::Closed("the window was closed".into()));
+        }
         if let Err(e) = self.write(&message(id, session, method, params)) {
             forget();
             return Err(e);
@@ -404,7 +407,10 @@ impl Connection {
                 s.navigations += 1;
                 s.navigating.insert(frame);
             }
-            "Page.frameNavigated" | "Page.frameStoppedLoading" | "Page.navigatedWithinDocument" => {
+            "Page.frameNavigated"
+            | "Page.frameStoppedLoading"
+            | "Page.navigatedWithinDocument"
+            | "Page.frameDetached" => {
                 let Some(session) = session else { return };
                 let frame = match params.get("frame") {
                     Some(f) => text(f, "id"),

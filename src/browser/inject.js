@@ -61,13 +61,31 @@
       (e) => !e.closest('head,script,style,noscript,template'));
   }
 
+  // The innermost elements only (a cell, not its row, table and body as well). Matches are
+  // in document order, so an element holding another match is followed by one inside it.
+  function innermost(found) {
+    return found.filter((el, i) => !(found[i + 1] && el.contains(found[i + 1])));
+  }
+
   function byText(doc, want, exact) {
-    const candidates = elementsOf(doc);
     const textOf = (el) =>
       el.matches('input[type=button],input[type=submit],input[type=reset]') ? el.value : el.textContent;
-    const found = pick(candidates, textOf, want, exact);
-    // The innermost elements only: a cell, not its row, table and body as well.
-    return found.filter((el) => !found.some((other) => other !== el && el.contains(other)));
+    const w = squash(want);
+    const whole = [];
+    const part = [];
+    for (const el of elementsOf(doc)) {
+      const t = squash(textOf(el));
+      if (t === w) whole.push(el);
+      else if (!exact && t.includes(w)) part.push(el);
+    }
+    // What a person sees first: whole text, then part of it, among visible elements; hidden
+    // ones only when nothing visible has the text (so waiting for it to go still works).
+    const choices = exact ? [innermost(whole)] : [innermost(whole), innermost(part)];
+    for (const c of choices) {
+      const seen = c.filter(isVisible);
+      if (seen.length) return seen;
+    }
+    return choices.find((c) => c.length) || [];
   }
 
   function implicitRole(el) {
@@ -272,6 +290,9 @@
   }
 
   function disabled(el) {
+    // Text inside a disabled button (text=登録 finds the <span> in <button disabled>).
+    const control = el.parentElement && el.parentElement.closest('button,[role=button],[aria-disabled]');
+    if (control && disabled(control)) return true;
     if (el.getAttribute('aria-disabled') === 'true') return true;
     if (!('disabled' in el)) return false;
     if (el.disabled) return true;
@@ -302,8 +323,42 @@
 
   // Is the element ready for a step? Attached, visible, enabled (and editable for typing),
   // not moving, and the point a click would land on belongs to it (not to an overlay).
-  async function ready(doc, ox, oy, target, checks) {
-    const r = one(doc, target);
+  // The element at a point of the top page, looking into same-origin frames (and framesets).
+  function hitThrough(x, y) {
+    let hit = document.elementFromPoint(x, y);
+    for (let depth = 0; hit && depth < 10; depth++) {
+      if (hit.tagName === 'FRAMESET') {
+        const inner = Array.from(hit.children).find((f) => {
+          const r = f.getBoundingClientRect();
+          return x >= r.left && x < r.right && y >= r.top && y < r.bottom;
+        });
+        if (!inner) break;
+        hit = inner;
+        continue;
+      }
+      if (hit.tagName !== 'IFRAME' && hit.tagName !== 'FRAME') break;
+      let doc = null;
+      try { doc = hit.contentDocument; } catch (e) { doc = null; }
+      if (!doc) break;
+      const r = hit.getBoundingClientRect();
+      const cs = getComputedStyle(hit);
+      x -= r.left + hit.clientLeft + (parseFloat(cs.paddingLeft) || 0);
+      y -= r.top + hit.clientTop + (parseFloat(cs.paddingTop) || 0);
+      const next = doc.elementFromPoint(x, y);
+      if (!next) break;
+      hit = next;
+    }
+    return hit;
+  }
+
+  // Is the element ready for a step? Attached, visible, enabled (and editable for typing),
+  // not moving, and the point a click would land on — in the top page, through its frames —
+  // belongs to it (not to an overlay). It is scrolled into view first when that point is not
+  // on the screen.
+  async function ready(frames, target, checks) {
+    let where = root(frames);
+    if (!where.doc) return where;
+    const r = one(where.doc, target);
     if (!r.el) return r;
     const el = r.el;
     if (!isVisible(el)) return { wait: 'not visible' };
@@ -311,28 +366,42 @@
     if (checks.editable && (el.readOnly || el.getAttribute('aria-readonly') === 'true')) {
       return { wait: 'read-only' };
     }
-    const view = doc.defaultView;
-    let rect = el.getBoundingClientRect();
-    if (rect.bottom < 0 || rect.right < 0 || rect.top > view.innerHeight || rect.left > view.innerWidth) {
+    const point = () => {
+      const rect = el.getBoundingClientRect();
+      const cx = rect.left + Math.min(rect.width / 2, Math.max(1, rect.width - 1));
+      const cy = rect.top + Math.min(rect.height / 2, Math.max(1, rect.height - 1));
+      const view = el.ownerDocument.defaultView;
+      const x = where.ox + cx;
+      const y = where.oy + cy;
+      const off = cx < 0 || cy < 0 || cx >= view.innerWidth || cy >= view.innerHeight ||
+        x < 0 || y < 0 || x >= window.innerWidth || y >= window.innerHeight;
+      return { rect, x, y, off };
+    };
+    let p = point();
+    if (p.off) {
       el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
-      rect = el.getBoundingClientRect();
+      where = root(frames);
+      if (!where.doc) return where;
+      p = point();
     }
     if (checks.stable) {
       await frame();
-      const again = el.getBoundingClientRect();
-      if (again.x !== rect.x || again.y !== rect.y || again.width !== rect.width || again.height !== rect.height) {
+      const again = root(frames);
+      const rect = el.getBoundingClientRect();
+      if (!again.doc || again.ox !== where.ox || again.oy !== where.oy || rect.x !== p.rect.x ||
+          rect.y !== p.rect.y || rect.width !== p.rect.width || rect.height !== p.rect.height) {
         return { wait: 'still moving' };
       }
     }
-    const cx = rect.left + Math.min(rect.width / 2, Math.max(1, rect.width - 1));
-    const cy = rect.top + Math.min(rect.height / 2, Math.max(1, rect.height - 1));
     if (checks.hit) {
-      const hit = doc.elementFromPoint(cx, cy);
+      const hit = hitThrough(p.x, p.y);
       const ok = hit && (hit === el || el.contains(hit) || (hit.control && hit.control === el) ||
-        (el.labels && Array.from(el.labels).includes(hit)));
-      if (!ok) return { wait: hit ? 'covered by ' + describe(hit) : 'outside the visible page' };
+        (el.labels && Array.from(el.labels).some((l) => l.contains(hit))));
+      if (!ok) {
+        return { wait: p.off || !hit ? 'outside the visible page' : 'covered by ' + describe(hit) };
+      }
     }
-    return { el, x: ox + cx, y: oy + cy };
+    return { el, x: p.x, y: p.y };
   }
 
   function fire(el, names) {
@@ -361,38 +430,61 @@
     return f.tagName === 'SELECT' ? (f.selectedOptions[0] ? f.selectedOptions[0].text : '') : f.value;
   }
 
+  // Cells laid out on a grid: a cell spanning rows or columns fills every place it covers
+  // (rows: the same cell; columns: the cell in the first, null in the rest).
+  function grid(rows, repeatColumns) {
+    const out = rows.map(() => []);
+    rows.forEach((row, r) => {
+      let c = 0;
+      for (const cell of row.cells) {
+        while (out[r][c] !== undefined) c++;
+        const cols = Math.max(1, cell.colSpan || 1);
+        const spanRows = Math.max(1, Math.min(cell.rowSpan || 1, rows.length - r));
+        for (let i = 0; i < spanRows; i++) {
+          for (let j = 0; j < cols; j++) out[r + i][c + j] = j === 0 || repeatColumns ? cell : null;
+        }
+        c += cols;
+      }
+    });
+    return out;
+  }
+
   function table(el) {
     if (el.tagName !== 'TABLE') el = el.closest('table') || el.querySelector('table');
     if (!el) return { error: 'the element is not a table and holds none' };
-    const rows = Array.from(el.rows);
-    let header = null;
-    if (el.tHead && el.tHead.rows.length) header = el.tHead.rows[el.tHead.rows.length - 1];
-    else if (rows.length && Array.from(rows[0].cells).every((c) => c.tagName === 'TH')) header = rows[0];
-    const spread = (row) => {
-      const out = [];
-      for (const c of row.cells) {
-        out.push(c);
-        for (let i = 1; i < (c.colSpan || 1); i++) out.push(null);
+    const own = Array.from(el.rows).filter((row) => row.closest('table') === el &&
+      !(el.tFoot && el.tFoot.contains(row)));
+    // Header rows: the table head, else the leading rows made only of <th>.
+    let heads = own.filter((row) => el.tHead && el.tHead.contains(row));
+    if (!heads.length) {
+      for (const row of own) {
+        if (row.cells.length && Array.from(row.cells).every((c) => c.tagName === 'TH')) heads.push(row);
+        else break;
       }
-      return out;
-    };
+    }
+    const bodyRows = own.filter((row) => !heads.includes(row) &&
+      !(row.cells.length && Array.from(row.cells).every((c) => c.tagName === 'TH')));
+    const headGrid = grid(heads, true);
+    const bodyGrid = grid(bodyRows, false);
+    const width = Math.max(0, ...headGrid.map((r) => r.length), ...bodyGrid.map((r) => r.length));
     const keys = [];
     const seen = {};
-    const width = Math.max(0, ...rows.map((r) => spread(r).length));
-    const headCells = header ? spread(header) : [];
     for (let i = 0; i < width; i++) {
-      let k = headCells[i] ? collapse(headCells[i].innerText) : '';
-      if (!k) k = '列' + (i + 1);
+      // 住所 over 都道府県 and 市区町村 gives "住所 都道府県"; 氏名 spanning both rows, "氏名".
+      const parts = [];
+      for (const row of headGrid) {
+        const t = row[i] ? collapse(row[i].innerText) : '';
+        if (t && parts[parts.length - 1] !== t) parts.push(t);
+      }
+      let k = parts.join(' ') || '列' + (i + 1);
       if (seen[k]) { seen[k] += 1; k = k + '_' + seen[k]; } else seen[k] = 1;
       keys.push(k);
     }
-    const body = [];
-    for (const row of rows) {
-      if (row === header || (el.tHead && el.tHead.contains(row)) || (el.tFoot && el.tFoot.contains(row))) continue;
-      if (row.closest('table') !== el) continue;
-      if (Array.from(row.cells).every((c) => c.tagName === 'TH')) continue;
-      body.push(spread(row).map((c) => (c ? cellValue(c) : '')));
-    }
+    const body = bodyGrid.map((row) => {
+      const values = [];
+      for (let i = 0; i < width; i++) values.push(row[i] ? cellValue(row[i]) : '');
+      return values;
+    });
     const sig = body.length + '|' + body.map((r) => r.join('\t')).join('\n').length + '|' +
       (body[0] || []).join('\t') + '|' + (body[body.length - 1] || []).join('\t');
     return { value: { keys, rows: body, sig } };
@@ -439,11 +531,11 @@
         return { ok: true, value: { attached: els.length > 0, visible: els.some(isVisible) } };
       }
       case 'probe': {
-        const r = await ready(doc, ox, oy, t, call.checks);
+        const r = await ready(call.frames || [], t, call.checks);
         return r.el ? { ok: true, value: { x: r.x, y: r.y, kind: fieldKind(r.el), checked: checkedState(r.el) } } : r;
       }
       case 'focus': {
-        const r = await ready(doc, ox, oy, t, call.checks);
+        const r = await ready(call.frames || [], t, call.checks);
         if (!r.el) return r;
         const el = r.el;
         const kind = fieldKind(el);
@@ -495,7 +587,7 @@
         return { error: 'unknown read ' + call.what };
       }
       case 'select': {
-        const r = await ready(doc, ox, oy, t, call.checks);
+        const r = await ready(call.frames || [], t, call.checks);
         if (!r.el) return r;
         const el = r.el;
         if (el.tagName !== 'SELECT') return { error: describe(el) + ' is not a drop-down list (<select>)' };

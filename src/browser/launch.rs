@@ -68,9 +68,19 @@ fn candidates(name: &str) -> Vec<PathBuf> {
     found
 }
 
-/// The browser to start: the script's choice, else `KUROKO_BROWSER`, else the first installed
-/// of Edge and Chrome (Windows) or Chromium, Chrome and Edge (elsewhere).
+/// The browser to start: the script's choice ("chromium", "chrome" or "edge" — a script never
+/// names a program to run), else `KUROKO_BROWSER` (a name or, set by the PC's administrator,
+/// a program's path), else the first installed of Edge and Chrome (Windows) or Chromium,
+/// Chrome and Edge (elsewhere).
 pub fn find_browser(choice: Option<&str>) -> Result<PathBuf, String> {
+    if let Some(c) = choice
+        && !["chromium", "chrome", "edge"].contains(&c)
+    {
+        return Err(format!(
+            "browser {c:?}: a scenario chooses \"chromium\", \"chrome\" or \"edge\"; another \
+             browser's program is set for the PC with KUROKO_BROWSER"
+        ));
+    }
     let env = std::env::var("KUROKO_BROWSER")
         .ok()
         .filter(|s| !s.is_empty());
@@ -85,8 +95,8 @@ pub fn find_browser(choice: Option<&str>) -> Result<PathBuf, String> {
                 Ok(p)
             } else {
                 Err(format!(
-                    "browser {path:?} not found: give \"chromium\", \"chrome\", \"edge\" or the \
-                     path of the browser's program"
+                    "KUROKO_BROWSER={path:?} is not a program: set \"chromium\", \"chrome\", \
+                     \"edge\" or the path of the browser's program"
                 ))
             };
         }

@@ -116,6 +116,8 @@ impl Browser {
                 return Err(e);
             }
         };
+        // Downloads go to the run's folder from the start, never the clerk's own Downloads.
+        browser.enable_downloads(options.timeout)?;
         page.goto(url, options.timeout)?;
         Ok((browser, page, started.elapsed()))
     }

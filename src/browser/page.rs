@@ -632,6 +632,7 @@ impl Page {
 
     /// Chooses the option whose text (or value) is `option`; returns its text.
     pub fn select(&self, loc: &Locator, option: &str, act: &Act) -> WResult<String> {
+        let before = self.navigations();
         let chosen = self.probe(
             loc,
             act,
@@ -640,6 +641,8 @@ impl Page {
             json!({ "text": option }),
         )?;
         self.dialog_check()?;
+        // Old forms submit themselves on change (`onchange="this.form.submit()"`).
+        self.settle(before, self.timeout_of(act))?;
         Ok(chosen.as_str().unwrap_or_default().to_string())
     }
 
@@ -663,12 +666,17 @@ impl Page {
             Some(now) if now == on => return Ok(()),
             Some(_) => {}
         }
+        let before = self.navigations();
         self.mouse_click(
             at["x"].as_f64().unwrap_or(0.0),
             at["y"].as_f64().unwrap_or(0.0),
             1,
         )?;
         self.dialog_check()?;
+        self.settle(before, self.timeout_of(act))?;
+        if self.is_detached() || self.navigations() != before {
+            return Ok(()); // the click closed the window or sent the form
+        }
         let now = self.read(loc, act, "checked", None)?;
         if now.as_bool() != Some(on) {
             return Err(WebError::with_evidence(format!(
@@ -1010,16 +1018,22 @@ impl Page {
             },
         )?;
         let popup = Page::attach(self.browser.clone(), &id, self.timeout)?;
+        // A window opened on an address shows about:blank first; one the page writes itself
+        // (`window.open("")` and `document.write`) stays at about:blank: accepted after 1 s.
+        let opened = Instant::now();
         popup.until::<bool>("loading the new window", timeout, |p| {
             let answer = p.engine(json!({ "op": "location" }), timeout)?;
             let Answer::Ok(l) = answer else {
                 return Ok(answer);
             };
-            Ok(if l["ready"] == "complete" && l["url"] != "about:blank" {
-                Answer::Ok(Value::Bool(true))
-            } else {
-                Answer::Wait("the new window is still loading".into())
-            })
+            let blank_for_long = opened.elapsed() > Duration::from_secs(1);
+            Ok(
+                if l["ready"] == "complete" && (l["url"] != "about:blank" || blank_for_long) {
+                    Answer::Ok(Value::Bool(true))
+                } else {
+                    Answer::Wait("the new window is still loading".into())
+                },
+            )
         })?;
         Ok(popup)
     }

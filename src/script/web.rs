@@ -37,6 +37,8 @@ pub struct Step {
 pub struct WebState {
     browsers: Vec<Arc<Browser>>,
     steps: VecDeque<Step>,
+    /// Browsers opened by the run so far.
+    opened: u64,
     counted: u64,
     failures: u32,
 }
@@ -265,6 +267,12 @@ fn safe_file_name(suggested: &str) -> String {
 }
 
 fn open_options(run: &RunContext, opts: &Map) -> RhaiResult<(browser::OpenOptions, bool)> {
+    // Each browser of the run has its own profile and log: a second one started on the first
+    // one's profile would hand itself over to it and end.
+    let suffix = match run.web.borrow().opened {
+        0 => String::new(),
+        n => format!("-{}", n + 1),
+    };
     let mut choice = None;
     let mut headless = false;
     let mut profile = None;
@@ -307,7 +315,7 @@ fn open_options(run: &RunContext, opts: &Map) -> RhaiResult<(browser::OpenOption
                 false,
             )
         }
-        None => (run.run_dir.join("browser-profile"), true),
+        None => (run.run_dir.join(format!("browser-profile{suffix}")), true),
     };
     Ok((
         browser::OpenOptions {
@@ -316,7 +324,7 @@ fn open_options(run: &RunContext, opts: &Map) -> RhaiResult<(browser::OpenOption
                 headless,
                 profile: profile_dir,
                 temporary_profile: temporary,
-                log: run.run_dir.join("browser.log"),
+                log: run.run_dir.join(format!("browser{suffix}.log")),
             },
             downloads: run.run_dir.join("downloads"),
             timeout,
@@ -325,16 +333,70 @@ fn open_options(run: &RunContext, opts: &Map) -> RhaiResult<(browser::OpenOption
     ))
 }
 
+/// A dry run must not act on a real system.
+fn refuse_dry_run(run: &RunContext) -> RhaiResult<()> {
+    if run.dry_run {
+        return Err(script_error(
+            "web:: steps do not run in a dry run (they would act on the real system); run the \
+             scenario without --dry-run against a test system",
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes `%XX` in a file address's path.
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = path
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The addresses a script may open: web systems (http, https), `about:blank`, and files the
+/// sandbox lets it read (`file://` inside its scenario, input and output folders) — a page
+/// opened in the browser could otherwise read any file on the PC.
+fn checked_url(run: &RunContext, url: &str) -> RhaiResult<()> {
+    let lower = url.trim().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower == "about:blank" {
+        return Ok(());
+    }
+    if let Some(rest) = url.trim().strip_prefix("file://") {
+        let path = rest.split(['?', '#']).next().unwrap_or("");
+        // file:///C:/x on Windows.
+        let path = match path.strip_prefix('/') {
+            Some(p) if cfg!(windows) && p.as_bytes().get(1) == Some(&b':') => p,
+            _ => path,
+        };
+        run.sandbox
+            .readable(&percent_decoded(path))
+            .map_err(|e| script_error(format!("{url}: {e}")))?;
+        return Ok(());
+    }
+    Err(script_error(format!(
+        "{url:?}: kuroko opens http:// and https:// addresses (and file:// pages inside the \
+         scenario's folders)"
+    )))
+}
+
 fn open_browser(ctx: &NativeCallContext, url: &str, opts: &Map) -> RhaiResult<Page> {
     located(ctx, || {
         let run = run_context(ctx)?;
         run.check_abort()?;
-        if run.dry_run {
-            return Err(script_error(
-                "web:: steps do not run in a dry run (they would act on the real system); run \
-                 the scenario without --dry-run against a test system",
-            ));
-        }
+        refuse_dry_run(&run)?;
+        checked_url(&run, url)?;
         let (options, headless) = open_options(&run, opts)?;
         if !headless {
             // A browser window on the desktop: take the desktop (one run at a time) and arm
@@ -357,7 +419,9 @@ fn open_browser(ctx: &NativeCallContext, url: &str, opts: &Map) -> RhaiResult<Pa
                 took.as_millis()
             ),
         );
-        run.web.borrow_mut().browsers.push(b);
+        let mut web = run.web.borrow_mut();
+        web.opened += 1;
+        web.browsers.push(b);
         Ok(page)
     })
 }
@@ -417,8 +481,9 @@ pub fn register_types(engine: &mut rhai::Engine) {
 pub mod web_api {
     use super::*;
 
-    /// Starts a browser kuroko controls, opens `url` and returns its page once loaded. The
-    /// browser is closed when the run ends, however it ends. The first browser found is used:
+    /// Starts a browser kuroko controls, opens `url` (http://, https://, or a file:// page
+    /// inside the scenario's folders) and returns its page once loaded. The browser is closed
+    /// when the run ends, however it ends. The first browser found is used:
     /// Edge or Chrome on Windows, Chromium, Chrome or Edge elsewhere (`KUROKO_BROWSER` can
     /// name another). See `web::open(url, opts)` for the options.
     ///
@@ -431,8 +496,8 @@ pub mod web_api {
         open_browser(&ctx, url, &Map::new())
     }
 
-    /// `web::open` with options: `browser` ("chromium", "chrome", "edge" or the program's
-    /// path), `headless` (no window; default false, so the clerk can watch), `profile` (a
+    /// `web::open` with options: `browser` ("chromium", "chrome" or "edge"; the PC's
+    /// administrator can name another program with `KUROKO_BROWSER`), `headless` (no window; default false, so the clerk can watch), `profile` (a
     /// name: a profile folder kuroko keeps between runs, so a login can persist where the
     /// office allows it; default a fresh profile removed after the run), `timeout_s` (how
     /// long each step waits for its element; default 30).
@@ -457,6 +522,7 @@ pub mod web_api {
     pub fn attach(ctx: NativeCallContext, port: INT) -> RhaiResult<Page> {
         located(&ctx, || {
             let run = run_context(&ctx)?;
+            refuse_dry_run(&run)?;
             let port = u16::try_from(port)
                 .ok()
                 .filter(|p| *p > 0)
@@ -488,6 +554,8 @@ pub mod web_api {
     /// ```
     #[rhai_fn(global, return_raw)]
     pub fn goto(ctx: NativeCallContext, page: &mut Page, url: &str) -> RhaiResult<()> {
+        let run = run_context(&ctx)?;
+        located(&ctx, || checked_url(&run, url))?;
         let p = page.clone();
         step(&ctx, &p, "goto", url, |_| p.goto(url, p.timeout))
     }
