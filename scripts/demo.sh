@@ -32,41 +32,31 @@ mkdir -p "$scenario/input"
 cp examples/make-applications/output/申請.xlsx "$scenario/input/申請.xlsx"
 echo "60 applications (batch $batch) in $scenario/input/申請.xlsx"
 
-if $web; then
-  scripts/with-display.sh bash -c '
-    set -euo pipefail
-    mkdir -p "$1/web"
-    target/debug/examples/web-intake --port 0 --data "$1/web" > "$1/web/listening" 2>/dev/null &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT
-    for _ in $(seq 100); do grep -q listening "$1/web/listening" 2>/dev/null && break; sleep 0.1; done
-    url=$(sed -n "s/^listening on //p" "$1/web/listening")
-    echo "the web 住民記録 system is at $url (user kuroko, password kuroko)"
-    status=0
-    target/debug/kuroko run scenarios/juminhyo-web --var "url=$url" || status=$?
-    echo
-    echo "The web system registered (the last 5 of $(grep -c "\"$2-" "$1/web/registrations.jsonl" || true) from this batch, in $1/web/registrations.jsonl):"
-    grep "\"$2-" "$1/web/registrations.jsonl" | tail -5 || true
-    echo
-    echo "This month'"'"'s time-saved report from the ledger (kuroko report --month $(date +%Y-%m)):"
-    target/debug/kuroko report --month "$(date +%Y-%m)"
-    exit $status
-  ' demo "$data" "$batch"
-  exit
-fi
-
 scripts/with-display.sh bash -c '
   set -euo pipefail
-  examples/intake-app.py "$1/registrations.jsonl" >/dev/null 2>&1 &
-  app=$!
+  data=$1 batch=$2 web=$3
   status=0
-  target/debug/kuroko run scenarios/juminhyo || status=$?
+  if [ "$web" = true ]; then
+    registrations="$data/web/registrations.jsonl"
+    mkdir -p "$data/web"
+    target/debug/examples/web-intake --port 0 --data "$data/web" > "$data/web/listening" 2>/dev/null &
+    app=$!
+    for _ in $(seq 100); do grep -q listening "$data/web/listening" 2>/dev/null && break; sleep 0.1; done
+    url=$(sed -n "s/^listening on //p" "$data/web/listening")
+    echo "the web 住民記録 system is at $url (user kuroko, password kuroko)"
+    target/debug/kuroko run scenarios/juminhyo-web --var "url=$url" || status=$?
+  else
+    registrations="$data/registrations.jsonl"
+    examples/intake-app.py "$registrations" >/dev/null 2>&1 &
+    app=$!
+    target/debug/kuroko run scenarios/juminhyo || status=$?
+  fi
   kill "$app" 2>/dev/null || true
   echo
-  echo "The intake system registered (the last 5 of $(grep -c "\"$2-" "$1/registrations.jsonl" || true) from this batch, in $1/registrations.jsonl):"
-  grep "\"$2-" "$1/registrations.jsonl" | tail -5 || true
+  echo "The system registered (the last 5 of $(grep -c "\"$batch-" "$registrations" || true) from this batch, in $registrations):"
+  grep "\"$batch-" "$registrations" | tail -5 || true
   echo
   echo "This month'"'"'s time-saved report from the ledger (kuroko report --month $(date +%Y-%m)):"
   target/debug/kuroko report --month "$(date +%Y-%m)"
   exit $status
-' demo "$data" "$batch"
+' demo "$data" "$batch" "$web"
