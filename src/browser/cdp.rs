@@ -475,10 +475,11 @@ impl Connection {
             }
             "Browser.downloadWillBegin" => {
                 let frame = text(params, "frameId");
-                for s in self.state().sessions.values_mut() {
+                let mut state = self.state();
+                for s in state.sessions.values_mut() {
                     s.navigating.remove(&frame);
                 }
-                self.state().downloads.push(Download {
+                state.downloads.push(Download {
                     guid: text(params, "guid"),
                     suggested: text(params, "suggestedFilename"),
                     state: "inProgress".into(),

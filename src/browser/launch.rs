@@ -190,46 +190,33 @@ pub fn launch(options: &LaunchOptions) -> Result<(Connection, Process), String> 
     let use_port =
         cfg!(windows) || std::env::var("KUROKO_BROWSER_TRANSPORT").is_ok_and(|v| v == "port");
     let started = Instant::now();
-    let (conn, child) = if use_port {
+    // The pipe is made before the browser starts; the port is read after.
+    let (piped, child) = if use_port {
         let _ = std::fs::remove_file(options.profile.join("DevToolsActivePort"));
         command.arg("--remote-debugging-port=0").arg("about:blank");
-        let child = spawn(&mut command, &program)?;
-        let mut process = Process {
-            #[cfg(windows)]
-            _job: super::job::contain(&child).ok(),
-            child,
-            profile: options.profile.clone(),
-            temporary_profile: options.temporary_profile,
-            log: options.log.clone(),
-        };
-        let url = match wait_for_port_file(&options.profile, &mut process, started) {
-            Ok(url) => url,
-            Err(e) => {
-                process.kill();
-                return Err(e);
-            }
-        };
-        match Connection::over_websocket(&url) {
-            Ok(conn) => return Ok((conn, process)),
-            Err(e) => {
-                process.kill();
-                return Err(e);
-            }
-        }
+        (None, spawn(&mut command, &program)?)
     } else {
-        pipe_launch(&mut command, &program)?
+        let (conn, child) = pipe_launch(&mut command, &program)?;
+        (Some(conn), child)
     };
-    Ok((
-        conn,
-        Process {
-            #[cfg(windows)]
-            _job: super::job::contain(&child).ok(),
-            child,
-            profile: options.profile.clone(),
-            temporary_profile: options.temporary_profile,
-            log: options.log.clone(),
-        },
-    ))
+    let mut process = Process {
+        #[cfg(windows)]
+        _job: super::job::contain(&child).ok(),
+        child,
+        profile: options.profile.clone(),
+        temporary_profile: options.temporary_profile,
+        log: options.log.clone(),
+    };
+    // On an error the process is dropped, which ends it.
+    let conn = match piped {
+        Some(conn) => conn,
+        None => Connection::over_websocket(&wait_for_port_file(
+            &options.profile,
+            &mut process,
+            started,
+        )?)?,
+    };
+    Ok((conn, process))
 }
 
 fn spawn(command: &mut Command, program: &Path) -> Result<Child, String> {
