@@ -50,7 +50,7 @@ fn main() {
             }
         })
         .collect();
-    let mut store = ledger::open(&path).unwrap();
+    let mut store = ledger::open(&ledger::Address::File(path.clone())).unwrap();
     store
         .import(&ImportBatch {
             file_hash: format!("{:064}", runs),
@@ -73,7 +73,7 @@ fn main() {
     for _ in 0..reps {
         // What `kuroko report --fiscal-year 2021 --format table|csv` does.
         let t = Instant::now();
-        let store = ledger::open(&path).unwrap();
+        let store = ledger::open(&ledger::Address::File(path.clone())).unwrap();
         let report = Report::build(&*store, period(), None).unwrap();
         let table = text::table_text(&report);
         let csv = text::csv_bytes(&report).unwrap();
@@ -82,7 +82,7 @@ fn main() {
 
         // What `kuroko report --fiscal-year 2021 --out FY2021.xlsx` does.
         let t = Instant::now();
-        let store = ledger::open(&path).unwrap();
+        let store = ledger::open(&ledger::Address::File(path.clone())).unwrap();
         let report = Report::build(&*store, period(), None).unwrap();
         listed = xlsx::write(
             &report,

@@ -33,7 +33,7 @@ fn timed(dir: &Path, vars: Vec<(String, String)>, reps: usize) -> Vec<f64> {
             failsafe_corner: false,
         },
         fake_screen: None,
-        ledger: dir.join("ledger.sqlite3"),
+        ledger: kuroko::ledger::Address::File(dir.join("ledger.sqlite3")),
         trigger: kuroko::events::Trigger::Manual,
         stop_file: None,
     };

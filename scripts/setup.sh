@@ -12,6 +12,9 @@ packages=(
   python3 python3-pyqt5
   # the launcher page (`kuroko serve`) is tested in a real, headless Chromium through WebDriver
   chromium chromium-driver
+  # the shared ledger of several robot PCs: tests start their own PostgreSQL in a temporary
+  # folder (as nobody when run as root, through setpriv)
+  postgresql
   # libraries and tools the build needs (xcap, enigo)
   pkg-config clang libxcb1-dev libxrandr-dev libdbus-1-dev libpipewire-0.3-dev
   libwayland-dev libegl-dev libgbm-dev

@@ -79,7 +79,7 @@ fn a_data_only_scenario_runs_with_no_display_and_is_recorded() {
     assert_eq!(fy, ["昭和49年度", "昭和63年度", "令和6年度"]);
     assert_eq!(rows[2][col("氏名")], "ヤマダ　タロウ");
 
-    let recorded = ledger_rows(&dir.join("ledger.sqlite3"));
+    let recorded = ledger_rows(dir.join("ledger.sqlite3"));
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     assert_eq!(
         (
@@ -106,7 +106,7 @@ fn a_desktop_call_with_no_display_fails_at_its_line_with_exit_code_1() {
     ran.expect(1)
         .stderr_has("main.rhai:2:20: desktop unavailable: no X display: DISPLAY is not set");
     // The item before the call is kept; the one after never happened.
-    let recorded = ledger_rows(&dir.join("ledger.sqlite3"));
+    let recorded = ledger_rows(dir.join("ledger.sqlite3"));
     assert_eq!(
         (recorded[0].1.as_str(), recorded[0].2),
         ("failed", 1),
@@ -152,7 +152,7 @@ fn a_launcher_with_no_display_runs_data_only_scenarios_and_explains_the_others()
     );
     let location = typed["progress"]["location"].as_str().unwrap_or_default();
     assert!(location.ends_with("main.rhai:1:11"), "{typed}");
-    let outcomes: Vec<(String, String)> = ledger_rows(&dir.join("ledger.sqlite3"))
+    let outcomes: Vec<(String, String)> = ledger_rows(dir.join("ledger.sqlite3"))
         .into_iter()
         .map(|r| (r.0, r.1))
         .collect();

@@ -71,7 +71,7 @@ fn stopped_with_the_hotkey_then_run_again_registers_the_rest_none_twice() {
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let runs = dir.join("runs-first");
-    let first = spawn_run(&scenario, &runs, &dir.join("ledger.sqlite3"), &x.display);
+    let first = spawn_run(&scenario, &runs, dir.join("ledger.sqlite3"), &x.display);
     wait_until("7 items", || count_events(&runs, "item_done") >= 7);
     x.xdotool(&["key", "shift+Escape"]);
     let (code, _) = finish(first, Duration::from_secs(20));
@@ -93,7 +93,7 @@ fn killed_while_registering_then_run_again_looks_it_up_and_registers_none_twice(
     let file = dir.join("registrations.jsonl");
     let app = start_app(&x, &file);
     let runs = dir.join("runs-first");
-    let first = spawn_run(&scenario, &runs, &dir.join("ledger.sqlite3"), &x.display);
+    let first = spawn_run(&scenario, &runs, dir.join("ledger.sqlite3"), &x.display);
     // Kill kuroko the moment the system has saved the 5th application: it has pressed 登録
     // and recorded the item as started, and most likely not yet seen 登録しました.
     wait_until("5 registrations", || registrations(&file).len() >= 5);

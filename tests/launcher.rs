@@ -2,18 +2,25 @@
 //! time; a second request waits and can be cancelled; Stop ends a sleeping run through the
 //! abort path; a killed run shows as interrupted and the queue moves on.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use kuroko::events::Trigger;
 use kuroko::serve::launcher::{Launcher, LauncherConfig, RequestState};
 
+use crate::support::postgres::{Store, TestLedger};
 use crate::support::*;
 
-fn launcher(dir: &Path, x: &Xvfb) -> Launcher {
+crate::both_stores!(
+    one_run_at_a_time_a_waiting_one_can_be_cancelled,
+    stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted,
+);
+
+fn launcher(dir: &Path, ledger: &TestLedger, x: &Xvfb) -> Launcher {
     Launcher::start(LauncherConfig {
         exe: env!("CARGO_BIN_EXE_kuroko").into(),
-        ledger: dir.join("ledger.sqlite3"),
+        ledger: ledger.address(),
         runs_dir: dir.join("runs"),
         env: vec![("DISPLAY".into(), x.display.clone())],
         grace: Duration::from_secs(5),
@@ -33,16 +40,16 @@ fn wait_for_state(l: &Launcher, id: u64, mut ok: impl FnMut(&RequestState) -> bo
     }
 }
 
-fn ledger_outcomes(dir: &Path) -> Vec<(String, String, String)> {
-    ledger_rows(&dir.join("ledger.sqlite3"))
+fn ledger_outcomes(ledger: &OsStr) -> Vec<(String, String, String)> {
+    ledger_rows(ledger)
         .into_iter()
         .map(|(id, outcome, _, _, trigger)| (id, outcome, trigger))
         .collect()
 }
 
 /// (scenario, outcome) of every run in the ledger, sorted.
-fn sorted_outcomes(dir: &Path) -> Vec<(String, String)> {
-    let mut runs: Vec<(String, String)> = ledger_outcomes(dir)
+fn sorted_outcomes(ledger: &OsStr) -> Vec<(String, String)> {
+    let mut runs: Vec<(String, String)> = ledger_outcomes(ledger)
         .into_iter()
         .map(|(id, outcome, _)| (id, outcome))
         .collect();
@@ -59,11 +66,11 @@ fn sleeper(dir: &Path, id: &str, ms: u64) -> std::path::PathBuf {
     )
 }
 
-#[test]
-fn one_run_at_a_time_a_waiting_one_can_be_cancelled() {
+fn one_run_at_a_time_a_waiting_one_can_be_cancelled(store: Store) {
     let x = Xvfb::start();
-    let dir = temp_dir("launcher_queue");
-    let l = launcher(&dir, &x);
+    let dir = temp_dir(&format!("launcher_queue_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let l = launcher(&dir, &ledger, &x);
     let a = l.submit(&sleeper(&dir, "first", 1500), vec![], Trigger::Launcher);
     let b = l.submit(&sleeper(&dir, "second", 0), vec![], Trigger::Scheduled);
     let c = l.submit(&sleeper(&dir, "third", 0), vec![], Trigger::Launcher);
@@ -87,7 +94,7 @@ fn one_run_at_a_time_a_waiting_one_can_be_cancelled() {
         );
     }
     assert_eq!(l.request(c).unwrap().state, RequestState::Cancelled);
-    let mut runs = ledger_outcomes(&dir);
+    let mut runs = ledger_outcomes(ledger.arg());
     runs.sort();
     assert_eq!(
         runs,
@@ -98,11 +105,11 @@ fn one_run_at_a_time_a_waiting_one_can_be_cancelled() {
     );
 }
 
-#[test]
-fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
+fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted(store: Store) {
     let x = Xvfb::start();
-    let dir = temp_dir("launcher_stop");
-    let l = launcher(&dir, &x);
+    let dir = temp_dir(&format!("launcher_stop_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let l = launcher(&dir, &ledger, &x);
     let long = l.submit(&sleeper(&dir, "long", 60_000), vec![], Trigger::Launcher);
     let runs = l.request(long).unwrap().runs_dir;
     wait_for_state(&l, long, |s| matches!(s, RequestState::Running { .. }));
@@ -144,7 +151,7 @@ fn stop_ends_a_sleeping_run_within_a_second_and_a_killed_run_is_interrupted() {
             killed_after_stop: false
         }
     );
-    let runs = sorted_outcomes(&dir);
+    let runs = sorted_outcomes(ledger.arg());
     let outcomes: Vec<(&str, &str)> = runs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(
         outcomes,
@@ -173,7 +180,7 @@ fn a_run_that_does_not_stop_when_asked_is_killed_and_the_queue_moves_on() {
         .unwrap();
     let l = Launcher::start(LauncherConfig {
         exe: hung,
-        ledger: dir.join("ledger.sqlite3"),
+        ledger: kuroko::ledger::Address::File(dir.join("ledger.sqlite3")),
         runs_dir: dir.join("runs"),
         env: vec![],
         grace: Duration::from_secs(5),
@@ -268,7 +275,7 @@ fn two_kuroko_processes_never_drive_one_desktop_at_once() {
     signal(first.id(), "TERM");
     assert_eq!(first.wait().unwrap().code(), Some(3));
     assert_eq!(second.wait().unwrap().code(), Some(0));
-    let runs = sorted_outcomes(&dir);
+    let runs = sorted_outcomes(ledger.as_os_str());
     let outcomes: Vec<(&str, &str)> = runs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(
         outcomes,
@@ -285,7 +292,7 @@ fn a_launcher_that_runs_for_months_remembers_only_the_newest_ended_requests() {
     let dir = temp_dir("launcher_forget");
     let l = Launcher::start(LauncherConfig {
         exe: "/bin/true".into(),
-        ledger: dir.join("ledger.sqlite3"),
+        ledger: kuroko::ledger::Address::File(dir.join("ledger.sqlite3")),
         runs_dir: dir.join("runs"),
         env: vec![],
         grace: Duration::from_secs(5),
@@ -335,5 +342,8 @@ fn the_launchers_stop_file_stops_a_run_on_any_system() {
         asked.elapsed()
     );
     assert!(events_so_far(&runs).contains("stopped from the launcher"));
-    assert_eq!(ledger_outcomes(&dir)[0].1, "aborted");
+    assert_eq!(
+        ledger_outcomes(dir.join("ledger.sqlite3").as_os_str())[0].1,
+        "aborted"
+    );
 }

@@ -2,13 +2,23 @@
 //! City's fiscal 2021, real runs (succeeded, failed, aborted, attended and unattended) on a
 //! private X server, a run killed with SIGKILL, and import files with mistakes.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use calamine::{Data, Reader, open_workbook_auto};
 
+use crate::support::postgres::{Store, TestLedger};
 use crate::support::*;
+
+crate::both_stores!(
+    fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent,
+    a_bad_import_names_line_and_column_and_imports_nothing,
+    runs_land_in_the_ledger_and_the_report_with_the_right_numbers,
+    a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them,
+    two_runs_writing_the_ledger_at_once_both_succeed,
+);
 
 const DEPARTMENTS: [&str; 14] = [
     "市民課",
@@ -70,13 +80,13 @@ fn fukaya_history(path: &Path) {
     std::fs::write(path, csv).unwrap();
 }
 
-fn ledger_cmd(ledger: &Path) -> std::process::Command {
+fn ledger_cmd(ledger: &OsStr) -> std::process::Command {
     let mut cmd = kuroko();
     cmd.arg("ledger").arg("--ledger").arg(ledger);
     cmd
 }
 
-fn report_cmd(ledger: &Path, args: &[&str]) -> Ran {
+fn report_cmd(ledger: &OsStr, args: &[&str]) -> Ran {
     Ran::from(
         kuroko()
             .arg("report")
@@ -113,14 +123,14 @@ fn zip_member(path: &Path, member: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
-    let dir = temp_dir("ledger_fukaya");
+fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent(store: Store) {
+    let dir = temp_dir(&format!("ledger_fukaya_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let ledger = ledger.arg();
     let history = dir.join("history.csv");
     fukaya_history(&history);
-    let ledger = dir.join("ledger.sqlite3");
     Ran::from(
-        ledger_cmd(&ledger)
+        ledger_cmd(ledger)
             .arg("import")
             .arg(&history)
             .output()
@@ -132,7 +142,7 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     // xlsx, read back.
     let xlsx = dir.join("FY2021.xlsx");
     let out = xlsx.display().to_string();
-    report_cmd(&ledger, &["--fiscal-year", "2021", "--out", &out]).expect(0);
+    report_cmd(ledger, &["--fiscal-year", "2021", "--out", &out]).expect(0);
     let mut book = open_workbook_auto(&xlsx).unwrap();
     assert_eq!(
         book.sheet_names(),
@@ -165,7 +175,7 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     // A capped run list says where the rest is.
     let capped = dir.join("capped.xlsx");
     report_cmd(
-        &ledger,
+        ledger,
         &[
             "--fiscal-year",
             "2021",
@@ -207,7 +217,7 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     // csv: the 合計 row.
     let csv = dir.join("FY2021.csv");
     report_cmd(
-        &ledger,
+        ledger,
         &["--fiscal-year", "2021", "--out", &csv.display().to_string()],
     )
     .expect(0);
@@ -221,7 +231,7 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     assert_eq!(text.lines().count(), 1 + 64 + 1);
 
     // table, in the terminal.
-    report_cmd(&ledger, &["--fiscal-year", "2021", "--format", "table"])
+    report_cmd(ledger, &["--fiscal-year", "2021", "--format", "table"])
         .expect(0)
         .stdout_has("令和3年度 (2021-04-01〜2022-03-31)")
         .stdout_has("6,629.0")
@@ -230,14 +240,11 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
         .stdout_has("93.9");
 
     // One department only; and the same file cannot be imported twice.
-    report_cmd(
-        &ledger,
-        &["--fiscal-year", "2021", "--department", "市民課"],
-    )
-    .expect(0)
-    .stdout_has("[課: 市民課]");
+    report_cmd(ledger, &["--fiscal-year", "2021", "--department", "市民課"])
+        .expect(0)
+        .stdout_has("[課: 市民課]");
     Ran::from(
-        ledger_cmd(&ledger)
+        ledger_cmd(ledger)
             .arg("import")
             .arg(&history)
             .output()
@@ -247,10 +254,10 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     .stderr_has("already imported");
 }
 
-#[test]
-fn a_bad_import_names_line_and_column_and_imports_nothing() {
-    let dir = temp_dir("ledger_bad_import");
-    let ledger = dir.join("ledger.sqlite3");
+fn a_bad_import_names_line_and_column_and_imports_nothing(store: Store) {
+    let dir = temp_dir(&format!("ledger_bad_import_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let ledger = ledger.arg();
     let header = "date,department,task,runs,items,before_minutes,after_minutes,robot_minutes\n";
     let cases = [
         (
@@ -271,7 +278,7 @@ fn a_bad_import_names_line_and_column_and_imports_nothing() {
         let file = dir.join(format!("bad{i}.csv"));
         std::fs::write(&file, text).unwrap();
         Ran::from(
-            ledger_cmd(&ledger)
+            ledger_cmd(ledger)
                 .arg("import")
                 .arg(&file)
                 .output()
@@ -287,14 +294,14 @@ fn a_bad_import_names_line_and_column_and_imports_nothing() {
     let good = dir.join("good.csv");
     std::fs::write(&good, &sjis).unwrap();
     Ran::from(
-        ledger_cmd(&ledger)
+        ledger_cmd(ledger)
             .arg("import")
             .arg(&good)
             .output()
             .unwrap(),
     )
     .expect(0);
-    let list = Ran::from(ledger_cmd(&ledger).arg("list").output().unwrap());
+    let list = Ran::from(ledger_cmd(ledger).arg("list").output().unwrap());
     list.expect(0).stdout_has("(import x2)  市民課");
     assert_eq!(list.stdout.lines().count(), 2, "{}", list.stdout);
 }
@@ -316,13 +323,13 @@ fn manifest(id: &str, mode: &str) -> String {
 }
 
 /// Runs `script` as scenario `id` and returns the exit code.
-fn run(dir: &Path, x: &Xvfb, id: &str, mode: &str, script: &str) -> Ran {
+fn run(dir: &Path, ledger: &OsStr, x: &Xvfb, id: &str, mode: &str, script: &str) -> Ran {
     let s = scenario(dir, id, &manifest(id, mode), script);
-    run_scenario(&s, Some(&x.display), &[])
+    run_scenario_with(&s, Some(&x.display), ledger, &[])
 }
 
 /// The export as (header → column) and rows.
-fn export(ledger: &Path) -> Vec<std::collections::HashMap<String, String>> {
+fn export(ledger: &OsStr) -> Vec<std::collections::HashMap<String, String>> {
     let out = ledger_cmd(ledger).arg("export").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
@@ -340,10 +347,10 @@ fn export(ledger: &Path) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
-fn started_run(dir: &Path, x: &Xvfb, id: &str, script: &str) -> (Child, PathBuf) {
+fn started_run(dir: &Path, ledger: &OsStr, x: &Xvfb, id: &str, script: &str) -> (Child, PathBuf) {
     let s = scenario(dir, id, &manifest(id, "unattended"), script);
     let runs = dir.join(format!("runs-{id}"));
-    let child = spawn_run(&s, &runs, &dir.join("ledger.sqlite3"), &x.display);
+    let child = spawn_run(&s, &runs, ledger, &x.display);
     (child, runs)
 }
 
@@ -354,18 +361,27 @@ fn wait_for_items(runs: &Path, n: usize) {
     });
 }
 
-#[test]
-fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
+fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers(store: Store) {
     let x = Xvfb::start();
-    let dir = temp_dir("ledger_runs");
-    let ledger = dir.join("ledger.sqlite3");
+    let dir = temp_dir(&format!("ledger_runs_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let ledger = ledger.arg();
     let four_and_one_failed = r#"
         for i in 1..=4 { task::item_done(`A-${i}`); }
         task::item_failed("A-5", "住所が見つかりません");
     "#;
-    run(&dir, &x, "unattended", "unattended", four_and_one_failed).expect(0);
     run(
         &dir,
+        ledger,
+        &x,
+        "unattended",
+        "unattended",
+        four_and_one_failed,
+    )
+    .expect(0);
+    run(
+        &dir,
+        ledger,
         &x,
         "attended",
         "attended",
@@ -374,6 +390,7 @@ fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
     .expect(0);
     run(
         &dir,
+        ledger,
         &x,
         "failing",
         "unattended",
@@ -382,6 +399,7 @@ fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
     .expect(1);
     let (child, runs) = started_run(
         &dir,
+        ledger,
         &x,
         "stopped",
         "for i in 1..=3 { task::item_done(`D-${i}`); } sleep(60000);",
@@ -391,7 +409,7 @@ fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
     let (code, _) = finish(child, Duration::from_secs(10));
     assert_eq!(code, Some(3), "aborted");
 
-    let rows = export(&ledger);
+    let rows = export(ledger);
     let by_id = |id: &str| rows.iter().find(|r| r["scenario_id"] == id).unwrap();
     let f = |r: &std::collections::HashMap<String, String>, k: &str| r[k].parse::<f64>().unwrap();
 
@@ -447,7 +465,7 @@ fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
     let csv = dir.join("today.csv");
     report_cmd(
-        &ledger,
+        ledger,
         &[
             "--from",
             &today,
@@ -478,7 +496,7 @@ fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
     // The xlsx lists the failure with its message, and the failed items with their reasons.
     let xlsx = dir.join("today.xlsx");
     report_cmd(
-        &ledger,
+        ledger,
         &[
             "--from",
             &today,
@@ -507,11 +525,11 @@ fn runs_land_in_the_ledger_and_the_report_with_the_right_numbers() {
     );
 }
 
-#[test]
-fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them() {
+fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them(store: Store) {
     let x = Xvfb::start();
-    let dir = temp_dir("ledger_kill");
-    let ledger = dir.join("ledger.sqlite3");
+    let dir = temp_dir(&format!("ledger_kill_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let ledger = ledger.arg();
     let script = r#"
         for i in 1..=5 {
             if task::is_done(`K-${i}`) { log::info(`K-${i} already done`); continue; }
@@ -525,7 +543,7 @@ fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them() {
         .args(["run", "--var", "slow=yes", "--runs-dir"])
         .arg(&runs)
         .arg("--ledger")
-        .arg(&ledger)
+        .arg(ledger)
         .arg(&s)
         .env("DISPLAY", &x.display)
         .stdout(Stdio::piped())
@@ -537,7 +555,7 @@ fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them() {
     let (code, _) = finish(child, Duration::from_secs(10));
     assert_eq!(code, None, "killed by a signal");
 
-    let list = Ran::from(ledger_cmd(&ledger).arg("list").output().unwrap());
+    let list = Ran::from(ledger_cmd(ledger).arg("list").output().unwrap());
     list.expect(0);
     let line = list.stdout.lines().nth(1).unwrap().to_string();
     let cells: Vec<&str> = line.split_whitespace().collect();
@@ -556,12 +574,12 @@ fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them() {
     );
 
     // Run again: the three done are skipped, the other two are done.
-    let again = run_scenario(&s, Some(&x.display), &[]);
+    let again = run_scenario_with(&s, Some(&x.display), ledger, &[]);
     again
         .expect(0)
         .stderr_has("K-3 already done")
         .stderr_has("2 item(s) done");
-    let rows = export(&ledger);
+    let rows = export(ledger);
     let done: u64 = rows
         .iter()
         .map(|r| r["items_done"].parse::<u64>().unwrap())
@@ -569,16 +587,17 @@ fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them() {
     assert_eq!(done, 5, "every item once");
 }
 
-#[test]
-fn two_runs_writing_the_ledger_at_once_both_succeed() {
+fn two_runs_writing_the_ledger_at_once_both_succeed(store: Store) {
     let x = Xvfb::start();
-    let dir = temp_dir("ledger_concurrent");
+    let dir = temp_dir(&format!("ledger_concurrent_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let ledger = ledger.arg();
     let script = "for i in 1..=150 { task::item_done(`${i}`); }";
-    let (a, _) = started_run(&dir, &x, "first", script);
-    let (b, _) = started_run(&dir, &x, "second", script);
+    let (a, _) = started_run(&dir, ledger, &x, "first", script);
+    let (b, _) = started_run(&dir, ledger, &x, "second", script);
     assert_eq!(finish(a, Duration::from_secs(60)).0, Some(0));
     assert_eq!(finish(b, Duration::from_secs(60)).0, Some(0));
-    let rows = export(&dir.join("ledger.sqlite3"));
+    let rows = export(ledger);
     assert_eq!(rows.len(), 2);
     for r in &rows {
         assert_eq!(

@@ -1,11 +1,14 @@
 //! `kuroko schedule`: schedules and closure days kept in the ledger, bad input refused.
 
+use crate::support::postgres::{Store, TestLedger};
 use crate::support::*;
 
-#[test]
-fn schedules_are_added_listed_and_removed_and_bad_ones_refused() {
-    let dir = temp_dir("schedule_cli");
-    let ledger = dir.join("ledger.sqlite3");
+crate::both_stores!(schedules_are_added_listed_and_removed_and_bad_ones_refused);
+
+fn schedules_are_added_listed_and_removed_and_bad_ones_refused(store: Store) {
+    let dir = temp_dir(&format!("schedule_cli_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let ledger = ledger.arg();
     let s = scenario(
         &dir,
         "nightly",
@@ -17,7 +20,7 @@ fn schedules_are_added_listed_and_removed_and_bad_ones_refused() {
             kuroko()
                 .arg("schedule")
                 .arg("--ledger")
-                .arg(&ledger)
+                .arg(ledger)
                 .args(args)
                 .output()
                 .unwrap(),

@@ -7,7 +7,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::http::{Served, request};
+use crate::support::postgres::{Store, TestLedger};
 use crate::support::*;
+
+crate::both_stores!(
+    runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted,
+    schedules_and_closure_days_are_edited_through_the_api_and_kept_in_the_ledger,
+    a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_skipped,
+);
 
 /// A scenario whose items take `ms` each, named in Japanese.
 pub fn paced(dir: &Path, id: &str, name: &str, items: u32, ms: u32) {
@@ -210,13 +217,13 @@ fn only_the_browser_with_the_token_on_this_pc_gets_in() {
     assert!(s.get("/api/requests").json().as_array().unwrap().is_empty());
 }
 
-#[test]
-fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted() {
+fn runs_queue_one_at_a_time_stop_within_a_second_and_a_killed_run_is_interrupted(store: Store) {
     let x = Xvfb::start();
-    let dir = temp_dir("serve_queue");
+    let dir = temp_dir(&format!("serve_queue_{store:?}"));
     paced(&dir, "nagai", "長い処理", 200, 300);
     paced(&dir, "jukyo", "住所変更の入力", 3, 50);
-    let s = Served::start(&dir, Some(&x.display));
+    let ledger = TestLedger::new(store, &dir);
+    let s = Served::start_on(&dir, Some(&x.display), ledger.arg().clone(), &[]);
 
     let long = s.post("/api/scenarios/nagai/run", "{}").json()["request_id"]
         .as_u64()
@@ -512,11 +519,11 @@ fn a_file_the_scenario_asks_for_is_uploaded_into_its_folder_only_and_passed_to_t
     );
 }
 
-#[test]
-fn schedules_and_closure_days_are_edited_through_the_api_and_kept_in_the_ledger() {
-    let dir = temp_dir("serve_schedules");
+fn schedules_and_closure_days_are_edited_through_the_api_and_kept_in_the_ledger(store: Store) {
+    let dir = temp_dir(&format!("serve_schedules_{store:?}"));
     paced(&dir, "jukyo", "住所変更の入力", 1, 0);
-    let s = Served::start(&dir, None);
+    let ledger = TestLedger::new(store, &dir);
+    let s = Served::start_on(&dir, None, ledger.arg().clone(), &[]);
     let bad = s.post(
         "/api/schedules",
         r#"{"scenario_id":"jukyo","spec":"hourly 09:00"}"#,
@@ -592,13 +599,13 @@ fn schedules_and_closure_days_are_edited_through_the_api_and_kept_in_the_ledger(
     );
 }
 
-#[test]
-fn a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_skipped() {
+fn a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_skipped(store: Store) {
     let x = Xvfb::start();
-    let dir = temp_dir("serve_missed");
+    let dir = temp_dir(&format!("serve_missed_{store:?}"));
     paced(&dir, "jukyo", "住所変更の入力", 2, 0);
     paced(&dir, "nagai", "転入届の一括入力", 2, 0);
-    let ledger = dir.join("ledger.sqlite3");
+    let test_ledger = TestLedger::new(store, &dir);
+    let ledger = test_ledger.arg();
     for (scenario, when) in [
         ("jukyo", "daily 09:00"),
         ("nagai", "daily 09:00 skip-missed"),
@@ -606,7 +613,7 @@ fn a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_ski
         Ran::from(
             kuroko()
                 .args(["schedule", "add", "--ledger"])
-                .arg(&ledger)
+                .arg(ledger)
                 .arg(dir.join("scenarios").join(scenario))
                 .arg(when)
                 .output()
@@ -616,16 +623,11 @@ fn a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_ski
     }
     // The launcher last looked on Tuesday evening and starts again on Friday at noon:
     // Wednesday's to Friday's 09:00 runs were missed.
-    let db = rusqlite::Connection::open(&ledger).unwrap();
-    db.execute(
-        "UPDATE schedules SET last_checked = '2026-11-24T18:00:00.000'",
-        [],
-    )
-    .unwrap();
-    drop(db);
-    let s = Served::start_with(
+    test_ledger.execute("UPDATE schedules SET last_checked = '2026-11-24T18:00:00.000'");
+    let s = Served::start_on(
         &dir,
         Some(&x.display),
+        ledger.clone(),
         &["--pretend-now", "2026-11-27T12:00"],
     );
     let made_up = s.wait_json("/api/requests", "the made-up run", |r| {
@@ -643,7 +645,7 @@ fn a_schedule_missed_while_the_launcher_was_down_runs_once_at_start_up_or_is_ski
     assert_eq!(made_up[0]["trigger"], "scheduled");
     assert_eq!(made_up[0]["outcome"], "succeeded");
     assert_eq!(
-        ledger_rows(&ledger),
+        ledger_rows(ledger),
         [(
             "jukyo".into(),
             "succeeded".into(),

@@ -17,6 +17,7 @@ mod schedule;
 mod serve;
 mod serve_browser;
 mod sheets;
+mod stores;
 mod untrusted_files;
 mod vision;
 mod web;

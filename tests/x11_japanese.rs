@@ -177,7 +177,7 @@ sleep(3000);
 "#;
     let s = scenario(&dir, "s", MANIFEST, script);
     let runs = dir.join("runs");
-    let run = spawn_run(&s, &runs, &dir.join("ledger.sqlite3"), &x.display);
+    let run = spawn_run(&s, &runs, dir.join("ledger.sqlite3"), &x.display);
     // While the run still goes on, and after it ended: the clerk's text.
     wait_until("the run to type", || events_so_far(&runs).contains("typed"));
     assert_eq!(clipboard(&x), "課長への報告メモ 2024");

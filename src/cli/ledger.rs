@@ -8,7 +8,7 @@ use clap::{Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::exit;
-use crate::ledger::{self, Filter, RunRecord, import};
+use crate::ledger::{self, Address, Filter, RunRecord, import};
 use crate::text_table::{Align, table};
 
 #[derive(clap::Args, Debug)]
@@ -58,31 +58,30 @@ enum ExportFormat {
 
 /// Opens a ledger that must already exist (reading a mistyped path should not create an
 /// empty ledger and report nothing).
-pub fn open_for_reading(path: &Path) -> Result<Box<dyn ledger::Reports>> {
-    let store: Box<dyn ledger::Reports> = ledger::open_existing(path)?.ok_or_else(|| {
+pub fn open_for_reading(ledger: &Address) -> Result<Box<dyn ledger::Reports>> {
+    let store: Box<dyn ledger::Reports> = ledger::open_existing(ledger)?.ok_or_else(|| {
         Error::usage(format!(
-            "no ledger at {}: runs are recorded there once a scenario has run (check --ledger or $KUROKO_LEDGER)",
-            path.display()
+            "no ledger at {ledger}: runs are recorded there once a scenario has run (check --ledger or $KUROKO_LEDGER)"
         ))
     })?;
     Ok(store)
 }
 
 pub fn execute(args: Args) -> Result<i32> {
-    let path = args.ledger.path();
+    let ledger = args.ledger.address();
     match args.command {
-        Command::List { limit, scenario } => list(&path, limit, scenario),
-        Command::Import { file } => import_file(&path, &file),
+        Command::List { limit, scenario } => list(&ledger, limit, scenario),
+        Command::Import { file } => import_file(&ledger, &file),
         Command::Export {
             format,
             out,
             from,
             to,
-        } => export(&path, format, out.as_deref(), from, to),
+        } => export(&ledger, format, out.as_deref(), from, to),
     }
 }
 
-fn list(path: &Path, limit: u64, scenario: Option<String>) -> Result<i32> {
+fn list(path: &Address, limit: u64, scenario: Option<String>) -> Result<i32> {
     let store = open_for_reading(path)?;
     let filter = Filter {
         scenario_id: scenario,
@@ -135,14 +134,14 @@ fn list(path: &Path, limit: u64, scenario: Option<String>) -> Result<i32> {
         Align::Right,
     ];
     if rows.is_empty() {
-        eprintln!("no runs recorded in {}", path.display());
+        eprintln!("no runs recorded in {path}");
     } else {
         print!("{}", table(&header, &rows, &align));
     }
     Ok(exit::SUCCEEDED)
 }
 
-fn import_file(path: &Path, file: &Path) -> Result<i32> {
+fn import_file(path: &Address, file: &Path) -> Result<i32> {
     let batch = import::read(file).map_err(|problems| Error::Refused {
         message: format!("{}\nnothing was imported", problems.join("\n")),
     })?;
@@ -227,7 +226,7 @@ fn export_fields(r: &RunRecord) -> [String; 27] {
 }
 
 fn export(
-    path: &Path,
+    path: &Address,
     format: ExportFormat,
     out: Option<&Path>,
     from: Option<String>,

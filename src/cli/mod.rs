@@ -12,6 +12,7 @@ mod run;
 mod schedule;
 mod serve;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -21,15 +22,20 @@ use crate::exit;
 /// `--ledger`, the same on every command that reads or writes the ledger.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LedgerArg {
-    /// The ledger file [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
-    #[arg(long = "ledger", value_name = "FILE", global = true)]
-    given: Option<PathBuf>,
+    /// The ledger: a file, or a PostgreSQL database several PCs share
+    /// (postgres://user@host:port/database; the password from $PGPASSWORD)
+    /// [default: $KUROKO_LEDGER or ~/.local/share/kuroko/ledger.sqlite3].
+    #[arg(long = "ledger", value_name = "FILE|URL", global = true)]
+    given: Option<OsString>,
 }
 
 impl LedgerArg {
     /// The ledger given, else the default one.
-    pub fn path(self) -> PathBuf {
-        self.given.unwrap_or_else(crate::ledger::default_path)
+    pub fn address(self) -> crate::ledger::Address {
+        match self.given {
+            Some(given) => crate::ledger::Address::parse(given),
+            None => crate::ledger::Address::default_for_user(),
+        }
     }
 }
 

@@ -86,7 +86,7 @@ pub fn execute(args: Args) -> Result<i32> {
         ))
     };
     let out = args.out.clone();
-    let store = super::ledger::open_for_reading(&args.ledger.path())?;
+    let store = super::ledger::open_for_reading(&args.ledger.address())?;
     let report = Report::build(&*store, period.clone(), args.department)?;
     let written = |out: &PathBuf, bytes: &[u8]| {
         write_atomic(out, bytes).map_err(|e| Error::Ledger {

@@ -89,7 +89,7 @@ pub fn execute(args: Args) -> Result<i32> {
             failsafe_corner: !args.no_failsafe,
         },
         fake_screen: args.screen,
-        ledger: args.ledger.path(),
+        ledger: args.ledger.address(),
         trigger: args.trigger,
         stop_file: args.stop_file,
     };

@@ -50,8 +50,7 @@ fn day(text: &str) -> Result<String> {
 }
 
 pub fn execute(args: Args) -> Result<i32> {
-    let path = args.ledger.path();
-    let mut store = ledger::open(&path)?;
+    let mut store = ledger::open(&args.ledger.address())?;
     let now = chrono::Local::now().naive_local();
     match args.command {
         Command::Add { scenario, when } => {

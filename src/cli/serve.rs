@@ -98,7 +98,7 @@ pub fn execute(args: Args) -> Result<i32> {
     };
     serve::serve(Config {
         scenarios_dir: dunce::canonicalize(&scenarios_dir).unwrap_or(scenarios_dir),
-        ledger: args.ledger.path(),
+        ledger: args.ledger.address(),
         runs_root,
         port: args.port.unwrap_or(0),
         exe,

@@ -1,22 +1,26 @@
 //! The ledger: every run, with the items it finished and the baselines in force, so the
 //! time-saved report is computed from what really happened. Storage sits behind four traits,
 //! one per user: `RunLog` (a run recording itself), `Reports` (read-only queries), `Schedules`
-//! and `Imports`; `Store` is all four. SQLite (`sqlite/`) is the one-PC default, and its SQL is
-//! kept portable so a shared PostgreSQL store can be added beside it.
+//! and `Imports`; `Store` is all four. The logic is written once in portable SQL (`sql/`) over
+//! two databases: SQLite (`sqlite.rs`), the one-PC default, and PostgreSQL (`postgres.rs`),
+//! which several robot PCs share. An `Address` says which.
 
 pub mod import;
+mod postgres;
 pub mod process;
 pub mod recorder;
+mod sql;
 mod sqlite;
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::events::Trigger;
-use crate::timesaved::{Baselines, TimeSaved};
 
+pub use crate::timesaved::{Baselines, TimeSaved};
 pub use recorder::Recorder;
 
 /// A ledger error: what failed, and on which ledger.
@@ -395,29 +399,86 @@ pub trait Store: RunLog + Reports + Schedules + Imports {}
 
 impl<T: RunLog + Reports + Schedules + Imports> Store for T {}
 
-/// The default ledger file: `$KUROKO_LEDGER`, else `$XDG_DATA_HOME/kuroko/ledger.sqlite3`,
-/// else `~/.local/share/kuroko/ledger.sqlite3`.
-pub fn default_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("KUROKO_LEDGER").filter(|p| !p.is_empty()) {
-        return PathBuf::from(path);
+/// Where a ledger is: a SQLite file on this PC, or a PostgreSQL database several PCs share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    File(PathBuf),
+    /// `postgres://user@host:port/database` (or `postgresql://`).
+    Postgres(String),
+}
+
+impl Address {
+    /// `--ledger` or `$KUROKO_LEDGER` as given: a `postgres://` or `postgresql://` address,
+    /// else a file.
+    pub fn parse(given: impl Into<OsString>) -> Address {
+        let given: OsString = given.into();
+        match given.to_str() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Address::Postgres(url.to_string())
+            }
+            _ => Address::File(PathBuf::from(given)),
+        }
     }
-    crate::files::data_dir().join("ledger.sqlite3")
+
+    /// The default ledger: `$KUROKO_LEDGER`, else `$XDG_DATA_HOME/kuroko/ledger.sqlite3`, else
+    /// `~/.local/share/kuroko/ledger.sqlite3`.
+    pub fn default_for_user() -> Address {
+        match std::env::var_os("KUROKO_LEDGER").filter(|p| !p.is_empty()) {
+            Some(given) => Address::parse(given),
+            None => Address::File(crate::files::data_dir().join("ledger.sqlite3")),
+        }
+    }
+
+    /// The file, for a SQLite ledger.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Address::File(path) => Some(path),
+            Address::Postgres(_) => None,
+        }
+    }
+
+    /// Whether several PCs share it.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Address::Postgres(_))
+    }
+
+    /// As given, password included: for handing to a child process (through its environment,
+    /// never its command line).
+    pub fn as_os_str(&self) -> &std::ffi::OsStr {
+        match self {
+            Address::File(path) => path.as_os_str(),
+            Address::Postgres(url) => url.as_ref(),
+        }
+    }
 }
 
-/// Opens (creating if needed) the SQLite ledger at `path`, then marks this machine's runs
-/// whose process died as `interrupted`.
-pub fn open(path: &Path) -> LResult<Box<dyn Store>> {
-    let mut store = sqlite::SqliteStore::open(path)?;
+/// For messages: the file, or the database without its password.
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Address::File(path) => write!(f, "{}", path.display()),
+            Address::Postgres(url) => f.write_str(&postgres::redact(url)),
+        }
+    }
+}
+
+/// Opens (creating if needed) the ledger, then marks this machine's runs whose process died as
+/// `interrupted`.
+pub fn open(address: &Address) -> LResult<Box<dyn Store>> {
+    let mut store: Box<dyn Store> = match address {
+        Address::File(path) => Box::new(sqlite::Sqlite::open(path)?),
+        Address::Postgres(url) => Box::new(postgres::Postgres::open(url)?),
+    };
     store.recover_interrupted(&process::machine_name(), &process::is_alive)?;
-    Ok(Box::new(store))
+    Ok(store)
 }
 
-/// Opens the ledger only if its file exists (for a dry run, which records nothing).
-pub fn open_existing(path: &Path) -> LResult<Option<Box<dyn Store>>> {
-    if path.exists() {
-        open(path).map(Some)
-    } else {
-        Ok(None)
+/// Opens the ledger only if it exists (for a dry run, which records nothing, and for reading:
+/// a mistyped file name should not make an empty ledger). A database always exists.
+pub fn open_existing(address: &Address) -> LResult<Option<Box<dyn Store>>> {
+    match address {
+        Address::File(path) if !path.exists() => Ok(None),
+        _ => open(address).map(Some),
     }
 }
 

@@ -2,11 +2,11 @@
 //! moment the script reports it (so a run killed midway keeps its finished items), finalized
 //! when it ends. A dry run records nothing but still knows which items earlier runs did.
 
+use super::{
+    Address, ItemRecord, ItemState, LResult, RunEnd, RunLog, RunStart, now, open, open_existing,
+};
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::path::Path;
-
-use super::{ItemRecord, ItemState, LResult, RunEnd, RunLog, RunStart, now, open, open_existing};
 
 pub struct Recorder {
     /// `None` for a dry run.
@@ -21,8 +21,8 @@ pub struct Recorder {
 
 impl Recorder {
     /// Opens the ledger and writes the run as started.
-    pub fn start(path: &Path, start: &RunStart) -> LResult<Recorder> {
-        let mut store: Box<dyn RunLog> = open(path)?;
+    pub fn start(ledger: &Address, start: &RunStart) -> LResult<Recorder> {
+        let mut store: Box<dyn RunLog> = open(ledger)?;
         let done_before = store.done_keys(&start.scenario_id)?;
         let unfinished_before = store.unfinished_keys(&start.scenario_id)?;
         store.begin_run(start)?;
@@ -37,8 +37,8 @@ impl Recorder {
     }
 
     /// For a dry run: nothing is written; items done in earlier runs are still known.
-    pub fn read_only(path: &Path, scenario_id: &str) -> LResult<Recorder> {
-        let (done_before, unfinished_before) = match open_existing(path)? {
+    pub fn read_only(ledger: &Address, scenario_id: &str) -> LResult<Recorder> {
+        let (done_before, unfinished_before) = match open_existing(ledger)? {
             Some(store) => (
                 store.done_keys(scenario_id)?,
                 store.unfinished_keys(scenario_id)?,
@@ -51,7 +51,7 @@ impl Recorder {
             done_before,
             unfinished_before,
             done_now: RefCell::default(),
-            location: path.display().to_string(),
+            location: ledger.to_string(),
         })
     }
 

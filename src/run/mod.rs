@@ -37,8 +37,8 @@ pub struct RunOptions {
     pub stop: StopSettings,
     /// For a dry run: a PNG served as the screen.
     pub fake_screen: Option<PathBuf>,
-    /// The ledger file (a dry run only reads it, for `task::is_done`).
-    pub ledger: PathBuf,
+    /// The ledger (a dry run only reads it, for `task::is_done`).
+    pub ledger: ledger::Address,
     /// What started the run, as the ledger records it.
     pub trigger: Trigger,
     /// The launcher's way to stop the run on any operating system: the run stops when this

@@ -77,7 +77,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kuroko-sched-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let mut store = ledger::open(&dir.join("ledger.sqlite3")).unwrap();
+        let mut store = ledger::open(&ledger::Address::File(dir.join("ledger.sqlite3"))).unwrap();
         for (id, spec) in specs {
             store
                 .add_schedule(&ScheduleRecord {

@@ -21,7 +21,7 @@ use crate::scenario::Scenario;
 pub struct LauncherConfig {
     /// The kuroko binary that runs scenarios.
     pub exe: PathBuf,
-    pub ledger: PathBuf,
+    pub ledger: crate::ledger::Address,
     /// Each request's run folder goes under `<runs_dir>/request-<id>/`, what the process printed
     /// in `<runs_dir>/request-<id>.log`.
     pub runs_dir: PathBuf,
@@ -396,8 +396,9 @@ fn spawn(
         .arg(scenario)
         .arg("--runs-dir")
         .arg(runs_dir)
-        .arg("--ledger")
-        .arg(&config.ledger)
+        // A shared ledger's address (it may hold a password) goes in the environment, where
+        // other users' process lists do not show it.
+        .env("KUROKO_LEDGER", config.ledger.as_os_str())
         .args(["--trigger", trigger.as_str()])
         .arg("--stop-file")
         .arg(stop_file(runs_dir))

@@ -31,7 +31,7 @@ pub use access::Access;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub scenarios_dir: PathBuf,
-    pub ledger: PathBuf,
+    pub ledger: crate::ledger::Address,
     /// Run folders go under here (one folder per server start, one per request inside).
     pub runs_root: PathBuf,
     /// 0: any free port.
@@ -64,13 +64,14 @@ impl Shown {
     fn new(config: &Config) -> Shown {
         let ledger_name = config
             .ledger
-            .file_name()
+            .file()
+            .and_then(|f| f.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "ledger".into());
         let mut roots: Vec<(String, String)> = [
             (Some(config.scenarios_dir.clone()), "scenarios".to_string()),
             (Some(config.runs_root.clone()), "runs".to_string()),
-            (Some(config.ledger.clone()), ledger_name),
+            (Some(PathBuf::from(config.ledger.to_string())), ledger_name),
             (std::env::var_os("HOME").map(PathBuf::from), "~".to_string()),
         ]
         .into_iter()
@@ -127,7 +128,7 @@ pub fn serve(config: Config) -> Result<()> {
         eprintln!(
             "kuroko serve: scenarios in {}, ledger {}; stop with Ctrl+C",
             app.config.scenarios_dir.display(),
-            app.config.ledger.display()
+            app.config.ledger
         );
         if app.config.open_browser {
             open_browser(&url);

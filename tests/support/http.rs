@@ -123,7 +123,8 @@ pub struct Served {
     pub addr: String,
     pub port: u16,
     pub token: String,
-    pub ledger: PathBuf,
+    /// What `--ledger` was given.
+    pub ledger: std::ffi::OsString,
     pub runs: PathBuf,
     pub stderr: PathBuf,
 }
@@ -136,16 +137,31 @@ impl Served {
 
     /// `start` with more arguments for `kuroko serve`.
     pub fn start_with(dir: &Path, display: Option<&str>, extra: &[&str]) -> Served {
+        let ledger = dir.join("ledger.sqlite3").into_os_string();
+        Served::start_on(dir, display, ledger, extra)
+    }
+
+    /// `start_with` on a given ledger (a file or a database).
+    pub fn start_on(
+        dir: &Path,
+        display: Option<&str>,
+        ledger: std::ffi::OsString,
+        extra: &[&str],
+    ) -> Served {
         let mut cmd = super::kuroko();
         if let Some(d) = display {
             cmd.env("DISPLAY", d);
         }
-        Served::start_program(cmd, dir, extra)
+        Served::start_program(cmd, dir, ledger, extra)
     }
 
-    /// `start_with` for a given kuroko program (`cmd`, e.g. kuroko.exe under Wine).
-    pub fn start_program(mut cmd: std::process::Command, dir: &Path, extra: &[&str]) -> Served {
-        let ledger = dir.join("ledger.sqlite3");
+    /// `start_on` for a given kuroko program (`cmd`, e.g. kuroko.exe under Wine).
+    pub fn start_program(
+        mut cmd: std::process::Command,
+        dir: &Path,
+        ledger: std::ffi::OsString,
+        extra: &[&str],
+    ) -> Served {
         let runs = dir.join("runs");
         let stderr = dir.join("serve.stderr");
         cmd.arg("serve")

@@ -6,9 +6,11 @@
 pub mod applications;
 pub mod http;
 pub mod municipal;
+pub mod postgres;
 pub mod web_intake;
 pub mod webdriver;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -108,6 +110,13 @@ pub fn scenario(parent: &Path, id: &str, manifest: &str, script: &str) -> PathBu
 /// `kuroko run <dir> --runs-dir <parent>/runs --ledger <parent>/ledger.sqlite3` plus `extra`
 /// arguments, on `display`.
 pub fn run_scenario(dir: &Path, display: Option<&str>, extra: &[&str]) -> Ran {
+    let ledger = dir.parent().unwrap().join("ledger.sqlite3");
+    run_scenario_with(dir, display, ledger.as_os_str(), extra)
+}
+
+/// `kuroko run <dir> --runs-dir <parent>/runs --ledger <ledger>` plus `extra` arguments, on
+/// `display`.
+pub fn run_scenario_with(dir: &Path, display: Option<&str>, ledger: &OsStr, extra: &[&str]) -> Ran {
     let parent = dir.parent().unwrap();
     let mut cmd = kuroko();
     cmd.arg("run")
@@ -115,7 +124,7 @@ pub fn run_scenario(dir: &Path, display: Option<&str>, extra: &[&str]) -> Ran {
         .arg("--runs-dir")
         .arg(parent.join("runs"))
         .arg("--ledger")
-        .arg(parent.join("ledger.sqlite3"))
+        .arg(ledger)
         .args(extra);
     if let Some(d) = display {
         cmd.env("DISPLAY", d);
@@ -125,7 +134,7 @@ pub fn run_scenario(dir: &Path, display: Option<&str>, extra: &[&str]) -> Ran {
 
 /// `kuroko run <scenario> --runs-dir <runs> --ledger <ledger>` started in the background on
 /// `display`, its stdout piped (for `finish`) and stderr dropped.
-pub fn spawn_run(scenario: &Path, runs: &Path, ledger: &Path, display: &str) -> Child {
+pub fn spawn_run(scenario: &Path, runs: &Path, ledger: impl AsRef<OsStr>, display: &str) -> Child {
     kuroko()
         .arg("run")
         .arg(scenario)
@@ -324,8 +333,9 @@ pub fn finish(mut child: Child, timeout: Duration) -> (Option<i32>, String) {
 }
 
 /// (scenario_id, outcome, items_done, saved_minutes, trigger) of every run in the ledger.
-pub fn ledger_rows(ledger: &Path) -> Vec<(String, String, u64, f64, String)> {
-    if !ledger.exists() {
+pub fn ledger_rows(ledger: impl AsRef<OsStr>) -> Vec<(String, String, u64, f64, String)> {
+    let ledger = ledger.as_ref();
+    if !ledger.to_string_lossy().starts_with("postgres://") && !Path::new(ledger).exists() {
         return Vec::new();
     }
     let out = kuroko()

@@ -476,7 +476,12 @@ fn the_launcher_of_kuroko_exe_is_reached_from_linux_runs_stops_and_keeps_its_his
             .replace("テスト", "長い処理"),
         "task::set_total(200);\nfor i in 0..200 { sleep(300); task::item_done(i); }\n",
     );
-    let served = Served::start_program(kuroko_exe(), &dir, &[]);
+    let served = Served::start_program(
+        kuroko_exe(),
+        &dir,
+        dir.join("ledger.sqlite3").into_os_string(),
+        &[],
+    );
     // The page, from Linux, on 127.0.0.1.
     let page = served.get("/");
     assert_eq!(page.status, 200);
@@ -559,7 +564,12 @@ fn a_clerk_runs_and_stops_scenarios_of_kuroko_exe_from_the_page_in_chromium() {
             .replace("テスト", "転入届の一括入力"),
         "task::set_total(300);\nfor i in 0..300 { sleep(300); task::item_done(i); }\n",
     );
-    let s = Served::start_program(kuroko_exe(), &dir, &[]);
+    let s = Served::start_program(
+        kuroko_exe(),
+        &dir,
+        dir.join("ledger.sqlite3").into_os_string(),
+        &[],
+    );
     let b = support::webdriver::Browser::start(&dir);
     b.goto(&s.url);
     b.wait_text(r#"article[data-scenario="jukyo"] h3"#, 30, |t| {

@@ -1,23 +1,21 @@
-//! Schedules and office closure days in SQLite.
+//! Schedules and office closure days.
 
-use rusqlite::params;
-
-use super::SqliteStore;
+use super::{Db, SqlStore, params};
 use crate::ledger::*;
 
-impl Schedules for SqliteStore {
+impl<D: Db> Schedules for SqlStore<D> {
     fn add_schedule(&mut self, s: &ScheduleRecord) -> LResult<()> {
         self.write("cannot add the schedule", |tx| {
             tx.execute(
                 "INSERT INTO schedules (schedule_id, scenario_id, scenario_path, spec, created_at, \
                  last_checked) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
-                    s.id,
-                    s.scenario_id,
-                    s.scenario_path,
-                    s.spec,
-                    s.created_at,
-                    s.last_checked
+                    &s.id,
+                    &s.scenario_id,
+                    &s.scenario_path,
+                    &s.spec,
+                    &s.created_at,
+                    &s.last_checked
                 ],
             )
             .map(|_| ())
@@ -29,16 +27,15 @@ impl Schedules for SqliteStore {
             "cannot read the schedules",
             "SELECT schedule_id, scenario_id, scenario_path, spec, created_at, last_checked \
                  FROM schedules ORDER BY schedule_id",
-            [],
+            &[],
             |r| {
-                let text = |column| r.get::<_, String>(column);
                 Ok(ScheduleRecord {
-                    id: text(0)?,
-                    scenario_id: text(1)?,
-                    scenario_path: text(2)?,
-                    spec: text(3)?,
-                    created_at: text(4)?,
-                    last_checked: text(5)?,
+                    id: r.text(0)?,
+                    scenario_id: r.text(1)?,
+                    scenario_path: r.text(2)?,
+                    spec: r.text(3)?,
+                    created_at: r.text(4)?,
+                    last_checked: r.text(5)?,
                 })
             },
         )
@@ -46,7 +43,7 @@ impl Schedules for SqliteStore {
 
     fn remove_schedule(&mut self, id: &str) -> LResult<bool> {
         self.write("cannot remove the schedule", |tx| {
-            tx.execute("DELETE FROM schedules WHERE schedule_id = ?1", [id])
+            tx.execute("DELETE FROM schedules WHERE schedule_id = ?1", params![id])
                 .map(|n| n > 0)
         })
     }
@@ -65,14 +62,14 @@ impl Schedules for SqliteStore {
         self.rows(
             "cannot read the closure days",
             "SELECT day, reason FROM closed_days ORDER BY day",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            &[],
+            |r| Ok((r.text(0)?, r.text(1)?)),
         )
     }
 
     fn set_closed_day(&mut self, day: &str, reason: Option<&str>) -> LResult<bool> {
         self.write("cannot change the closure days", |tx| {
-            let removed = tx.execute("DELETE FROM closed_days WHERE day = ?1", [day])?;
+            let removed = tx.execute("DELETE FROM closed_days WHERE day = ?1", params![day])?;
             match reason {
                 Some(r) => tx
                     .execute(

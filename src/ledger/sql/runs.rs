@@ -1,14 +1,13 @@
-//! Recording runs in SQLite: a run begins as `running`, each item is written as it happens, the
-//! end is written once, and runs whose process died become `interrupted`.
+//! Recording runs: a run begins as `running`, each item is written as it happens, the end is
+//! written once, and runs whose process died become `interrupted`.
 
 use std::collections::HashSet;
 
-use rusqlite::params;
-
-use super::{RUN_COLUMNS, SqliteStore, timesaved};
+use super::{Db, RUN_COLUMNS, Row, SqlResult, SqlStore, Tx, params};
 use crate::ledger::*;
+use crate::timesaved;
 
-impl RunLog for SqliteStore {
+impl<D: Db> RunLog for SqlStore<D> {
     fn begin_run(&mut self, run: &RunStart) -> LResult<()> {
         self.write("cannot record the start of the run", |tx| {
             let b = &run.baselines;
@@ -19,24 +18,24 @@ impl RunLog for SqliteStore {
                       0, ?10, ?11, ?12, ?13, 0, ?14, ?15, NULL, NULL, ?16, ?17, ?18, ?19)"
                 ),
                 params![
-                    run.run_id,
-                    run.scenario_id,
-                    run.scenario_name,
-                    run.script_hash,
-                    run.department,
-                    run.task,
-                    run.machine,
-                    run.os_user,
-                    run.started_at,
+                    &run.run_id,
+                    &run.scenario_id,
+                    &run.scenario_name,
+                    &run.script_hash,
+                    &run.department,
+                    &run.task,
+                    &run.machine,
+                    &run.os_user,
+                    &run.started_at,
                     b.manual_minutes_per_item,
                     b.human_minutes_per_item,
                     b.human_minutes_per_run,
-                    b.attended as i64,
+                    b.attended,
                     b.human_minutes_per_run,
                     -b.human_minutes_per_run,
-                    run.run_dir,
+                    &run.run_dir,
                     run.process.pid,
-                    run.process.started,
+                    &run.process.started,
                     run.trigger.as_str(),
                 ],
             )
@@ -46,21 +45,22 @@ impl RunLog for SqliteStore {
 
     fn record_item(&mut self, run_id: &str, item: &ItemRecord) -> LResult<()> {
         self.write("cannot record an item", |tx| {
-            let seq: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM items WHERE run_id = ?1",
-                [run_id],
-                |r| r.get(0),
-            )?;
+            let seq = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM items WHERE run_id = ?1",
+                    params![run_id],
+                )?
+                .int(0)?;
             tx.execute(
                 "INSERT INTO items (run_id, seq, item_key, state, failure, at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     run_id,
                     seq + 1,
-                    item.key,
+                    &item.key,
                     item.state.as_str(),
                     item.state.reason(),
-                    item.at
+                    &item.at
                 ],
             )?;
             let column = match item.state {
@@ -70,7 +70,7 @@ impl RunLog for SqliteStore {
             };
             tx.execute(
                 &format!("UPDATE runs SET {column} = {column} + 1 WHERE run_id = ?1"),
-                [run_id],
+                params![run_id],
             )?;
             Ok(())
         })
@@ -91,13 +91,13 @@ impl RunLog for SqliteStore {
             "cannot look for unfinished runs",
             "SELECT run_id, pid, process_started FROM runs \
              WHERE state = 'running' AND machine = ?1",
-            [machine],
+            params![machine],
             |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.text(0)?,
                     process::Identity {
-                        pid: r.get(1)?,
-                        started: r.get(2)?,
+                        pid: r.int(1)?,
+                        started: r.text(2)?,
                     },
                 ))
             },
@@ -109,63 +109,7 @@ impl RunLog for SqliteStore {
             .collect();
         for run_id in &dead {
             self.write("cannot mark an interrupted run", |tx| {
-                let (started_at, manual, human_item, human_run, attended): (
-                    String,
-                    f64,
-                    f64,
-                    f64,
-                    i64,
-                ) = tx.query_row(
-                    "SELECT started_at, manual_minutes_per_item, human_minutes_per_item, \
-                         human_minutes_per_run, attended FROM runs \
-                         WHERE run_id = ?1 AND state = 'running'",
-                    [run_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )?;
-                let (done, failed, last_at): (i64, i64, Option<String>) = tx.query_row(
-                    "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), MAX(at) \
-                     FROM items WHERE run_id = ?1",
-                    [run_id],
-                    |r| {
-                        Ok((
-                            r.get::<_, Option<i64>>(0)?.unwrap_or(0),
-                            r.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                            r.get(2)?,
-                        ))
-                    },
-                )?;
-                let ended_at = last_at.unwrap_or_else(|| started_at.clone());
-                let robot_minutes = minutes_between(&started_at, &ended_at);
-                let time = timesaved::for_run(
-                    &Baselines {
-                        manual_minutes_per_item: manual,
-                        human_minutes_per_item: human_item,
-                        human_minutes_per_run: human_run,
-                        attended: attended != 0,
-                    },
-                    done as u64,
-                    robot_minutes,
-                );
-                finalize(
-                    tx,
-                    run_id,
-                    &RunEnd {
-                        state: RunState::Interrupted,
-                        ended_at,
-                        robot_minutes,
-                        items_done: done as u64,
-                        items_failed: failed as u64,
-                        time,
-                        message: Some(
-                            "the kuroko process ended before the run finished (killed, crashed or \
-                             power lost); the time is up to the last item recorded"
-                                .into(),
-                        ),
-                        location: None,
-                    },
-                )?;
-                Ok(())
+                interrupt(tx, run_id).map(|_| ())
             })?;
         }
         Ok(dead)
@@ -176,8 +120,8 @@ impl RunLog for SqliteStore {
             "cannot read the items done",
             "SELECT DISTINCT items.item_key FROM items JOIN runs ON runs.run_id = items.run_id \
                  WHERE runs.scenario_id = ?1 AND items.state = 'done'",
-            [scenario_id],
-            |r| r.get::<_, String>(0),
+            params![scenario_id],
+            |r| r.text(0),
         )
     }
 
@@ -189,20 +133,64 @@ impl RunLog for SqliteStore {
                  SELECT 1 FROM items later JOIN runs r2 ON r2.run_id = later.run_id \
                  WHERE r2.scenario_id = ?1 AND later.item_key = items.item_key \
                  AND later.state <> 'started')",
-            [scenario_id],
-            |r| r.get::<_, String>(0),
+            params![scenario_id],
+            |r| r.text(0),
         )
     }
+}
+
+/// Ends a `running` run as `interrupted`, with the items it had recorded and the time up to the
+/// last of them. Whether it was still running.
+pub(in crate::ledger) fn interrupt(tx: &mut dyn Tx, run_id: &str) -> SqlResult<bool> {
+    let Some(run) = tx.query_opt(
+        "SELECT started_at, manual_minutes_per_item, human_minutes_per_item, \
+             human_minutes_per_run, attended FROM runs WHERE run_id = ?1 AND state = 'running'",
+        params![run_id],
+    )?
+    else {
+        return Ok(false);
+    };
+    let started_at = run.text(0)?;
+    let baselines = Baselines {
+        manual_minutes_per_item: run.real(1)?,
+        human_minutes_per_item: run.real(2)?,
+        human_minutes_per_run: run.real(3)?,
+        attended: run.int(4)? != 0,
+    };
+    let counts: Row = tx.query_one(
+        "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), MAX(at) \
+         FROM items WHERE run_id = ?1",
+        params![run_id],
+    )?;
+    let (done, failed) = (counts.count(0)?, counts.count(1)?);
+    let ended_at = counts.opt_text(2)?.unwrap_or_else(|| started_at.clone());
+    let robot_minutes = minutes_between(&started_at, &ended_at);
+    let time = timesaved::for_run(&baselines, done, robot_minutes);
+    finalize(
+        tx,
+        run_id,
+        &RunEnd {
+            state: RunState::Interrupted,
+            ended_at,
+            robot_minutes,
+            items_done: done,
+            items_failed: failed,
+            time,
+            message: Some(
+                "the kuroko process ended before the run finished (killed, crashed or power \
+                 lost); the time is up to the last item recorded"
+                    .into(),
+            ),
+            location: None,
+        },
+    )
 }
 
 /// Ends a `running` run: its outcome and numbers in `runs`, its sums in `daily_totals` (what
 /// reports read, so a year's report does not scan a year of runs). Returns whether it was
 /// still running (a run is finalized once).
-pub(super) fn finalize(
-    tx: &rusqlite::Transaction,
-    run_id: &str,
-    end: &RunEnd,
-) -> rusqlite::Result<bool> {
+pub(super) fn finalize(tx: &mut dyn Tx, run_id: &str, end: &RunEnd) -> SqlResult<bool> {
     let updated = tx.execute(
         "UPDATE runs SET state = ?2, ended_at = ?3, robot_minutes = ?4, items_done = ?5, \
          items_failed = ?6, before_minutes = ?7, after_minutes = ?8, saved_minutes = ?9, \
@@ -210,31 +198,31 @@ pub(super) fn finalize(
         params![
             run_id,
             end.state.as_str(),
-            end.ended_at,
+            &end.ended_at,
             end.robot_minutes,
-            end.items_done as i64,
-            end.items_failed as i64,
+            end.items_done,
+            end.items_failed,
             end.time.before_minutes,
             end.time.after_minutes,
             end.time.saved_minutes,
-            end.message,
-            end.location,
+            end.message.as_deref(),
+            end.location.as_deref(),
         ],
     )?;
     if updated == 0 {
         return Ok(false);
     }
-    let (started_at, department, task): (String, String, String) = tx.query_row(
+    let run = tx.query_one(
         "SELECT started_at, department, task FROM runs WHERE run_id = ?1",
-        [run_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        params![run_id],
     )?;
+    let started_at = run.text(0)?;
     let one = |state: RunState| u64::from(end.state == state);
     add_to_daily(
         tx,
         started_at.get(..10).unwrap_or(&started_at),
-        &department,
-        &task,
+        &run.text(1)?,
+        &run.text(2)?,
         &Totals {
             runs: 1,
             succeeded: one(RunState::Succeeded),
@@ -253,15 +241,15 @@ pub(super) fn finalize(
 }
 
 /// Adds to one day's sums for a task (`INSERT ... ON CONFLICT DO UPDATE`, which SQLite and
-/// PostgreSQL both speak).
+/// PostgreSQL both speak; concurrent adds on PostgreSQL wait for each other's row).
 pub(super) fn add_to_daily(
-    tx: &rusqlite::Transaction,
+    tx: &mut dyn Tx,
     day: &str,
     department: &str,
     task: &str,
     t: &Totals,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+) -> SqlResult<()> {
+    tx.execute(
         "INSERT INTO daily_totals (day, department, task, runs, succeeded, failed, aborted, \
          interrupted, items_done, items_failed, before_minutes, after_minutes, saved_minutes, \
          robot_minutes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
@@ -277,22 +265,22 @@ pub(super) fn add_to_daily(
          after_minutes = daily_totals.after_minutes + excluded.after_minutes, \
          saved_minutes = daily_totals.saved_minutes + excluded.saved_minutes, \
          robot_minutes = daily_totals.robot_minutes + excluded.robot_minutes",
-    )?
-    .execute(params![
-        day,
-        department,
-        task,
-        t.runs as i64,
-        t.succeeded as i64,
-        t.failed as i64,
-        t.aborted as i64,
-        t.interrupted as i64,
-        t.items_done as i64,
-        t.items_failed as i64,
-        t.before_minutes,
-        t.after_minutes,
-        t.saved_minutes,
-        t.robot_minutes,
-    ])?;
+        params![
+            day,
+            department,
+            task,
+            t.runs,
+            t.succeeded,
+            t.failed,
+            t.aborted,
+            t.interrupted,
+            t.items_done,
+            t.items_failed,
+            t.before_minutes,
+            t.after_minutes,
+            t.saved_minutes,
+            t.robot_minutes,
+        ],
+    )?;
     Ok(())
 }

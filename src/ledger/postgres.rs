@@ -1,0 +1,376 @@
+//! The shared ledger of several robot PCs, in PostgreSQL (`--ledger postgres://user@host/db`):
+//! the same tables and logic as SQLite (`sql/`), with its own schema version and migrations,
+//! text compared byte by byte (`COLLATE "C"`, as SQLite does) so reports sort and filter the
+//! same, and statements prepared once per connection. The password comes from the address,
+//! else `$PGPASSWORD`; messages never show it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::error::Error;
+use std::time::Duration;
+
+use ::postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use ::postgres::{Client, GenericClient, NoTls, Statement};
+use bytes::BytesMut;
+
+use super::sql::{Db, Row, SCHEMA, SqlError, SqlResult, SqlStore, Tx, Value};
+use super::*;
+
+/// 1: runs, items, daily totals, imports, schedules, closure days (SQLite's schema 4).
+const SCHEMA_VERSION: i64 = 1;
+
+/// Any number, the same in every kuroko: the advisory lock that lets one process migrate.
+const MIGRATION_LOCK: i64 = 0x6b75_726f_6b6f;
+
+pub type PostgresStore = SqlStore<Postgres>;
+
+/// A connection to a PostgreSQL ledger.
+pub struct Postgres {
+    /// `None` only while it is being dropped.
+    client: RefCell<Option<Client>>,
+    /// Prepared statements by their SQL (as written, with `?N`).
+    prepared: RefCell<HashMap<String, Statement>>,
+    label: String,
+}
+
+/// Runs `f`, which blocks on the client's own runtime, where that is allowed: the launcher
+/// opens the ledger from inside its async runtime (tokio refuses to block there), so such a
+/// thread first tells its runtime to hand its work to other threads.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// The address without its password, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}{tail}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `?1` → `$1`: PostgreSQL's placeholders (the ledger's SQL has no `?` inside its literals).
+fn placeholders(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
+fn pg_err(e: ::postgres::Error) -> SqlError {
+    // The server's own message (with its detail) says more than the client's summary.
+    match e.as_db_error() {
+        Some(db) => SqlError(match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_string(),
+        }),
+        None => SqlError(e.to_string()),
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::FLOAT8 => (*v as f64).to_sql(ty, out),
+                Type::FLOAT4 => (*v as f32).to_sql(ty, out),
+                _ => v.to_string().to_sql(ty, out),
+            },
+            Value::Real(v) => match *ty {
+                Type::FLOAT4 => (*v as f32).to_sql(ty, out),
+                Type::FLOAT8 => v.to_sql(ty, out),
+                _ => Err(format!("a number where the database expects {ty}").into()),
+            },
+            Value::Text(s) => s.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// A row's columns as plain values.
+fn row_values(row: &::postgres::Row) -> SqlResult<Row> {
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let get_err = |e: ::postgres::Error| SqlError(format!("column {}: {e}", column.name()));
+        let value = match *column.type_() {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(get_err)?.into(),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(i)
+                .map_err(get_err)?
+                .map(i64::from)
+                .into(),
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(i)
+                .map_err(get_err)?
+                .map(i64::from)
+                .into(),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(get_err)?.into(),
+            Type::FLOAT4 => row
+                .try_get::<_, Option<f32>>(i)
+                .map_err(get_err)?
+                .map(f64::from)
+                .into(),
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(i)
+                .map_err(get_err)?
+                .map(i64::from)
+                .into(),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+                row.try_get::<_, Option<String>>(i).map_err(get_err)?.into()
+            }
+            ref other => {
+                return Err(SqlError(format!(
+                    "column {} has a type the ledger does not use ({other})",
+                    column.name()
+                )));
+            }
+        };
+        values.push(value);
+    }
+    Ok(Row(values))
+}
+
+/// Statements on the connection or inside its transaction.
+struct PgTx<'a, C: GenericClient> {
+    client: &'a mut C,
+    prepared: &'a RefCell<HashMap<String, Statement>>,
+}
+
+impl<C: GenericClient> PgTx<'_, C> {
+    fn statement(&mut self, sql: &str) -> SqlResult<Statement> {
+        if let Some(statement) = self.prepared.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&placeholders(sql)).map_err(pg_err)?;
+        self.prepared
+            .borrow_mut()
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl<C: GenericClient> Tx for PgTx<'_, C> {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> SqlResult<u64> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        self.client.execute(&statement, &params).map_err(pg_err)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> SqlResult<()>,
+    ) -> SqlResult<()> {
+        use ::postgres::fallible_iterator::FallibleIterator;
+        let statement = self.statement(sql)?;
+        let mut rows = self
+            .client
+            .query_raw(&statement, params.iter())
+            .map_err(pg_err)?;
+        while let Some(row) = rows.next().map_err(pg_err)? {
+            each(row_values(&row)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl Db for Postgres {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn write<T>(&mut self, body: impl FnOnce(&mut dyn Tx) -> SqlResult<T>) -> SqlResult<T> {
+        blocking(|| {
+            let mut client = self.client.borrow_mut();
+            let client = client.as_mut().ok_or_else(closed)?;
+            let mut tx = client.transaction().map_err(pg_err)?;
+            let value = body(&mut PgTx {
+                client: &mut tx,
+                prepared: &self.prepared,
+            })?;
+            tx.commit().map_err(pg_err)?;
+            Ok(value)
+        })
+    }
+
+    fn read<T>(&self, body: impl FnOnce(&mut dyn Tx) -> SqlResult<T>) -> SqlResult<T> {
+        blocking(|| {
+            let mut client = self.client.borrow_mut();
+            body(&mut PgTx {
+                client: client.as_mut().ok_or_else(closed)?,
+                prepared: &self.prepared,
+            })
+        })
+    }
+}
+
+fn closed() -> SqlError {
+    SqlError("the connection is closed".into())
+}
+
+/// Closing the connection blocks too (it tells the server goodbye).
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            blocking(|| drop(client));
+        }
+    }
+}
+
+/// The tables in PostgreSQL: the shared schema with text compared byte by byte.
+fn schema() -> String {
+    SCHEMA
+        .replace(" TEXT PRIMARY KEY", " TEXT COLLATE \"C\" PRIMARY KEY")
+        .replace(" TEXT NOT NULL", " TEXT COLLATE \"C\" NOT NULL")
+        .replace(" TEXT,\n", " TEXT COLLATE \"C\",\n")
+        .replace(" TEXT\n", " TEXT COLLATE \"C\"\n")
+}
+
+impl Postgres {
+    /// Connects to the ledger at `url` and creates or updates its tables.
+    pub fn open(url: &str) -> LResult<PostgresStore> {
+        let label = redact(url);
+        let fail = |what: &str| {
+            let label = label.clone();
+            let what = what.to_string();
+            move |e: ::postgres::Error| {
+                LedgerError(format!("ledger {label}: {what}: {}", pg_err(e)))
+            }
+        };
+        let mut config: ::postgres::Config = url.parse().map_err(|e| {
+            LedgerError(format!(
+                "ledger {label}: not a PostgreSQL address ({e}); write postgres://user@host:port/database"
+            ))
+        })?;
+        if config.get_password().is_none()
+            && let Some(password) = std::env::var_os("PGPASSWORD")
+        {
+            config.password(password.into_encoded_bytes());
+        }
+        if config.get_user().is_none() {
+            config.user(&process::os_user());
+        }
+        config
+            .application_name("kuroko")
+            .connect_timeout(Duration::from_secs(10));
+        let client = blocking(|| config.connect(NoTls)).map_err(fail(
+            "cannot connect (is the server running, and the address right?)",
+        ))?;
+        let mut db = Postgres {
+            client: RefCell::new(Some(client)),
+            prepared: RefCell::default(),
+            label,
+        };
+        match db.version() {
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(LedgerError(format!(
+                    "ledger {} was written by a newer kuroko (schema {v}, this one knows {SCHEMA_VERSION}); update kuroko",
+                    db.label
+                )));
+            }
+            _ => db.migrate()?,
+        }
+        Ok(SqlStore::new(db))
+    }
+
+    /// The schema version, `None` before the tables exist.
+    fn version(&self) -> Option<i64> {
+        self.read(|tx| tx.query_one("SELECT MAX(version) FROM kuroko_schema", &[]))
+            .ok()
+            .and_then(|row| row.opt_int(0).ok().flatten())
+    }
+
+    /// Creates the tables or brings them up to `SCHEMA_VERSION`; one process at a time (the
+    /// advisory lock), and the version is read again under it.
+    fn migrate(&mut self) -> LResult<()> {
+        let label = self.label.clone();
+        self.write(|tx| {
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(?1)",
+                &[Value::Int(MIGRATION_LOCK)],
+            )?;
+            for statement in schema().split(';').filter(|s| !s.trim().is_empty()) {
+                tx.execute(statement, &[])?;
+            }
+            let version = tx
+                .query_one("SELECT MAX(version) FROM kuroko_schema", &[])?
+                .opt_int(0)?;
+            match version {
+                None => {
+                    tx.execute(
+                        "INSERT INTO kuroko_schema (version) VALUES (?1)",
+                        &[Value::Int(SCHEMA_VERSION)],
+                    )?;
+                }
+                Some(v) if v < SCHEMA_VERSION => {
+                    // Steps from older versions go here, each bringing the ledger one up.
+                    tx.execute(
+                        "UPDATE kuroko_schema SET version = ?1",
+                        &[Value::Int(SCHEMA_VERSION)],
+                    )?;
+                }
+                Some(_) => {}
+            }
+            Ok(())
+        })
+        .map_err(|e| {
+            LedgerError(format!(
+                "ledger {label}: cannot create or update the tables: {e}"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_left_out_of_messages() {
+        assert_eq!(
+            redact("postgres://kuroko:s3cret@db.example:5432/ledger?sslmode=disable"),
+            "postgres://kuroko:***@db.example:5432/ledger?sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgres://kuroko@db/ledger"),
+            "postgres://kuroko@db/ledger"
+        );
+        assert_eq!(redact("postgresql://a:b@h"), "postgresql://a:***@h");
+    }
+
+    #[test]
+    fn the_schema_compares_text_byte_by_byte() {
+        let schema = schema();
+        assert!(schema.contains("run_id TEXT COLLATE \"C\" PRIMARY KEY"));
+        assert!(schema.contains("ended_at TEXT COLLATE \"C\",\n"));
+        assert!(schema.contains("run_dir TEXT COLLATE \"C\",\n"));
+        assert!(!schema.contains(" TEXT,") && !schema.contains(" TEXT\n"));
+    }
+}

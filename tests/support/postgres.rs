@@ -1,0 +1,265 @@
+//! A real PostgreSQL for the tests, and ledgers in either store: Debian's `postgresql`
+//! started once per test process on a private port in a temporary folder (as `nobody` when the
+//! tests run as root, since `initdb` refuses root), one fresh database per test, stopped when
+//! the tests end. `both_stores!` turns one test body into a SQLite and a PostgreSQL test.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Which store a test's ledger is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// One test's ledger: a file in its folder, or its own database on the test server.
+#[derive(Debug, Clone)]
+pub struct TestLedger {
+    pub store: Store,
+    address: OsString,
+}
+
+impl TestLedger {
+    /// An empty ledger for the test whose folder is `dir`.
+    pub fn new(store: Store, dir: &Path) -> TestLedger {
+        let address = match store {
+            Store::Sqlite => dir.join("ledger.sqlite3").into_os_string(),
+            Store::Postgres => server().database().into(),
+        };
+        TestLedger { store, address }
+    }
+
+    /// What `--ledger` and `$KUROKO_LEDGER` take.
+    pub fn arg(&self) -> &OsString {
+        &self.address
+    }
+
+    /// The address as kuroko's library takes it.
+    pub fn address(&self) -> kuroko::ledger::Address {
+        kuroko::ledger::Address::parse(self.address.clone())
+    }
+
+    /// Runs SQL on the ledger directly (to set up what a test needs, e.g. an old time).
+    pub fn execute(&self, sql: &str) {
+        match self.store {
+            Store::Sqlite => {
+                rusqlite::Connection::open(&self.address)
+                    .unwrap()
+                    .execute_batch(sql)
+                    .unwrap();
+            }
+            Store::Postgres => server()
+                .client(self.address.to_str().unwrap())
+                .batch_execute(sql)
+                .unwrap(),
+        }
+    }
+
+    /// Whether anything was recorded yet (a database always exists).
+    pub fn exists(&self) -> bool {
+        match self.store {
+            Store::Sqlite => Path::new(&self.address).exists(),
+            Store::Postgres => true,
+        }
+    }
+}
+
+/// Two tests from one body `fn name(store: Store)`: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::support::postgres::Store::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                super::$name($crate::support::postgres::Store::Postgres)
+            }
+        }
+    )*};
+}
+
+/// The test server.
+pub struct Server {
+    dir: PathBuf,
+    port: u16,
+    process: Mutex<Option<Child>>,
+    databases: AtomicU32,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+/// The server, started by the first test that needs it.
+pub fn server() -> &'static Server {
+    SERVER.get_or_init(Server::start)
+}
+
+/// Debian's PostgreSQL programs: the newest `/usr/lib/postgresql/N/bin`.
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is not installed: run scripts/setup.sh (Debian's postgresql package)")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse().ok()?;
+            Some((v, e.path().join("bin")))
+        })
+        .filter(|(_, bin)| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("no /usr/lib/postgresql/N/bin/initdb: run scripts/setup.sh")
+        .1
+}
+
+/// A command run as `nobody` when the tests run as root (PostgreSQL refuses to run as root).
+fn as_postgres_user(program: PathBuf) -> Command {
+    if unsafe { libc::geteuid() } == 0 {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+extern "C" fn stop_server() {
+    if let Some(server) = SERVER.get() {
+        server.stop();
+    }
+}
+
+impl Server {
+    fn start() -> Server {
+        let bin = bin_dir();
+        let dir = std::env::temp_dir().join(format!("kuroko-test-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        if unsafe { libc::geteuid() } == 0 {
+            let status = Command::new("chown")
+                .args(["nobody:nogroup"])
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown of {}", dir.display());
+        }
+        let data = dir.join("data");
+        let out = as_postgres_user(bin.join("initdb"))
+            .args([
+                "-U",
+                "kuroko",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-D",
+            ])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        // Durability is PostgreSQL's own business and not what these tests look at.
+        let child = as_postgres_user(bin.join("postgres"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-k"])
+            .arg(&dir)
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let server = Server {
+            dir,
+            port,
+            process: Mutex::new(Some(child)),
+            databases: AtomicU32::new(0),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match server.admin() {
+                Ok(_) => break,
+                Err(e) if Instant::now() > deadline => panic!(
+                    "the test PostgreSQL did not start: {e}\n{}",
+                    std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default()
+                ),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+        unsafe { libc::atexit(stop_server) };
+        server
+    }
+
+    fn admin(&self) -> Result<postgres::Client, postgres::Error> {
+        postgres::Client::connect(
+            &format!(
+                "host=127.0.0.1 port={} user=kuroko dbname=postgres",
+                self.port
+            ),
+            postgres::NoTls,
+        )
+    }
+
+    /// A new, empty database; its address.
+    pub fn database(&self) -> String {
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            self.databases.fetch_add(1, Ordering::SeqCst)
+        );
+        self.admin()
+            .unwrap()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        format!("postgres://kuroko@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// SQL straight on a test's database, for looking at what kuroko wrote.
+    pub fn client(&self, address: &str) -> postgres::Client {
+        postgres::Client::connect(address, postgres::NoTls).unwrap()
+    }
+
+    fn stop(&self) {
+        if let Some(mut child) = self.process.lock().unwrap().take() {
+            // SIGQUIT: immediate shutdown (nothing here needs to survive).
+            unsafe { libc::kill(child.id() as i32, libc::SIGQUIT) };
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
