@@ -8,67 +8,8 @@ use std::time::Duration;
 
 use calamine::{Data, Reader, open_workbook_auto};
 
+use crate::support::fukaya::{DEPARTMENTS, fukaya_history};
 use crate::support::*;
-
-const DEPARTMENTS: [&str; 14] = [
-    "市民課",
-    "保険年金課",
-    "税務課",
-    "収納課",
-    "福祉政策課",
-    "障害福祉課",
-    "こども未来課",
-    "長寿福祉課",
-    "健康づくり課",
-    "環境課",
-    "道路管理課",
-    "都市計画課",
-    "教育総務課",
-    "会計課",
-];
-
-/// Fukaya City's fiscal 2021, as a month-by-month history: 64 tasks in 14 departments, 6,629 h
-/// by hand before and 407 h after in total (in whole minutes, spread unevenly), plus one row on
-/// the day before and one on the day after the fiscal year, which the report must leave out.
-fn fukaya_history(path: &Path) {
-    let rows = 64 * 12;
-    let (before, after) = (6629 * 60, 407 * 60);
-    let weights: Vec<u64> = (0..rows as u64).map(|i| 1 + (i * 7919) % 13).collect();
-    let spread = |total: u64| {
-        let sum: u64 = weights.iter().sum();
-        let mut parts: Vec<u64> = weights.iter().map(|w| total * w / sum).collect();
-        let short = total - parts.iter().sum::<u64>();
-        parts[0] += short;
-        parts
-    };
-    let (b, a) = (spread(before), spread(after));
-    let mut csv = String::from(
-        "date,department,task,runs,items,before_minutes,after_minutes,robot_minutes\n",
-    );
-    for task in 0..64 {
-        let department = DEPARTMENTS[task % 14];
-        for month in 0..12 {
-            let (year, m) = if month < 9 {
-                (2021, month + 4)
-            } else {
-                (2022, month - 8)
-            };
-            let i = task * 12 + month;
-            csv.push_str(&format!(
-                "{year}-{m:02}-{:02},{department},業務{task:02},{},{},{},{},{}\n",
-                1 + (i % 28),
-                1 + i % 5,
-                10 + i % 40,
-                b[i],
-                a[i],
-                5 + i % 30
-            ));
-        }
-    }
-    csv.push_str("2021-03-31,市民課,業務00,1,10,600,10,5\n");
-    csv.push_str("2022-04-01,市民課,業務00,1,10,600,10,5\n");
-    std::fs::write(path, csv).unwrap();
-}
 
 fn ledger_cmd(ledger: &Path) -> std::process::Command {
     let mut cmd = kuroko();
