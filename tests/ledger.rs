@@ -82,15 +82,21 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     let summary = book.worksheet_range("概要").unwrap();
     let title = summary.get_value((0, 0)).unwrap().to_string();
     assert!(title.contains("令和3年度"), "{title}");
-    let header: Vec<String> = (0..12)
-        .map(|c| summary.get_value((4, c)).unwrap().to_string())
-        .collect();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap() as u32;
-    let value = |name: &str| number(summary.get_value((5, at(name))).unwrap());
-    assert!((value("導入前(h)") - 6629.0).abs() < 1e-9);
-    assert!((value("導入後(h)") - 407.0).abs() < 1e-9);
-    assert!((value("削減時間(h)") - 6222.0).abs() < 1e-9);
-    assert_eq!(format!("{:.1}", value("削減率(%)") * 100.0), "93.9");
+    // The headline, then the counts: each figure under its label (the first cell so named).
+    let value = |name: &str| {
+        let (row, col) = summary
+            .used_cells()
+            .find(|(_, _, v)| *v == name)
+            .map(|(r, c, _)| (r as u32, c as u32))
+            .unwrap_or_else(|| panic!("概要 has no {name}"));
+        number(summary.get_value((row + 1, col)).unwrap())
+    };
+    assert!((value("導入前") - 6629.0).abs() < 1e-9);
+    assert!((value("導入後") - 407.0).abs() < 1e-9);
+    assert!((value("削減時間") - 6222.0).abs() < 1e-9);
+    assert_eq!(format!("{:.1}", value("削減率") * 100.0), "93.9");
+    assert_eq!(value("実行回数"), 2301.0);
+    assert_eq!(value("処理件数"), 22528.0);
     let tasks = book.worksheet_range("業務別").unwrap();
     assert_eq!(tasks.height(), 1 + 64 + 1, "header, 64 tasks, 合計");
     assert_eq!(tasks.get_value((65, 0)).unwrap().to_string(), "合計");
@@ -135,14 +141,41 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent() {
     );
     let departments = zip_member(&xlsx, "xl/charts/chart2.xml");
     assert!(
-        departments.contains("<c:f>概要!$B$29:$B$42</c:f>") && departments.contains("val=\"bar\""),
+        departments.contains("<c:f>概要!$A$28:$A$41</c:f>")
+            && departments.contains("<c:f>概要!$D$28:$D$41</c:f>")
+            && departments.contains("val=\"bar\""),
         "{departments}"
     );
     assert_eq!(summary.get_value((12, 0)).unwrap().to_string(), "2021-04");
     assert_eq!(summary.get_value((23, 0)).unwrap().to_string(), "2022-03");
+    // Every 課 once, most hours saved first.
+    let mut named: Vec<String> = (27..41)
+        .map(|r| summary.get_value((r, 0)).unwrap().to_string())
+        .collect();
+    let saved: Vec<f64> = (27..41)
+        .map(|r| number(summary.get_value((r, 3)).unwrap()))
+        .collect();
+    assert!(saved.windows(2).all(|w| w[0] >= w[1]), "{saved:?}");
+    assert_eq!(summary.get_value((41, 0)).unwrap().to_string(), "合計");
+    named.sort();
+    let mut all = DEPARTMENTS.map(String::from).to_vec();
+    all.sort();
+    assert_eq!(named, all);
+    // The fiscal year before: only the row dated 2021-03-31 (市民課, 10 items, 590 minutes).
+    let compared = summary
+        .used_cells()
+        .find(|(_, _, v)| v.to_string().starts_with("前年度との比較（令和2年度"))
+        .map(|(r, c, _)| (r as u32, c as u32))
+        .expect("a comparison with 令和2年度");
+    let city = (compared.0..compared.0 + 20)
+        .find(|r| {
+            summary.get_value((*r, compared.1)).map(|v| v.to_string()) == Some("市民課".into())
+        })
+        .expect("市民課 in the comparison");
+    let at = |c: u32| number(summary.get_value((city, compared.1 + c)).unwrap());
     assert_eq!(
-        summary.get_value((28, 0)).unwrap().to_string(),
-        DEPARTMENTS.iter().min().unwrap().to_string()
+        format!("{:.1} {:.1} {} {}", at(1), at(2), at(3), at(4)),
+        "481.1 9.8 1730 10"
     );
 
     // csv: the 合計 row.
