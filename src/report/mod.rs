@@ -177,18 +177,16 @@ impl Report {
         self
     }
 
-    /// Every 課 of this period or the previous fiscal year, this period's totals beside last
-    /// year's (zeros where a 課 had none), most hours saved first as on 概要's 課 table.
-    /// Empty without a previous year.
+    /// Every 課 of this period, and of the previous fiscal year when there is one, most hours
+    /// saved first (as 概要 lists them): this period's totals beside last year's (zeros where a
+    /// 課 had none, and all zeros without a previous year).
     pub fn comparison(&self) -> Vec<(String, Totals, Totals)> {
-        let Some(previous) = &self.previous else {
-            return Vec::new();
-        };
+        let last_year = self.previous.iter().flat_map(|p| &p.by_department);
         let mut both: BTreeMap<&str, (Totals, Totals)> = BTreeMap::new();
         for (d, t) in &self.by_department {
             both.entry(d).or_default().0 = t.clone();
         }
-        for (d, t) in &previous.by_department {
+        for (d, t) in last_year {
             both.entry(d).or_default().1 = t.clone();
         }
         let mut rows: Vec<(String, Totals, Totals)> = both
@@ -326,7 +324,16 @@ mod tests {
         assert_eq!(r.by_month[1].1.saved_minutes, 840.0);
         assert_eq!(r.by_month[5].1, Totals::default());
         assert!((r.total.saved_rate().unwrap() - 1380.0 / 1500.0).abs() < 1e-12);
-        assert!(r.previous.is_none() && r.comparison().is_empty());
+        assert!(r.previous.is_none());
+        let ranked: Vec<(String, f64, f64)> = r
+            .comparison()
+            .into_iter()
+            .map(|(d, now, last)| (d, now.saved_hours(), last.saved_hours()))
+            .collect();
+        assert_eq!(
+            ranked,
+            [("市民課".into(), 18.0, 0.0), ("税務課".into(), 5.0, 0.0)]
+        );
     }
 
     #[test]

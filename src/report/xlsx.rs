@@ -50,7 +50,7 @@ impl Formats {
         let total = Format::new().set_bold().set_border_top(FormatBorder::Thin);
         let card = Format::new()
             .set_bold()
-            .set_font_size(24)
+            .set_font_size(22)
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter)
             .set_border(FormatBorder::Thin);
@@ -172,12 +172,12 @@ fn write_time(
     Ok(())
 }
 
-/// 概要's columns in pixels: tables at the left (A–D), charts in the middle (F–K; the monthly
-/// one runs on to Q), the comparison with the year before at the right (M–Q). A4 landscape.
-const OVERVIEW_WIDTHS: [u16; 17] = [
-    112, 88, 88, 96, 24, 84, 84, 84, 84, 84, 84, 24, 112, 88, 88, 88, 88,
-];
+/// 概要's columns in pixels: the tables at the left (A–E), the charts at the right (G–M), the
+/// headline across both. Narrow enough that one A4 landscape page prints it at about 95 %.
+const OVERVIEW_WIDTHS: [u16; 13] = [112, 88, 96, 96, 96, 16, 80, 80, 80, 80, 80, 80, 80];
 const OVERVIEW_LAST_COL: u16 = OVERVIEW_WIDTHS.len() as u16 - 1;
+/// Where the charts start: column G.
+const CHART_COL: u16 = 6;
 /// Excel's default row height in pixels (15 points), which rows not set otherwise keep.
 const ROW_PX: u32 = 20;
 /// A bar per 課 this tall, so every 課 gets its label: at 22 px LibreOffice labelled every
@@ -214,23 +214,23 @@ fn value_labels() -> ChartDataLabel {
     label
 }
 
-/// Where the headline's figures go: label, first and last column, the figure (`None` for a
-/// rate of nothing), its format.
+/// The headline's cards, a quarter of the page each: label, first and last column, the
+/// figure (`None` for the rate of nothing), its format.
 fn headline_cards<'a>(
     t: &Totals,
     f: &'a Formats,
 ) -> [(&'static str, u16, u16, Option<f64>, &'a Format); 4] {
     [
-        ("導入前", 0, 1, Some(t.before_hours()), &f.card_hours),
-        ("導入後", 2, 4, Some(t.after_hours()), &f.card_hours),
-        ("削減時間", 5, 7, Some(t.saved_hours()), &f.card_saved),
-        ("削減率", 8, 10, t.saved_rate(), &f.card_rate),
+        ("導入前", 0, 2, Some(t.before_hours()), &f.card_hours),
+        ("導入後", 3, 6, Some(t.after_hours()), &f.card_hours),
+        ("削減時間", 7, 9, Some(t.saved_hours()), &f.card_saved),
+        ("削減率", 10, 12, t.saved_rate(), &f.card_rate),
     ]
 }
 
-/// 概要, one A4 landscape page: the headline (導入前, 導入後, 削減時間, 削減率) large at the top
-/// left, the counts, the model in one sentence; the month table with its column chart; the
-/// 課 table with its bar chart and, for a fiscal year, the year before beside this one.
+/// 概要, one A4 landscape page: the headline (導入前, 導入後, 削減時間, 削減率) large at the top,
+/// the counts, the model in one sentence; the month table with its column chart; the 課
+/// table, for a fiscal year with the year before beside it, with its bar chart.
 fn summary_sheet(
     wb: &mut Workbook,
     report: &Report,
@@ -281,9 +281,9 @@ fn summary_sheet(
         ("実行回数", 0, 0, t.runs as f64, &f.count),
         ("成功", 1, 1, t.succeeded as f64, &f.count),
         ("失敗", 2, 2, t.failed as f64, &f.count),
-        ("中止", 3, 4, t.aborted as f64, &f.count),
-        ("中断", 5, 5, t.interrupted as f64, &f.count),
-        ("処理件数", 6, 6, t.items_done as f64, &f.count),
+        ("中止", 3, 3, t.aborted as f64, &f.count),
+        ("中断", 4, 4, t.interrupted as f64, &f.count),
+        ("処理件数", 5, 6, t.items_done as f64, &f.count),
         ("失敗件数", 7, 7, t.items_failed as f64, &f.count),
         ("ロボット稼働(h)", 8, 9, t.robot_hours(), &f.hours),
     ];
@@ -326,9 +326,11 @@ fn summary_sheet(
         (months + 2).max(14)
     };
     if nothing {
-        ws.write_string_with_format(top, 5, NOTHING_RAN, &f.title)?;
+        ws.write_string_with_format(top, CHART_COL - 2, NOTHING_RAN, &f.title)?;
     } else {
-        let width = span(5, OVERVIEW_LAST_COL);
+        // From column E, a little apart from the month table.
+        let gap = 12;
+        let width = span(CHART_COL - 2, OVERVIEW_LAST_COL) - gap;
         let mut chart = Chart::new(ChartType::Column);
         let series = chart
             .add_series()
@@ -347,7 +349,7 @@ fn summary_sheet(
         chart
             .x_axis()
             .set_label_interval(1)
-            .set_font(&chart_font(9));
+            .set_font(&chart_font(8));
         chart
             .y_axis()
             .set_name("削減時間（時間）")
@@ -359,47 +361,76 @@ fn summary_sheet(
             .set_font(&chart_font(9));
         chart.legend().set_hidden();
         chart.set_width(width).set_height(band * ROW_PX);
-        ws.insert_chart(top, 5, &chart)?;
+        ws.insert_chart_with_offset(top, CHART_COL - 2, &chart, gap, 0)?;
     }
 
-    // Per 課, most hours saved first: the table, its bar chart, the year before.
+    // Per 課, most hours saved first: the table (for a fiscal year, the one before beside it)
+    // and its bar chart.
     let top = top + band + 1;
-    let mut departments: Vec<&(String, Totals)> = report.by_department.iter().collect();
-    departments.sort_by(|a, b| {
-        b.1.saved_minutes
-            .total_cmp(&a.1.saved_minutes)
-            .then_with(|| a.0.cmp(&b.0))
-    });
+    let rows = report.comparison();
     ws.write_string_with_format(top, 0, "課別", &f.bold)?;
-    write_headers(
-        ws,
-        top + 1,
-        0,
-        &["課", "実行回数", "処理件数", "削減時間(h)"],
-        f,
-    )?;
-    for (i, (dept, d)) in departments.iter().enumerate() {
+    if let (Some(fy), Some(_)) = (report.period.fiscal_year, &report.previous) {
+        let name = |y: i32| wareki::fiscal_year_name(y).unwrap_or_else(|| y.to_string());
+        ws.merge_range(top, 1, top, 2, &name(fy), &f.header)?;
+        ws.merge_range(
+            top,
+            3,
+            top,
+            4,
+            &format!("{}（前年度）", name(fy - 1)),
+            &f.header,
+        )?;
+        write_headers(
+            ws,
+            top + 1,
+            0,
+            &["課", "処理件数", "削減時間(h)", "処理件数", "削減時間(h)"],
+            f,
+        )?;
+    } else {
+        write_headers(ws, top + 1, 0, &["課", "処理件数", "削減時間(h)"], f)?;
+    }
+    let last_columns = report.previous.is_some();
+    for (i, (dept, now, last)) in rows.iter().enumerate() {
         let r = top + 2 + i as u32;
         ws.write_string(r, 0, dept)?;
-        ws.write_number_with_format(r, 1, d.runs as f64, &f.count)?;
-        ws.write_number_with_format(r, 2, d.items_done as f64, &f.count)?;
-        ws.write_number_with_format(r, 3, d.saved_hours(), &f.hours)?;
+        ws.write_number_with_format(r, 1, now.items_done as f64, &f.count)?;
+        ws.write_number_with_format(r, 2, now.saved_hours(), &f.hours)?;
+        if last_columns {
+            ws.write_number_with_format(r, 3, last.items_done as f64, &f.count)?;
+            ws.write_number_with_format(r, 4, last.saved_hours(), &f.hours)?;
+        }
     }
-    let total_row = top + 2 + departments.len() as u32;
+    let total_row = top + 2 + rows.len() as u32;
     ws.write_string_with_format(total_row, 0, "合計", &f.total_label)?;
-    ws.write_number_with_format(total_row, 1, t.runs as f64, &f.total_count)?;
-    ws.write_number_with_format(total_row, 2, t.items_done as f64, &f.total_count)?;
-    ws.write_number_with_format(total_row, 3, t.saved_hours(), &f.total_hours)?;
+    ws.write_number_with_format(total_row, 1, t.items_done as f64, &f.total_count)?;
+    ws.write_number_with_format(total_row, 2, t.saved_hours(), &f.total_hours)?;
+    if let Some(previous) = &report.previous {
+        let last = &previous.total;
+        ws.write_number_with_format(total_row, 3, last.items_done as f64, &f.total_count)?;
+        ws.write_number_with_format(total_row, 4, last.saved_hours(), &f.total_hours)?;
+    }
     let mut last_row = total_row;
-    if !departments.is_empty() && !nothing {
-        let count = departments.len() as u32;
+    if let (Some(fy), None) = (report.period.fiscal_year, &report.previous) {
+        let name = wareki::fiscal_year_name(fy - 1)
+            .map(|n| format!("（{n}）"))
+            .unwrap_or_default();
+        last_row += 1;
+        ws.write_string(
+            last_row,
+            0,
+            format!("前年度{name}の記録は台帳にありません。"),
+        )?;
+    }
+    if !rows.is_empty() && !nothing {
+        let count = rows.len() as u32;
         let height = (60 + BAR_PX * count).max(200);
         let mut chart = Chart::new(ChartType::Bar);
         chart
             .add_series()
             .set_name("削減時間(h)")
             .set_categories((name, top + 2, 0, top + 1 + count, 0))
-            .set_values((name, top + 2, 3, top + 1 + count, 3))
+            .set_values((name, top + 2, 2, top + 1 + count, 2))
             .set_gap(50)
             .set_data_label(&value_labels());
         chart
@@ -417,15 +448,16 @@ fn summary_sheet(
             .x_axis()
             .set_name("削減時間（時間）")
             .set_name_font(&chart_font(9))
-            .set_min(axis_min(departments.iter().map(|(_, d)| d.saved_hours())))
+            .set_min(axis_min(rows.iter().map(|(_, d, _)| d.saved_hours())))
             .set_num_format("#,##0")
             .set_font(&chart_font(9));
         chart.legend().set_hidden();
-        chart.set_width(span(5, 10)).set_height(height);
-        ws.insert_chart(top, 5, &chart)?;
+        chart
+            .set_width(span(CHART_COL, OVERVIEW_LAST_COL))
+            .set_height(height);
+        ws.insert_chart(top, CHART_COL, &chart)?;
         last_row = last_row.max(top + height.div_ceil(ROW_PX) - 1);
     }
-    last_row = last_row.max(comparison(ws, report, top, f)?);
 
     ws.set_landscape()
         .set_paper_size(9)
@@ -435,72 +467,6 @@ fn summary_sheet(
         .set_footer(footer_text(footer, name));
     ws.set_print_area(0, 0, last_row, OVERVIEW_LAST_COL)?;
     Ok(())
-}
-
-/// For a fiscal year, 削減時間 and 処理件数 per 課 beside the year before (columns M–Q from row
-/// `top`), or a line saying the ledger has no year before. Returns the last row written.
-fn comparison(
-    ws: &mut Worksheet,
-    report: &Report,
-    top: u32,
-    f: &Formats,
-) -> Result<u32, XlsxError> {
-    let (first, last) = (12, OVERVIEW_LAST_COL);
-    let Some(fy) = report.period.fiscal_year else {
-        return Ok(top);
-    };
-    let Some(previous) = &report.previous else {
-        let name = wareki::fiscal_year_name(fy - 1)
-            .map(|n| format!("（{n}）"))
-            .unwrap_or_default();
-        ws.write_string_with_format(
-            top,
-            first,
-            format!("前年度{name}の記録は台帳にありません。"),
-            &f.bold,
-        )?;
-        return Ok(top);
-    };
-    ws.write_string_with_format(
-        top,
-        first,
-        format!("前年度との比較（{}）", previous.period.label),
-        &f.bold,
-    )?;
-    ws.merge_range(top + 1, first, top + 2, first, "課", &f.header)?;
-    ws.merge_range(
-        top + 1,
-        first + 1,
-        top + 1,
-        first + 2,
-        "削減時間(h)",
-        &f.header,
-    )?;
-    ws.merge_range(top + 1, first + 3, top + 1, last, "処理件数", &f.header)?;
-    write_headers(
-        ws,
-        top + 2,
-        first + 1,
-        &["今年度", "前年度", "今年度", "前年度"],
-        f,
-    )?;
-    let rows = report.comparison();
-    let mut r = top + 3;
-    for (dept, now, then) in &rows {
-        ws.write_string(r, first, dept)?;
-        ws.write_number_with_format(r, first + 1, now.saved_hours(), &f.hours)?;
-        ws.write_number_with_format(r, first + 2, then.saved_hours(), &f.hours)?;
-        ws.write_number_with_format(r, first + 3, now.items_done as f64, &f.count)?;
-        ws.write_number_with_format(r, first + 4, then.items_done as f64, &f.count)?;
-        r += 1;
-    }
-    let (now, then) = (&report.total, &previous.total);
-    ws.write_string_with_format(r, first, "合計", &f.total_label)?;
-    ws.write_number_with_format(r, first + 1, now.saved_hours(), &f.total_hours)?;
-    ws.write_number_with_format(r, first + 2, then.saved_hours(), &f.total_hours)?;
-    ws.write_number_with_format(r, first + 3, now.items_done as f64, &f.total_count)?;
-    ws.write_number_with_format(r, first + 4, then.items_done as f64, &f.total_count)?;
-    Ok(r)
 }
 
 /// The footer of every printed page: the period (and 課) at the left, the sheet in the
