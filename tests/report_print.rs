@@ -444,6 +444,8 @@ fn the_launcher_opens_its_hours_saved_panel_with_the_reports_headline() {
     let b = Browser::start(&dir);
     b.goto(&s.url);
     b.wait_text("#headline-fy", 30, |t| t == headline);
+    b.js("document.getElementById('saved-section').scrollIntoView(); return true");
+    b.screenshot(&dir.join("hours-saved.png"));
     b.click("#language");
     b.wait_text("#headline-fy", 30, |t| {
         t == "Before 6,629.0 h → after 407.0 h · saved 6,222.0 h (93.9%) · 2,301 runs, 22,528 items"
