@@ -18,6 +18,9 @@ packages=(
   # libraries and tools the build needs (xcap, enigo)
   pkg-config clang libxcb1-dev libxrandr-dev libdbus-1-dev libpipewire-0.3-dev
   libwayland-dev libegl-dev libgbm-dev
+  # the report as printed (tests/report_print.rs): LibreOffice prints the xlsx to PDF, poppler
+  # reads its pages back
+  libreoffice-calc-nogui poppler-utils
 )
 
 "$(dirname "$0")/install-packages.sh" "kuroko setup [1/2]" "${packages[@]}"

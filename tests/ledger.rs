@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use calamine::{Data, Reader, open_workbook_auto};
 
+use crate::support::fukaya::{DEPARTMENTS, fukaya_history};
 use crate::support::postgres::{Store, TestLedger};
 use crate::support::*;
 
@@ -19,66 +20,6 @@ crate::both_stores!(
     a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them,
     two_runs_writing_the_ledger_at_once_both_succeed,
 );
-
-const DEPARTMENTS: [&str; 14] = [
-    "市民課",
-    "保険年金課",
-    "税務課",
-    "収納課",
-    "福祉政策課",
-    "障害福祉課",
-    "こども未来課",
-    "長寿福祉課",
-    "健康づくり課",
-    "環境課",
-    "道路管理課",
-    "都市計画課",
-    "教育総務課",
-    "会計課",
-];
-
-/// Fukaya City's fiscal 2021, as a month-by-month history: 64 tasks in 14 departments, 6,629 h
-/// by hand before and 407 h after in total (in whole minutes, spread unevenly), plus one row on
-/// the day before and one on the day after the fiscal year, which the report must leave out.
-fn fukaya_history(path: &Path) {
-    let rows = 64 * 12;
-    let (before, after) = (6629 * 60, 407 * 60);
-    let weights: Vec<u64> = (0..rows as u64).map(|i| 1 + (i * 7919) % 13).collect();
-    let spread = |total: u64| {
-        let sum: u64 = weights.iter().sum();
-        let mut parts: Vec<u64> = weights.iter().map(|w| total * w / sum).collect();
-        let short = total - parts.iter().sum::<u64>();
-        parts[0] += short;
-        parts
-    };
-    let (b, a) = (spread(before), spread(after));
-    let mut csv = String::from(
-        "date,department,task,runs,items,before_minutes,after_minutes,robot_minutes\n",
-    );
-    for task in 0..64 {
-        let department = DEPARTMENTS[task % 14];
-        for month in 0..12 {
-            let (year, m) = if month < 9 {
-                (2021, month + 4)
-            } else {
-                (2022, month - 8)
-            };
-            let i = task * 12 + month;
-            csv.push_str(&format!(
-                "{year}-{m:02}-{:02},{department},業務{task:02},{},{},{},{},{}\n",
-                1 + (i % 28),
-                1 + i % 5,
-                10 + i % 40,
-                b[i],
-                a[i],
-                5 + i % 30
-            ));
-        }
-    }
-    csv.push_str("2021-03-31,市民課,業務00,1,10,600,10,5\n");
-    csv.push_str("2022-04-01,市民課,業務00,1,10,600,10,5\n");
-    std::fs::write(path, csv).unwrap();
-}
 
 fn ledger_cmd(ledger: &OsStr) -> std::process::Command {
     let mut cmd = kuroko();
@@ -151,15 +92,21 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent(store: St
     let summary = book.worksheet_range("概要").unwrap();
     let title = summary.get_value((0, 0)).unwrap().to_string();
     assert!(title.contains("令和3年度"), "{title}");
-    let header: Vec<String> = (0..12)
-        .map(|c| summary.get_value((4, c)).unwrap().to_string())
-        .collect();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap() as u32;
-    let value = |name: &str| number(summary.get_value((5, at(name))).unwrap());
-    assert!((value("導入前(h)") - 6629.0).abs() < 1e-9);
-    assert!((value("導入後(h)") - 407.0).abs() < 1e-9);
-    assert!((value("削減時間(h)") - 6222.0).abs() < 1e-9);
-    assert_eq!(format!("{:.1}", value("削減率(%)") * 100.0), "93.9");
+    // The headline, then the counts: each figure under its label (the first cell so named).
+    let value = |name: &str| {
+        let (row, col) = summary
+            .used_cells()
+            .find(|(_, _, v)| *v == name)
+            .map(|(r, c, _)| (r as u32, c as u32))
+            .unwrap_or_else(|| panic!("概要 has no {name}"));
+        number(summary.get_value((row + 1, col)).unwrap())
+    };
+    assert!((value("導入前") - 6629.0).abs() < 1e-9);
+    assert!((value("導入後") - 407.0).abs() < 1e-9);
+    assert!((value("削減時間") - 6222.0).abs() < 1e-9);
+    assert_eq!(format!("{:.1}", value("削減率") * 100.0), "93.9");
+    assert_eq!(value("実行回数"), 2301.0);
+    assert_eq!(value("処理件数"), 22528.0);
     let tasks = book.worksheet_range("業務別").unwrap();
     assert_eq!(tasks.height(), 1 + 64 + 1, "header, 64 tasks, 合計");
     assert_eq!(tasks.get_value((65, 0)).unwrap().to_string(), "合計");
@@ -204,14 +151,44 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent(store: St
     );
     let departments = zip_member(&xlsx, "xl/charts/chart2.xml");
     assert!(
-        departments.contains("<c:f>概要!$B$29:$B$42</c:f>") && departments.contains("val=\"bar\""),
+        departments.contains("<c:f>概要!$A$28:$A$41</c:f>")
+            && departments.contains("<c:f>概要!$C$28:$C$41</c:f>")
+            && departments.contains("val=\"bar\""),
         "{departments}"
     );
     assert_eq!(summary.get_value((12, 0)).unwrap().to_string(), "2021-04");
     assert_eq!(summary.get_value((23, 0)).unwrap().to_string(), "2022-03");
+    // Every 課 once, most hours saved first, 令和2年度 beside 令和3年度: only the row dated
+    // 2021-03-31 (市民課, 10 items, 590 minutes) was in the year before.
+    assert_eq!(summary.get_value((25, 1)).unwrap().to_string(), "令和3年度");
     assert_eq!(
-        summary.get_value((28, 0)).unwrap().to_string(),
-        DEPARTMENTS.iter().min().unwrap().to_string()
+        summary.get_value((25, 3)).unwrap().to_string(),
+        "令和2年度（前年度）"
+    );
+    let row = |r: u32| {
+        let cell = |c: u32| summary.get_value((r, c)).unwrap();
+        let n = |c: u32| number(cell(c));
+        (cell(0).to_string(), n(1), n(2), n(3), n(4))
+    };
+    let rows: Vec<(String, f64, f64, f64, f64)> = (27..41).map(row).collect();
+    assert!(rows.windows(2).all(|w| w[0].2 >= w[1].2), "{rows:?}");
+    let mut named: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    named.sort();
+    let mut all = DEPARTMENTS.to_vec();
+    all.sort();
+    assert_eq!(named, all);
+    let city = rows.iter().find(|r| r.0 == "市民課").unwrap();
+    assert_eq!(
+        format!("{} {:.1} {} {:.1}", city.1, city.2, city.3, city.4),
+        "1730 481.1 10 9.8"
+    );
+    let total = row(41);
+    assert_eq!(
+        format!(
+            "{} {} {:.1} {} {:.1}",
+            total.0, total.1, total.2, total.3, total.4
+        ),
+        "合計 22528 6222.0 10 9.8"
     );
 
     // csv: the 合計 row.

@@ -145,7 +145,7 @@ fn waiting_for_a_window_that_never_comes_fails_with_a_screenshot() {
 #[test]
 fn doctor_reports_the_screen_capture_and_windows_of_a_real_display() {
     let x = Xvfb::start();
-    let _zenity = x.zenity(&["--entry", "--title=kuroko-doctor"]);
+    let mut zenity = x.zenity(&["--entry", "--title=kuroko-doctor"]);
     wait_until("the zenity window", || {
         Ran::from(
             kuroko()
@@ -169,4 +169,6 @@ fn doctor_reports_the_screen_capture_and_windows_of_a_real_display() {
         .stdout_has("[OK]   画面: ")
         .stdout_has("[OK]   ウィンドウ一覧: ")
         .stdout_has("結果: すべての確認を通りました");
+    let _ = zenity.kill();
+    let _ = zenity.wait();
 }

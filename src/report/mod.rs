@@ -22,6 +22,8 @@ pub struct Period {
     pub label: String,
     /// A short name for files: "FY2021", "2024-04", "2024-04-01_2024-06-30".
     pub slug: String,
+    /// The fiscal year, when the period is one (2021 for 令和3年度).
+    pub fiscal_year: Option<i32>,
 }
 
 /// Report periods lie in the years 1900–9998 (the fiscal years' range; an xlsx date cannot be
@@ -53,6 +55,7 @@ impl Period {
         Ok(Period {
             label: format!("{}年{}月 ({era})", from.year(), from.month()),
             slug: from.format("%Y-%m").to_string(),
+            fiscal_year: None,
             from,
             to,
         })
@@ -73,6 +76,7 @@ impl Period {
         Ok(Period {
             label: format!("{name} ({from}〜{})", to.pred_opt().unwrap_or(to)),
             slug: format!("FY{fy}"),
+            fiscal_year: Some(fy),
             from,
             to,
         })
@@ -92,9 +96,16 @@ impl Period {
         Ok(Period {
             label: format!("{first}〜{last}"),
             slug: format!("{first}_{last}"),
+            fiscal_year: None,
             from: first,
             to: last.succ_opt().ok_or("--to is too far in the future")?,
         })
+    }
+
+    /// For a fiscal year, the one before it (within [`YEARS`]).
+    pub fn previous_fiscal_year(&self) -> Option<Period> {
+        let fy = self.fiscal_year?.checked_sub(1)?;
+        Period::fiscal_year(&fy.to_string()).ok()
     }
 
     /// Every `YYYY-MM` the period touches, in order (at most 12 × 8,100 for the widest period).
@@ -129,6 +140,16 @@ pub struct Report {
     pub by_department: Vec<(String, Totals)>,
     /// Every month of the period, with zeros where nothing ran.
     pub by_month: Vec<(String, Totals)>,
+    /// For a fiscal year: the one before, when the ledger has runs in it.
+    pub previous: Option<Previous>,
+}
+
+/// The fiscal year before a fiscal-year report's, for the comparison per 課.
+#[derive(Debug, Clone)]
+pub struct Previous {
+    pub period: Period,
+    pub total: Totals,
+    pub by_department: Vec<(String, Totals)>,
 }
 
 impl Report {
@@ -138,7 +159,46 @@ impl Report {
         department: Option<String>,
     ) -> LResult<Report> {
         let groups = store.group_totals(&period.filter(department.as_deref()))?;
-        Ok(Report::from_groups(period, department, &groups))
+        let mut report = Report::from_groups(period, department, &groups);
+        if let Some(last) = report.period.previous_fiscal_year() {
+            let groups = store.group_totals(&last.filter(report.department.as_deref()))?;
+            report = report.with_previous(Report::from_groups(last, None, &groups));
+        }
+        Ok(report)
+    }
+
+    /// Keeps `last` (the fiscal year before) for the comparison, if anything ran in it.
+    pub fn with_previous(mut self, last: Report) -> Report {
+        self.previous = (last.total.runs > 0).then_some(Previous {
+            period: last.period,
+            total: last.total,
+            by_department: last.by_department,
+        });
+        self
+    }
+
+    /// Every 課 of this period, and of the previous fiscal year when there is one, most hours
+    /// saved first (as 概要 lists them): this period's totals beside last year's (zeros where a
+    /// 課 had none, and all zeros without a previous year).
+    pub fn comparison(&self) -> Vec<(String, Totals, Totals)> {
+        let last_year = self.previous.iter().flat_map(|p| &p.by_department);
+        let mut both: BTreeMap<&str, (Totals, Totals)> = BTreeMap::new();
+        for (d, t) in &self.by_department {
+            both.entry(d).or_default().0 = t.clone();
+        }
+        for (d, t) in last_year {
+            both.entry(d).or_default().1 = t.clone();
+        }
+        let mut rows: Vec<(String, Totals, Totals)> = both
+            .into_iter()
+            .map(|(d, (now, last))| (d.to_string(), now, last))
+            .collect();
+        rows.sort_by(|a, b| {
+            (b.1.saved_minutes.total_cmp(&a.1.saved_minutes))
+                .then_with(|| b.2.saved_minutes.total_cmp(&a.2.saved_minutes))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        rows
     }
 
     pub fn from_groups(
@@ -173,6 +233,7 @@ impl Report {
             by_task: by_task.into_iter().collect(),
             by_department: by_department.into_iter().collect(),
             by_month: by_month.into_iter().collect(),
+            previous: None,
         }
     }
 }
@@ -192,6 +253,13 @@ pub const COLUMNS: [&str; 12] = [
     "削減率(%)",
     "ロボット稼働(h)",
 ];
+
+/// The model in one sentence, under the headline on the xlsx's 概要.
+pub const MODEL_SENTENCE: &str = "削減時間 = 導入前（処理件数 × 手作業の分/件）− 導入後（処理件数 × 人手の分/件 + 人手の分/回、\
+有人実行ではロボットの稼働時間も）で、基準値は実行時のものを台帳に保存しています。";
+
+/// Said instead of charts when nothing ran in the period.
+pub const NOTHING_RAN: &str = "この期間の実行記録はありません。";
 
 /// How the numbers are computed, printed under every report.
 pub const MODEL_NOTE: &str = "導入前 = 処理件数 × 手作業の分/件。導入後 = 処理件数 × 人手の分/件 + 人手の分/回 \
@@ -256,5 +324,68 @@ mod tests {
         assert_eq!(r.by_month[1].1.saved_minutes, 840.0);
         assert_eq!(r.by_month[5].1, Totals::default());
         assert!((r.total.saved_rate().unwrap() - 1380.0 / 1500.0).abs() < 1e-12);
+        assert!(r.previous.is_none());
+        let ranked: Vec<(String, f64, f64)> = r
+            .comparison()
+            .into_iter()
+            .map(|(d, now, last)| (d, now.saved_hours(), last.saved_hours()))
+            .collect();
+        assert_eq!(
+            ranked,
+            [("市民課".into(), 18.0, 0.0), ("税務課".into(), 5.0, 0.0)]
+        );
+    }
+
+    #[test]
+    fn a_fiscal_year_has_the_one_before_and_other_periods_none() {
+        let fy = Period::fiscal_year("2021").unwrap();
+        assert_eq!(fy.fiscal_year, Some(2021));
+        let last = fy.previous_fiscal_year().unwrap();
+        assert_eq!((last.slug.as_str(), last.to), ("FY2020", fy.from));
+        assert_eq!(
+            Period::fiscal_year("1900").unwrap().previous_fiscal_year(),
+            None
+        );
+        assert_eq!(
+            Period::month("2021-04").unwrap().previous_fiscal_year(),
+            None
+        );
+        let days = Period::days("2021-04-01", "2022-03-31").unwrap();
+        assert_eq!(days.previous_fiscal_year(), None);
+    }
+
+    #[test]
+    fn the_comparison_puts_every_department_of_either_year_side_by_side() {
+        let now = Report::from_groups(
+            Period::fiscal_year("2021").unwrap(),
+            None,
+            &[
+                group("2021-04", "市民課", "住民票", 600.0, 60.0),
+                group("2021-05", "税務課", "課税", 900.0, 0.0),
+            ],
+        );
+        let before = |groups: &[GroupTotals]| {
+            Report::from_groups(Period::fiscal_year("2020").unwrap(), None, groups)
+        };
+        // A year with nothing in the ledger is no comparison.
+        assert!(now.clone().with_previous(before(&[])).previous.is_none());
+        let r = now.with_previous(before(&[
+            group("2020-04", "市民課", "住民票", 300.0, 60.0),
+            group("2020-06", "会計課", "支払", 120.0, 0.0),
+        ]));
+        let rows: Vec<(String, f64, f64)> = r
+            .comparison()
+            .into_iter()
+            .map(|(d, now, last)| (d, now.saved_hours(), last.saved_hours()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("税務課".into(), 15.0, 0.0),
+                ("市民課".into(), 9.0, 4.0),
+                ("会計課".into(), 0.0, 2.0),
+            ]
+        );
+        assert_eq!(r.previous.unwrap().total.saved_hours(), 6.0);
     }
 }

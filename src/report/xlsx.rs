@@ -1,15 +1,20 @@
-//! The report as an xlsx workbook for the council: a summary sheet with the totals, a column
-//! chart of hours saved per month and a bar chart per department; then 業務別, 課別, the runs
-//! and the failures. Japanese headers, numbers stored as numbers with display formats, and
-//! the file written beside its target and renamed (whole or not at all).
+//! The report as an xlsx workbook for the council, printed as it is shown: 概要 on one A4
+//! landscape page (the headline 導入前 → 導入後, 削減時間, 削減率 first, then the counts, the
+//! months with a column chart, the 課 with a bar chart and the fiscal year before); then 業務別,
+//! 課別, the runs and the failures, each one page wide with its header row repeated and the
+//! period in the footer. Charts start at zero and label every category. Japanese headers,
+//! numbers stored as numbers with display formats, page setup through rust_xlsxwriter, and the
+//! file written beside its target and renamed (whole or not at all).
 
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    Chart, ChartType, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+    Chart, ChartAxisCrossing, ChartDataLabel, ChartDataLabelPosition, ChartFont, ChartType,
+    ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
 };
 
-use super::{COLUMNS, MODEL_NOTE, Report, Totals};
+use super::{COLUMNS, MODEL_SENTENCE, NOTHING_RAN, Report, Totals};
+use crate::japanese::wareki;
 use crate::ledger::{Filter, Kind, LResult, LedgerError, Reports, RunRecord};
 use crate::sheets::write::save_atomically;
 
@@ -30,6 +35,10 @@ struct Formats {
     total_count: Format,
     total_hours: Format,
     total_rate: Format,
+    card_label: Format,
+    card_hours: Format,
+    card_saved: Format,
+    card_rate: Format,
 }
 
 impl Formats {
@@ -38,9 +47,13 @@ impl Formats {
             .set_bold()
             .set_background_color("#DDEBF7")
             .set_align(FormatAlign::Center);
-        let total = Format::new()
+        let total = Format::new().set_bold().set_border_top(FormatBorder::Thin);
+        let card = Format::new()
             .set_bold()
-            .set_border_top(rust_xlsxwriter::FormatBorder::Thin);
+            .set_font_size(22)
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_border(FormatBorder::Thin);
         Formats {
             title: Format::new().set_bold().set_font_size(14),
             header,
@@ -50,11 +63,27 @@ impl Formats {
             minutes: Format::new().set_num_format("#,##0.0"),
             rate: Format::new().set_num_format("0.0%"),
             datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
-            note: Format::new().set_text_wrap().set_font_size(9),
+            note: Format::new()
+                .set_text_wrap()
+                .set_font_size(10)
+                .set_align(FormatAlign::VerticalCenter),
             total_label: total.clone(),
             total_count: total.clone().set_num_format("#,##0"),
             total_hours: total.clone().set_num_format("#,##0.0"),
             total_rate: total.set_num_format("0.0%"),
+            card_label: Format::new()
+                .set_bold()
+                .set_font_size(12)
+                .set_background_color("#DDEBF7")
+                .set_align(FormatAlign::Center)
+                .set_border(FormatBorder::Thin),
+            card_hours: card.clone().set_num_format("#,##0.0\" 時間\""),
+            card_saved: card
+                .clone()
+                .set_num_format("#,##0.0\" 時間\"")
+                .set_font_color("#006100")
+                .set_background_color("#E2EFDA"),
+            card_rate: card.set_num_format("0.0%"),
         }
     }
 }
@@ -143,40 +172,134 @@ fn write_time(
     Ok(())
 }
 
+/// 概要's columns in pixels: the tables at the left (A–E), the charts at the right (G–M), the
+/// headline across both: 1,064 px, narrow enough that its tables print at 7.7 points on A4.
+const OVERVIEW_WIDTHS: [u16; 13] = [112, 88, 96, 96, 96, 16, 80, 80, 80, 80, 80, 80, 80];
+const OVERVIEW_LAST_COL: u16 = OVERVIEW_WIDTHS.len() as u16 - 1;
+/// Where the charts start: column G.
+const CHART_COL: u16 = 6;
+/// Excel's default row height in pixels (15 points), which rows not set otherwise keep.
+const ROW_PX: u32 = 20;
+/// A bar per 課 this tall, so every 課 gets its label: at 22 px LibreOffice labelled every
+/// other 課 of 14, at 24 px all of them (9-point labels).
+const BAR_PX: u32 = 28;
+
+/// The width of columns `first..=last` of 概要, in pixels.
+fn span(first: u16, last: u16) -> u32 {
+    OVERVIEW_WIDTHS[first as usize..=last as usize]
+        .iter()
+        .map(|w| u32::from(*w))
+        .sum()
+}
+
+/// Where a value axis starts: at zero, or below it when something is negative (a run that
+/// did nothing costs its per-run time), so bars are never cut short.
+fn axis_min(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |low: f64, v| low.min(v.floor()))
+}
+
+fn chart_font(size: u8) -> ChartFont {
+    let mut font = ChartFont::new();
+    font.set_size(size);
+    font
+}
+
+fn value_labels() -> ChartDataLabel {
+    let mut label = ChartDataLabel::new();
+    label
+        .show_value()
+        .set_num_format("#,##0.0")
+        .set_position(ChartDataLabelPosition::OutsideEnd)
+        .set_font(&chart_font(8));
+    label
+}
+
+/// The headline's cards, a quarter of the page each: label, first and last column, the
+/// figure (`None` for the rate of nothing), its format.
+fn headline_cards<'a>(
+    t: &Totals,
+    f: &'a Formats,
+) -> [(&'static str, u16, u16, Option<f64>, &'a Format); 4] {
+    [
+        ("導入前", 0, 2, Some(t.before_hours()), &f.card_hours),
+        ("導入後", 3, 6, Some(t.after_hours()), &f.card_hours),
+        ("削減時間", 7, 9, Some(t.saved_hours()), &f.card_saved),
+        ("削減率", 10, 12, t.saved_rate(), &f.card_rate),
+    ]
+}
+
+/// 概要, one A4 landscape page: the headline (導入前, 導入後, 削減時間, 削減率) large at the top,
+/// the counts, the model in one sentence; the month table with its column chart; the 課
+/// table, for a fiscal year with the year before beside it, with its bar chart.
 fn summary_sheet(
     wb: &mut Workbook,
     report: &Report,
     f: &Formats,
     generated: &str,
+    footer: &str,
 ) -> Result<(), XlsxError> {
     let name = "概要";
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
+    for (c, w) in OVERVIEW_WIDTHS.iter().enumerate() {
+        ws.set_column_width_pixels(c as u16, u32::from(*w))?;
+    }
+    let t = &report.total;
     ws.write_string_with_format(
         0,
         0,
         format!("削減時間レポート {}", report.period.label),
         &f.title,
     )?;
+    ws.set_row_height(0, 22)?;
     ws.write_string(
         1,
         0,
-        format!("課: {}", report.department.as_deref().unwrap_or("全課")),
+        format!(
+            "課: {}　作成: {generated} (kuroko {})",
+            report.department.as_deref().unwrap_or("全課"),
+            env!("CARGO_PKG_VERSION")
+        ),
     )?;
-    ws.write_string(
-        2,
-        0,
-        format!("作成: {generated} (kuroko {})", env!("CARGO_PKG_VERSION")),
-    )?;
-    write_headers(ws, 4, 0, &COLUMNS, f)?;
-    write_totals(ws, 5, 0, &report.total, f, false)?;
-    ws.merge_range(6, 0, 8, 11, MODEL_NOTE, &f.note)?;
-    ws.set_row_height(6, 15)?;
-    for c in 0..12u16 {
-        ws.set_column_width(c, if c >= 7 { 13 } else { 10 })?;
-    }
+    ws.set_row_height_pixels(2, 8)?;
 
-    // Per month: the data for the column chart.
+    // The headline, as large as the page allows.
+    for (label, first, last, value, format) in headline_cards(t, f) {
+        ws.merge_range(3, first, 3, last, label, &f.card_label)?;
+        ws.merge_range(4, first, 4, last, "", format)?;
+        match value {
+            Some(v) => ws.write_number_with_format(4, first, v, format)?,
+            None => ws.write_string_with_format(4, first, "-", format)?,
+        };
+    }
+    ws.set_row_height(3, 18)?;
+    ws.set_row_height(4, 36)?;
+    ws.set_row_height_pixels(5, 8)?;
+
+    // Then what they come from: runs and items.
+    let counts: [(&str, u16, u16, f64, &Format); 8] = [
+        ("実行回数", 0, 0, t.runs as f64, &f.count),
+        ("成功", 1, 1, t.succeeded as f64, &f.count),
+        ("失敗", 2, 2, t.failed as f64, &f.count),
+        ("中止", 3, 3, t.aborted as f64, &f.count),
+        ("中断", 4, 4, t.interrupted as f64, &f.count),
+        ("処理件数", 5, 6, t.items_done as f64, &f.count),
+        ("失敗件数", 7, 7, t.items_failed as f64, &f.count),
+        ("ロボット稼働(h)", 8, 9, t.robot_hours(), &f.hours),
+    ];
+    for (label, first, last, value, format) in counts {
+        if first == last {
+            ws.write_string_with_format(6, first, label, &f.header)?;
+        } else {
+            ws.merge_range(6, first, 6, last, label, &f.header)?;
+            ws.merge_range(7, first, 7, last, "", format)?;
+        }
+        ws.write_number_with_format(7, first, value, format)?;
+    }
+    ws.merge_range(8, 0, 8, OVERVIEW_LAST_COL, MODEL_SENTENCE, &f.note)?;
+    ws.set_row_height_pixels(8, 30)?;
+
+    // Per month: the table, and its column chart beside it.
     let top = 10;
     ws.write_string_with_format(top, 0, "月別", &f.bold)?;
     write_headers(
@@ -186,54 +309,194 @@ fn summary_sheet(
         &["月", "導入前(h)", "導入後(h)", "削減時間(h)"],
         f,
     )?;
-    for (i, (month, t)) in report.by_month.iter().enumerate() {
+    for (i, (month, m)) in report.by_month.iter().enumerate() {
         let r = top + 2 + i as u32;
         ws.write_string(r, 0, month)?;
-        ws.write_number_with_format(r, 1, t.before_hours(), &f.hours)?;
-        ws.write_number_with_format(r, 2, t.after_hours(), &f.hours)?;
-        ws.write_number_with_format(r, 3, t.saved_hours(), &f.hours)?;
+        ws.write_number_with_format(r, 1, m.before_hours(), &f.hours)?;
+        ws.write_number_with_format(r, 2, m.after_hours(), &f.hours)?;
+        ws.write_number_with_format(r, 3, m.saved_hours(), &f.hours)?;
     }
     let months = report.by_month.len().max(1) as u32;
-    let last = top + 1 + months;
-    let mut chart = Chart::new(ChartType::Column);
-    chart
-        .add_series()
-        .set_name("削減時間(h)")
-        .set_categories((name, top + 2, 0, last, 0))
-        .set_values((name, top + 2, 3, last, 3));
-    chart.title().set_name("月別 削減時間");
-    chart.y_axis().set_name("時間");
-    chart.legend().set_hidden();
-    chart.set_width(640).set_height(300);
-    ws.insert_chart(top, 5, &chart)?;
+    let last_month = top + 1 + months;
+    let nothing = t.runs == 0;
+    // The month chart is 14 rows tall at least; with nothing to chart, the table alone.
+    let band = if nothing {
+        months + 2
+    } else {
+        (months + 2).max(14)
+    };
+    if nothing {
+        ws.write_string_with_format(top, CHART_COL - 2, NOTHING_RAN, &f.title)?;
+    } else {
+        // From column E, a little apart from the month table.
+        let gap = 12;
+        let width = span(CHART_COL - 2, OVERVIEW_LAST_COL) - gap;
+        let mut chart = Chart::new(ChartType::Column);
+        let series = chart
+            .add_series()
+            .set_name("削減時間(h)")
+            .set_categories((name, top + 2, 0, last_month, 0))
+            .set_values((name, top + 2, 3, last_month, 3))
+            .set_gap(60);
+        // A value above each column where they fit (a year of months does; years do not).
+        if width / months >= 44 {
+            series.set_data_label(&value_labels());
+        }
+        chart
+            .title()
+            .set_name("月別 削減時間")
+            .set_font(&chart_font(11));
+        chart
+            .x_axis()
+            .set_label_interval(1)
+            .set_font(&chart_font(8));
+        chart
+            .y_axis()
+            .set_name("削減時間（時間）")
+            .set_name_font(&chart_font(9))
+            .set_min(axis_min(
+                report.by_month.iter().map(|(_, m)| m.saved_hours()),
+            ))
+            .set_num_format("#,##0")
+            .set_font(&chart_font(9));
+        chart.legend().set_hidden();
+        chart.set_width(width).set_height(band * ROW_PX);
+        ws.insert_chart_with_offset(top, CHART_COL - 2, &chart, gap, 0)?;
+    }
 
-    // Per department: the data for the bar chart.
-    let top = last + 3;
+    // Per 課, most hours saved first: the table (for a fiscal year, the one before beside it)
+    // and its bar chart.
+    let top = top + band + 1;
+    let rows = report.comparison();
     ws.write_string_with_format(top, 0, "課別", &f.bold)?;
-    write_headers(ws, top + 1, 0, &["課", "削減時間(h)"], f)?;
-    for (i, (dept, t)) in report.by_department.iter().enumerate() {
+    if let (Some(fy), Some(_)) = (report.period.fiscal_year, &report.previous) {
+        let name = |y: i32| wareki::fiscal_year_name(y).unwrap_or_else(|| y.to_string());
+        ws.merge_range(top, 1, top, 2, &name(fy), &f.header)?;
+        ws.merge_range(
+            top,
+            3,
+            top,
+            4,
+            &format!("{}（前年度）", name(fy - 1)),
+            &f.header,
+        )?;
+        write_headers(
+            ws,
+            top + 1,
+            0,
+            &["課", "処理件数", "削減時間(h)", "処理件数", "削減時間(h)"],
+            f,
+        )?;
+    } else {
+        write_headers(ws, top + 1, 0, &["課", "処理件数", "削減時間(h)"], f)?;
+    }
+    let last_columns = report.previous.is_some();
+    for (i, (dept, now, last)) in rows.iter().enumerate() {
         let r = top + 2 + i as u32;
         ws.write_string(r, 0, dept)?;
-        ws.write_number_with_format(r, 1, t.saved_hours(), &f.hours)?;
+        ws.write_number_with_format(r, 1, now.items_done as f64, &f.count)?;
+        ws.write_number_with_format(r, 2, now.saved_hours(), &f.hours)?;
+        if last_columns {
+            ws.write_number_with_format(r, 3, last.items_done as f64, &f.count)?;
+            ws.write_number_with_format(r, 4, last.saved_hours(), &f.hours)?;
+        }
     }
-    let departments = report.by_department.len().max(1) as u32;
-    let last = top + 1 + departments;
-    let mut chart = Chart::new(ChartType::Bar);
-    chart
-        .add_series()
-        .set_name("削減時間(h)")
-        .set_categories((name, top + 2, 0, last, 0))
-        .set_values((name, top + 2, 1, last, 1));
-    chart.title().set_name("課別 削減時間");
-    chart.x_axis().set_name("時間");
-    chart.legend().set_hidden();
-    chart
-        .set_width(640)
-        .set_height((120 + 22 * departments).clamp(240, 900));
-    ws.insert_chart(top, 5, &chart)?;
+    let total_row = top + 2 + rows.len() as u32;
+    ws.write_string_with_format(total_row, 0, "合計", &f.total_label)?;
+    ws.write_number_with_format(total_row, 1, t.items_done as f64, &f.total_count)?;
+    ws.write_number_with_format(total_row, 2, t.saved_hours(), &f.total_hours)?;
+    if let Some(previous) = &report.previous {
+        let last = &previous.total;
+        ws.write_number_with_format(total_row, 3, last.items_done as f64, &f.total_count)?;
+        ws.write_number_with_format(total_row, 4, last.saved_hours(), &f.total_hours)?;
+    }
+    let mut last_row = total_row;
+    if let (Some(fy), None) = (report.period.fiscal_year, &report.previous) {
+        let name = wareki::fiscal_year_name(fy - 1)
+            .map(|n| format!("（{n}）"))
+            .unwrap_or_default();
+        last_row += 1;
+        ws.write_string(
+            last_row,
+            0,
+            format!("前年度{name}の記録は台帳にありません。"),
+        )?;
+    }
+    if !rows.is_empty() && !nothing {
+        let count = rows.len() as u32;
+        let height = (60 + BAR_PX * count).max(200);
+        let mut chart = Chart::new(ChartType::Bar);
+        chart
+            .add_series()
+            .set_name("削減時間(h)")
+            .set_categories((name, top + 2, 0, top + 1 + count, 0))
+            .set_values((name, top + 2, 2, top + 1 + count, 2))
+            .set_gap(50)
+            .set_data_label(&value_labels());
+        chart
+            .title()
+            .set_name("課別 削減時間")
+            .set_font(&chart_font(11));
+        // The table's order, top down (a bar chart draws its first category at the bottom).
+        chart
+            .y_axis()
+            .set_reverse()
+            .set_crossing(ChartAxisCrossing::Max)
+            .set_label_interval(1)
+            .set_font(&chart_font(9));
+        chart
+            .x_axis()
+            .set_name("削減時間（時間）")
+            .set_name_font(&chart_font(9))
+            .set_min(axis_min(rows.iter().map(|(_, d, _)| d.saved_hours())))
+            .set_num_format("#,##0")
+            .set_font(&chart_font(9));
+        chart.legend().set_hidden();
+        chart
+            .set_width(span(CHART_COL, OVERVIEW_LAST_COL))
+            .set_height(height);
+        ws.insert_chart(top, CHART_COL, &chart)?;
+        last_row = last_row.max(top + height.div_ceil(ROW_PX) - 1);
+    }
+
+    ws.set_landscape()
+        .set_paper_size(9)
+        .set_print_fit_to_pages(1, 1)
+        .set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3)
+        .set_print_center_horizontally(true)
+        .set_footer(footer_text(footer, name));
+    ws.set_print_area(0, 0, last_row, OVERVIEW_LAST_COL)?;
     Ok(())
 }
 
+/// The footer of every printed page: the period (and 課) at the left, the sheet in the
+/// middle, the page number of how many at the right.
+fn footer_text(footer: &str, sheet: &str) -> String {
+    // `&` starts a code in a footer; `&&` is the character.
+    format!("&L{}&C{sheet}&R&P / &N", footer.replace('&', "&&"))
+}
+
+/// A4 landscape, one page wide and as many long as needed, the header rows on every page,
+/// the footer, and the print area: how 業務別, 課別, 実行一覧 and 失敗一覧 print.
+fn print_wide(
+    ws: &mut Worksheet,
+    footer: &str,
+    sheet: &str,
+    header_rows: u32,
+    last_row: u32,
+    last_col: u16,
+) -> Result<(), XlsxError> {
+    ws.set_landscape()
+        .set_paper_size(9)
+        .set_print_fit_to_pages(1, 0)
+        .set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3)
+        .set_footer(footer_text(footer, sheet));
+    ws.set_repeat_rows(0, header_rows - 1)?;
+    ws.set_print_area(0, 0, last_row, last_col)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn breakdown_sheet<K>(
     wb: &mut Workbook,
     name: &str,
@@ -242,6 +505,7 @@ fn breakdown_sheet<K>(
     key_cells: impl Fn(&K) -> Vec<String>,
     total: &Totals,
     f: &Formats,
+    footer: &str,
 ) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
@@ -269,6 +533,7 @@ fn breakdown_sheet<K>(
     for c in first..first + 12 {
         ws.set_column_width(c, 11)?;
     }
+    print_wide(ws, footer, name, 1, r, first + 11)?;
     Ok(())
 }
 
@@ -340,6 +605,7 @@ fn runs_sheet(
     max_runs: u64,
     label: &str,
     f: &Formats,
+    footer: &str,
 ) -> LResult<u64> {
     let ws = wb.add_worksheet_with_constant_memory().map_err(x(label))?;
     ws.set_name("実行一覧").map_err(x(label))?;
@@ -392,6 +658,16 @@ fn runs_sheet(
         )
         .map_err(x(label))?;
     }
+    let last = if more { row + 1 } else { row };
+    print_wide(
+        ws,
+        footer,
+        "実行一覧",
+        1,
+        last,
+        RUN_HEADERS.len() as u16 - 1,
+    )
+    .map_err(x(label))?;
     Ok(row as u64)
 }
 
@@ -401,6 +677,7 @@ fn failures_sheet(
     filter: &Filter,
     label: &str,
     f: &Formats,
+    footer: &str,
 ) -> LResult<()> {
     let ws = wb.add_worksheet();
     ws.set_name("失敗一覧").map_err(x(label))?;
@@ -447,6 +724,7 @@ fn failures_sheet(
     })?;
 
     let items = store.failed_items(filter)?;
+    let items = &items[..items.len().min(100_000)];
     let top = row + 3;
     ws.write_string_with_format(top, 0, "失敗した項目", &f.bold)
         .map_err(x(label))?;
@@ -458,7 +736,7 @@ fn failures_sheet(
         f,
     )
     .map_err(x(label))?;
-    for (i, item) in items.iter().take(100_000).enumerate() {
+    for (i, item) in items.iter().enumerate() {
         let r = top + 2 + i as u32;
         let w = |e| x(label)(e);
         write_time(ws, r, 0, &item.at, f).map_err(w)?;
@@ -472,6 +750,8 @@ fn failures_sheet(
         ws.set_column_width(c as u16, *w).map_err(x(label))?;
     }
     ws.set_freeze_panes(1, 0).map_err(x(label))?;
+    let last = top + 1 + items.len() as u32;
+    print_wide(ws, footer, "失敗一覧", 1, last, headers.len() as u16 - 1).map_err(x(label))?;
     Ok(())
 }
 
@@ -506,7 +786,11 @@ fn workbook(
     let f = Formats::new();
     let mut wb = Workbook::new();
     let generated = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
-    summary_sheet(&mut wb, report, &f, &generated).map_err(x(&label))?;
+    let footer = match &report.department {
+        Some(d) => format!("{}　{d}", report.period.label),
+        None => report.period.label.clone(),
+    };
+    summary_sheet(&mut wb, report, &f, &generated, &footer).map_err(x(&label))?;
     breakdown_sheet(
         &mut wb,
         "業務別",
@@ -515,6 +799,7 @@ fn workbook(
         |(d, t)| vec![d.clone(), t.clone()],
         &report.total,
         &f,
+        &footer,
     )
     .map_err(x(&label))?;
     breakdown_sheet(
@@ -525,10 +810,11 @@ fn workbook(
         |d| vec![d.clone()],
         &report.total,
         &f,
+        &footer,
     )
     .map_err(x(&label))?;
     let filter = report.period.filter(report.department.as_deref());
-    let runs = runs_sheet(&mut wb, store, &filter, max_runs, &label, &f)?;
-    failures_sheet(&mut wb, store, &filter, &label, &f)?;
+    let runs = runs_sheet(&mut wb, store, &filter, max_runs, &label, &f, &footer)?;
+    failures_sheet(&mut wb, store, &filter, &label, &f, &footer)?;
     Ok((wb, runs))
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod applications;
+pub mod fukaya;
 pub mod http;
 pub mod municipal;
 pub mod postgres;

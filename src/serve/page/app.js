@@ -73,6 +73,7 @@ const TEXT = {
     "th-no": "No.", "th-action": "Step", "th-locator": "Element", "th-ms": "Time", "th-result": "Result", "th-picture": "Page",
     "ms": "{n} ms", "step-ok": "OK",
     "cancel-request": "Cancel", "failed-items": "{done} ({failed} failed)", "no-department": "(no department)",
+    "headline": "Before {before} → after {after} · saved {saved} ({rate}) · {runs} runs, {items} items",
     "no-records": "Nothing recorded yet.", "totals": "Saved: {month} this month · {fy} this fiscal year",
     "chart-month": "This month ({label})", "chart-fy": "This fiscal year ({label})",
     "remove": "Remove", "remove-schedule": "Remove schedule {id}?", "none": "None",
@@ -410,6 +411,24 @@ async function loadHistory() {
   }));
 }
 
+// The report's first line: in Japanese exactly as the server words it (the same line as
+// `kuroko report --format table`), in English from the same figures.
+function headlineText(period) {
+  if (language === "ja") return period.headline;
+  const rate = period.saved_rate == null ? "-" : `${(period.saved_rate * 100).toFixed(1)}%`;
+  const count = (n) => n.toLocaleString("en-US");
+  return t("headline", {
+    before: hours(period.before_hours), after: hours(period.after_hours), saved: hours(period.saved_hours),
+    rate, runs: count(period.runs), items: count(period.items),
+  });
+}
+
+// The headline in its parts (before → after, saved, counts), each kept on one line.
+function headline(target, period) {
+  const parts = headlineText(period).split(/(?<=\u3000| · )/);
+  target.replaceChildren(...parts.map((p) => el("span", { class: "part" }, p)));
+}
+
 function chart(target, period) {
   const max = Math.max(...period.departments.map((d) => d.saved_hours), 0.1);
   const rows = period.departments.map((d) => {
@@ -428,6 +447,8 @@ async function loadSummary() {
   $("totals").textContent = t("totals", { month: hours(s.month.saved_hours), fy: hours(s.fiscal_year.saved_hours) });
   $("chart-month-title").textContent = t("chart-month", { label: s.month.label });
   $("chart-fy-title").textContent = t("chart-fy", { label: s.fiscal_year.label });
+  headline($("headline-month"), s.month);
+  headline($("headline-fy"), s.fiscal_year);
   chart($("chart-month"), s.month);
   chart($("chart-fy"), s.fiscal_year);
   $("report-month").href = `/api/report?month=${encodeURIComponent(s.month.slug)}`;

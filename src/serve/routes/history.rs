@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiResult, blocking, open_ledger, today};
 use crate::ledger::{Reports, RunRecord};
-use crate::report::{Period, Report, xlsx};
+use crate::report::{Period, Report, text, xlsx};
 use crate::serve::{App, catalog, evidence};
 
 #[derive(Debug, Deserialize)]
@@ -117,11 +117,20 @@ pub(super) struct DepartmentSaved {
     items: u64,
 }
 
+/// A period's hours saved: the headline first (the figures, and the Japanese line exactly as
+/// `kuroko report --format table` prints it), then per 課.
 #[derive(Debug, Serialize)]
 pub(super) struct PeriodSaved {
     label: String,
     slug: String,
+    headline: String,
+    before_hours: f64,
+    after_hours: f64,
     saved_hours: f64,
+    /// Saved ÷ before; `None` when nothing was done by hand before.
+    saved_rate: Option<f64>,
+    runs: u64,
+    items: u64,
     departments: Vec<DepartmentSaved>,
 }
 
@@ -133,10 +142,17 @@ pub(super) struct Summary {
 
 fn period_saved(store: &dyn Reports, period: Period) -> Result<PeriodSaved, ApiError> {
     let report = Report::build(store, period, None)?;
+    let t = &report.total;
     Ok(PeriodSaved {
         label: report.period.label.clone(),
         slug: report.period.slug.clone(),
-        saved_hours: report.total.saved_hours(),
+        headline: text::headline(t),
+        before_hours: t.before_hours(),
+        after_hours: t.after_hours(),
+        saved_hours: t.saved_hours(),
+        saved_rate: t.saved_rate(),
+        runs: t.runs,
+        items: t.items_done,
         departments: report
             .by_department
             .iter()
