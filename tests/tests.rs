@@ -12,6 +12,7 @@ mod launcher;
 mod layers;
 mod ledger;
 mod locate;
+mod queues;
 mod report_print;
 mod sandbox;
 mod schedule;

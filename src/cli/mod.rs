@@ -7,6 +7,7 @@ mod doctor;
 mod ledger;
 mod list;
 mod locate;
+mod queue;
 mod report;
 mod run;
 mod schedule;
@@ -68,6 +69,8 @@ enum Command {
     Serve(serve::Args),
     /// Scenarios that run by themselves on office days, and the office's closure days.
     Schedule(schedule::Args),
+    /// Work queues: add a file's rows as items for robots to take, see them, retry or abandon.
+    Queue(queue::Args),
     /// (internal) Keeps what a run put back on the clipboard after kuroko exits.
     #[command(hide = true)]
     ClipboardKeeper,
@@ -101,6 +104,7 @@ pub fn main() -> i32 {
         Command::Ledger(args) => ledger::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Schedule(args) => schedule::execute(args),
+        Command::Queue(args) => queue::execute(args),
         Command::Serve(args) => serve::execute(args),
         Command::ClipboardKeeper => keep_clipboard(),
     };

@@ -8,6 +8,7 @@
 pub mod import;
 mod postgres;
 pub mod process;
+pub mod queue_file;
 pub mod recorder;
 mod sql;
 mod sqlite;
@@ -333,6 +334,146 @@ pub struct ImportBatch {
     pub rows: Vec<ImportRow>,
 }
 
+/// A work item's state in a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueState {
+    /// Waiting for a robot.
+    New,
+    /// Claimed by a run, which holds a lease on it.
+    InProgress,
+    Done,
+    /// Failed: the data is wrong (business) or the system misbehaved (application).
+    Failed,
+    /// Left unfinished (its run died or its lease ran out): a person must look before it is
+    /// tried again, because work on a screen cannot be safely repeated. Never retried by itself.
+    Abandoned,
+}
+
+impl QueueState {
+    pub const ALL: [QueueState; 5] = [
+        QueueState::New,
+        QueueState::InProgress,
+        QueueState::Done,
+        QueueState::Failed,
+        QueueState::Abandoned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueState::New => "new",
+            QueueState::InProgress => "in_progress",
+            QueueState::Done => "done",
+            QueueState::Failed => "failed",
+            QueueState::Abandoned => "abandoned",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<QueueState> {
+        QueueState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// In Japanese, for the launcher.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            QueueState::New => "未処理",
+            QueueState::InProgress => "処理中",
+            QueueState::Done => "完了",
+            QueueState::Failed => "失敗",
+            QueueState::Abandoned => "要確認",
+        }
+    }
+}
+
+/// Why a work item failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The data is wrong (e.g. 住所不明): a person fixes the data.
+    Business,
+    /// The system misbehaved (timeout, error screen): it may work on a retry.
+    Application,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Business => "business",
+            FailureKind::Application => "application",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FailureKind> {
+        [FailureKind::Business, FailureKind::Application]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// One row to add to a queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub key: String,
+    /// The row as a JSON object (column → value).
+    pub data: String,
+}
+
+/// A work item as the queue has it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueItem {
+    pub queue: String,
+    pub key: String,
+    /// The row as a JSON object (column → value).
+    pub data: String,
+    pub state: QueueState,
+    pub failure_kind: Option<FailureKind>,
+    pub reason: Option<String>,
+    /// The machine of the run that holds or last held it.
+    pub owner: Option<String>,
+    pub run_id: Option<String>,
+    /// How many times it was claimed.
+    pub attempt: u64,
+    /// Seconds left on the lease (negative: ran out), while in progress.
+    pub lease_left_s: Option<f64>,
+    pub added_at: String,
+    pub updated_at: String,
+}
+
+/// One claim of an item, kept for good: who had it and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueAttempt {
+    pub key: String,
+    pub attempt: u64,
+    pub machine: String,
+    pub run_id: String,
+    pub claimed_at: String,
+    pub ended_at: Option<String>,
+    /// done, failed, abandoned; `None` while in progress.
+    pub outcome: Option<String>,
+}
+
+/// How many items of a queue are in a state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueCount {
+    pub queue: String,
+    pub state: QueueState,
+    pub items: u64,
+}
+
+/// Who claims: a run on a machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimant {
+    pub run_id: String,
+    pub machine: String,
+}
+
+/// How a claimed item ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemEnd {
+    Done,
+    Failed { kind: FailureKind, reason: String },
+}
+
 /// Where a store keeps its records, for messages.
 pub trait Location {
     fn location(&self) -> String;
@@ -353,6 +494,12 @@ pub trait RunLog: Location {
         machine: &str,
         alive: &dyn Fn(&process::Identity) -> bool,
     ) -> LResult<Vec<String>>;
+    /// Says the run is alive (by the database's clock) and extends the leases of the queue
+    /// items it holds by `lease_s` seconds.
+    fn heartbeat(&mut self, run_id: &str, lease_s: f64) -> LResult<()>;
+    /// Marks `running` runs of any machine whose heartbeat is older than `limit_s` seconds as
+    /// `interrupted` (their queue items abandoned). Returns their ids.
+    fn recover_stale(&mut self, limit_s: f64) -> LResult<Vec<String>>;
     /// Keys of the items this scenario has done in any earlier run.
     fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
     /// Keys this scenario started in an earlier run but never finished (done or failed).
@@ -386,6 +533,62 @@ pub trait Schedules: Location {
     fn set_closed_day(&mut self, day: &str, reason: Option<&str>) -> LResult<bool>;
 }
 
+/// Work queues: rows added by `kuroko queue add`, claimed one at a time by runs on any robot PC
+/// (never the same item twice at once), ended once by the run that holds it.
+pub trait Queues: Location {
+    /// Adds rows to a queue: all of them, or none (a key already in the queue refuses the whole
+    /// file, and the error names the keys and their states). How many were added.
+    fn queue_add(&mut self, queue: &str, rows: &[QueueRow], at: &str) -> LResult<usize>;
+    /// Items per queue and state (states with none are left out).
+    fn queue_counts(&self) -> LResult<Vec<QueueCount>>;
+    /// A queue's items in the order they were added, of one state or all, at most `limit`.
+    fn queue_items(
+        &self,
+        queue: &str,
+        state: Option<QueueState>,
+        limit: u64,
+    ) -> LResult<Vec<QueueItem>>;
+    /// Every claim of a queue's items, by key and attempt.
+    fn queue_attempts(&self, queue: &str) -> LResult<Vec<QueueAttempt>>;
+    /// Claims the oldest new item of the queue for a run, with a lease of `lease_s` seconds
+    /// (by the database's clock); `None` when no item waits. Items whose lease ran out are
+    /// marked abandoned first.
+    fn queue_claim(
+        &mut self,
+        queue: &str,
+        who: &Claimant,
+        lease_s: f64,
+        at: &str,
+    ) -> LResult<Option<QueueItem>>;
+    /// Ends an item this run holds, and records it as the run's item done or failed, in one
+    /// transaction. `false` (and nothing written) when the run no longer holds that attempt.
+    fn queue_end(
+        &mut self,
+        item: &QueueItem,
+        who: &Claimant,
+        end: &ItemEnd,
+        at: &str,
+    ) -> LResult<bool>;
+    /// Puts failed or abandoned items back as new (a person decided to try again). Per key:
+    /// `Ok` or why not.
+    fn queue_retry(
+        &mut self,
+        queue: &str,
+        keys: &[String],
+        at: &str,
+    ) -> LResult<Vec<(String, Result<(), String>)>>;
+    /// Takes new, failed or in-progress items out of the work (abandoned, with the reason).
+    fn queue_abandon(
+        &mut self,
+        queue: &str,
+        keys: &[String],
+        reason: &str,
+        at: &str,
+    ) -> LResult<Vec<(String, Result<(), String>)>>;
+    /// Items in progress whose lease ran out become abandoned. How many.
+    fn expire_leases(&mut self, at: &str) -> LResult<u64>;
+}
+
 /// History from before kuroko (`kuroko ledger import`).
 pub trait Imports: Location {
     /// Adds a whole file of history, or nothing (also nothing when it was imported before).
@@ -395,9 +598,9 @@ pub trait Imports: Location {
 /// A whole ledger: every user's part. `open` gives one; each user takes only its own trait
 /// (`&dyn Reports`, `&mut dyn Schedules`, ...), so another store (PostgreSQL for several robot
 /// PCs) is one more type implementing these four.
-pub trait Store: RunLog + Reports + Schedules + Imports {}
+pub trait Store: RunLog + Reports + Schedules + Imports + Queues {}
 
-impl<T: RunLog + Reports + Schedules + Imports> Store for T {}
+impl<T: RunLog + Reports + Schedules + Imports + Queues> Store for T {}
 
 /// Where a ledger is: a SQLite file on this PC, or a PostgreSQL database several PCs share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,7 +673,21 @@ pub fn open(address: &Address) -> LResult<Box<dyn Store>> {
         Address::Postgres(url) => Box::new(postgres::Postgres::open(url)?),
     };
     store.recover_interrupted(&process::machine_name(), &process::is_alive)?;
+    store.recover_stale(liveness_limit().as_secs_f64())?;
+    store.expire_leases(&now())?;
     Ok(store)
+}
+
+/// How long a run, or a queue item it holds, may go without a heartbeat before any kuroko that
+/// opens the ledger takes it for dead (the run `interrupted`, the item `abandoned`):
+/// `$KUROKO_HEARTBEAT_LIMIT_S` seconds, default 60. A run heartbeats every quarter of it.
+pub fn liveness_limit() -> std::time::Duration {
+    let seconds = std::env::var("KUROKO_HEARTBEAT_LIMIT_S")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && (1.0..=86_400.0).contains(s))
+        .unwrap_or(60.0);
+    std::time::Duration::from_secs_f64(seconds)
 }
 
 /// Opens the ledger only if it exists (for a dry run, which records nothing, and for reading:

@@ -17,7 +17,8 @@ use super::sql::{Db, Row, SCHEMA, SqlError, SqlResult, SqlStore, Tx, Value};
 use super::*;
 
 /// 1: runs, items, daily totals, imports, schedules, closure days (SQLite's schema 4).
-const SCHEMA_VERSION: i64 = 1;
+/// 2: work queues and their attempts; runs heartbeat (SQLite's 5).
+const SCHEMA_VERSION: i64 = 2;
 
 /// Any number, the same in every kuroko: the advisory lock that lets one process migrate.
 const MIGRATION_LOCK: i64 = 0x6b75_726f_6b6f;
@@ -201,6 +202,9 @@ impl<C: GenericClient> Tx for PgTx<'_, C> {
 }
 
 impl Db for Postgres {
+    const CLOCK: &'static str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+
     fn label(&self) -> String {
         self.label.clone()
     }
@@ -276,8 +280,11 @@ impl Postgres {
         if config.get_user().is_none() {
             config.user(&process::os_user());
         }
+        // A kuroko frozen inside a transaction (its PC asleep, its network gone) must not hold
+        // its locks for ever: the server ends such a session after 30 s.
         config
             .application_name("kuroko")
+            .options("-c idle_in_transaction_session_timeout=30000")
             .connect_timeout(Duration::from_secs(10));
         let client = blocking(|| config.connect(NoTls)).map_err(fail(
             "cannot connect (is the server running, and the address right?)",
@@ -316,6 +323,25 @@ impl Postgres {
                 "SELECT pg_advisory_xact_lock(?1)",
                 &[Value::Int(MIGRATION_LOCK)],
             )?;
+            // Another kuroko may have migrated while this one waited for the lock: then leave
+            // the tables alone (`CREATE INDEX IF NOT EXISTS` still locks its table, and would
+            // deadlock with that kuroko's first writes).
+            let exists = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = 'kuroko_schema'",
+                    &[],
+                )?
+                .int(0)?
+                > 0;
+            if exists {
+                let version = tx
+                    .query_one("SELECT MAX(version) FROM kuroko_schema", &[])?
+                    .opt_int(0)?;
+                if version == Some(SCHEMA_VERSION) {
+                    return Ok(());
+                }
+            }
             for statement in schema().split(';').filter(|s| !s.trim().is_empty()) {
                 tx.execute(statement, &[])?;
             }
@@ -330,7 +356,14 @@ impl Postgres {
                     )?;
                 }
                 Some(v) if v < SCHEMA_VERSION => {
-                    // Steps from older versions go here, each bringing the ledger one up.
+                    // Each step brings the ledger one version up; new tables come from the
+                    // schema above.
+                    if v < 2 {
+                        tx.execute(
+                            "ALTER TABLE runs ADD COLUMN IF NOT EXISTS heartbeat DOUBLE PRECISION",
+                            &[],
+                        )?;
+                    }
                     tx.execute(
                         "UPDATE kuroko_schema SET version = ?1",
                         &[Value::Int(SCHEMA_VERSION)],

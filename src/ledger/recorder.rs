@@ -1,16 +1,72 @@
 //! A run's link to the ledger: written as `running` when it starts, each item recorded the
-//! moment the script reports it (so a run killed midway keeps its finished items), finalized
-//! when it ends. A dry run records nothing but still knows which items earlier runs did.
+//! moment the script reports it (so a run killed midway keeps its finished items), a heartbeat
+//! while it goes on (so another PC can tell a dead run on a shared ledger, and the queue items
+//! it holds keep their lease), finalized when it ends. A dry run records nothing but still knows
+//! which items earlier runs did.
 
-use super::{
-    Address, ItemRecord, ItemState, LResult, RunEnd, RunLog, RunStart, now, open, open_existing,
-};
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use super::{
+    Address, Claimant, ItemEnd, ItemRecord, ItemState, LResult, LedgerError, QueueItem, RunEnd,
+    RunStart, Store, liveness_limit, now, open, open_existing,
+};
+
+/// The thread that says the run is alive, on its own connection, until it is dropped.
+struct Heartbeat {
+    stop: mpsc::Sender<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(ledger: &Address, run_id: &str) -> Heartbeat {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let (ledger, run_id) = (ledger.clone(), run_id.to_string());
+        let limit = liveness_limit();
+        let every = limit / 4;
+        let thread = std::thread::spawn(move || {
+            let mut store = None;
+            loop {
+                if store.is_none() {
+                    store = open(&ledger).ok();
+                }
+                // A failed heartbeat (the database away for a moment) is tried again next time;
+                // the run's own writes report a ledger that stays away.
+                if let Some(s) = store.as_mut()
+                    && s.heartbeat(&run_id, limit.as_secs_f64()).is_err()
+                {
+                    store = None;
+                }
+                match stopped.recv_timeout(every) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            }
+        });
+        Heartbeat {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
 
 pub struct Recorder {
     /// `None` for a dry run.
-    store: Option<RefCell<Box<dyn RunLog>>>,
+    store: Option<RefCell<Box<dyn Store>>>,
+    /// Who claims queue items: this run on this machine.
+    claimant: Claimant,
+    _heartbeat: Option<Heartbeat>,
     run_id: String,
     done_before: HashSet<String>,
     /// Started in an earlier run and never finished: look before doing again.
@@ -22,13 +78,19 @@ pub struct Recorder {
 impl Recorder {
     /// Opens the ledger and writes the run as started.
     pub fn start(ledger: &Address, start: &RunStart) -> LResult<Recorder> {
-        let mut store: Box<dyn RunLog> = open(ledger)?;
+        let mut store = open(ledger)?;
         let done_before = store.done_keys(&start.scenario_id)?;
         let unfinished_before = store.unfinished_keys(&start.scenario_id)?;
         store.begin_run(start)?;
+        store.heartbeat(&start.run_id, liveness_limit().as_secs_f64())?;
         Ok(Recorder {
             location: store.location(),
             store: Some(RefCell::new(store)),
+            claimant: Claimant {
+                run_id: start.run_id.clone(),
+                machine: start.machine.clone(),
+            },
+            _heartbeat: Some(Heartbeat::start(ledger, &start.run_id)),
             run_id: start.run_id.clone(),
             done_before,
             unfinished_before,
@@ -47,6 +109,11 @@ impl Recorder {
         };
         Ok(Recorder {
             store: None,
+            claimant: Claimant {
+                run_id: String::new(),
+                machine: String::new(),
+            },
+            _heartbeat: None,
             run_id: String::new(),
             done_before,
             unfinished_before,
@@ -94,6 +161,39 @@ impl Recorder {
     /// Whether this scenario has done the item, in this run or an earlier one.
     pub fn is_done(&self, key: &str) -> bool {
         self.done_before.contains(key) || self.done_now.borrow().contains(key)
+    }
+
+    /// Claims the oldest new item of `queue` for this run (its lease is kept by the heartbeat);
+    /// `None` when the queue is empty.
+    pub fn queue_next(&self, queue: &str) -> LResult<Option<QueueItem>> {
+        let Some(store) = &self.store else {
+            return Err(LedgerError(
+                "a dry run takes no items from a queue (that would take them from the robots); \
+                 kuroko queue show lists them"
+                    .into(),
+            ));
+        };
+        store.borrow_mut().queue_claim(
+            queue,
+            &self.claimant,
+            liveness_limit().as_secs_f64(),
+            &now(),
+        )
+    }
+
+    /// Ends an item this run claimed, and records it as done or failed. `false` when the run
+    /// no longer holds it (its lease ran out and it was abandoned).
+    pub fn queue_end(&self, item: &QueueItem, end: &ItemEnd) -> LResult<bool> {
+        let Some(store) = &self.store else {
+            return Ok(false);
+        };
+        let ended = store
+            .borrow_mut()
+            .queue_end(item, &self.claimant, end, &now())?;
+        if ended && *end == ItemEnd::Done {
+            self.done_now.borrow_mut().insert(item.key.clone());
+        }
+        Ok(ended)
     }
 
     pub fn finish(&self, end: &RunEnd) -> LResult<()> {

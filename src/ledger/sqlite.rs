@@ -15,7 +15,8 @@ use super::*;
 
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
 /// 3: schedules and office closure days. 4: what started a run (manual, launcher, scheduled).
-const SCHEMA_VERSION: i64 = 4;
+/// 5: work queues and their attempts; runs heartbeat.
+const SCHEMA_VERSION: i64 = 5;
 
 pub type SqliteStore = SqlStore<Sqlite>;
 
@@ -94,6 +95,9 @@ impl Tx for SqliteTx<'_> {
 }
 
 impl Db for Sqlite {
+    const CLOCK: &'static str = "((julianday('now') - 2440587.5) * 86400.0)";
+    const SKIP_LOCKED: &'static str = "";
+
     fn label(&self) -> String {
         self.path.clone()
     }
@@ -210,6 +214,10 @@ impl Sqlite {
                         "ALTER TABLE runs ADD COLUMN run_trigger TEXT NOT NULL DEFAULT 'manual';",
                     )
                     .map_err(err(&path, "cannot update the ledger to schema 4"))?;
+                }
+                if v < 5 && lacks("runs", "heartbeat") {
+                    tx.execute_batch("ALTER TABLE runs ADD COLUMN heartbeat DOUBLE PRECISION;")
+                        .map_err(err(&path, "cannot update the ledger to schema 5"))?;
                 }
                 tx.execute("UPDATE kuroko_schema SET version = ?1", [SCHEMA_VERSION])
                     .map_err(err(&path, "cannot write the schema version"))?;

@@ -251,6 +251,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
             .collect(),
         dry_run: options.dry_run,
         web: RefCell::default(),
+        queue: manifest.queue.as_ref().map(|q| q.name.trim().to_string()),
+        claimed: RefCell::default(),
     });
     context.events.emit(RunEvent::Started {
         run_id: run_id.clone(),

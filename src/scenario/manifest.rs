@@ -46,6 +46,16 @@ fn default_max_mb() -> f64 {
     20.0
 }
 
+/// The work queue a scenario takes its items from (`[queue]` in scenario.toml):
+/// `queue::next()` claims them one at a time, and `kuroko agent` runs the scenario while the
+/// queue has work.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    /// e.g. "転入届" (the name `kuroko queue add` was given).
+    pub name: String,
+}
+
 /// The largest `max_mb` a scenario may allow (the launcher holds an upload in memory).
 pub const MAX_UPLOAD_MB: f64 = 200.0;
 
@@ -99,6 +109,9 @@ pub struct Manifest {
     /// Files the launcher asks for before a run.
     #[serde(default)]
     pub ask: Vec<Ask>,
+    /// The work queue the scenario takes items from.
+    #[serde(default)]
+    pub queue: Option<QueueSpec>,
 }
 
 /// Every key `scenario.toml` understands, for typo hints.
@@ -118,6 +131,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "max_operations",
     "max_memory_mb",
     "ask",
+    "queue",
 ];
 
 /// The longest scenario id (it names run folders and ledger rows).
@@ -171,6 +185,7 @@ impl Manifest {
             max_operations: None,
             max_memory_mb: None,
             ask: Vec::new(),
+            queue: None,
         }
     }
 
@@ -227,6 +242,28 @@ impl Manifest {
 
     fn validate(&self, text: &str) -> Vec<Problem> {
         let mut problems = Vec::new();
+        if let Some(queue) = &self.queue {
+            let name = queue.name.trim();
+            let (line, column) = table_position(text, "[queue]", 0);
+            let problem = if name.is_empty() {
+                Some("[queue] name must not be empty".to_string())
+            } else if name.chars().count() > MAX_LABEL_CHARS {
+                Some(format!(
+                    "[queue] name is longer than {MAX_LABEL_CHARS} characters"
+                ))
+            } else if name.chars().any(char::is_control) {
+                Some("[queue] name contains a control character; remove it".to_string())
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message,
+                });
+            }
+        }
         let positions = key_positions(text);
         let mut bad = |key: &str, message: String| {
             let (line, column) = positions.get(key).copied().unwrap_or((1, 1));

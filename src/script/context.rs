@@ -75,6 +75,10 @@ pub struct RunContext {
     pub dry_run: bool,
     /// The run's browsers and its last web steps (`web::`).
     pub web: RefCell<crate::script::WebState>,
+    /// The work queue of the scenario (`[queue]` in scenario.toml).
+    pub queue: Option<String>,
+    /// Queue items this run claimed and has not ended, by key.
+    pub claimed: RefCell<HashMap<String, crate::ledger::QueueItem>>,
 }
 
 /// A script error; rhai adds the call site's position.
@@ -257,19 +261,77 @@ impl RunContext {
         self.recorder
             .item(&key, crate::ledger::ItemState::Done)
             .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
-        let done = {
-            let mut items = self.items.borrow_mut();
-            items.done.push(key.clone());
-            items.done.len() as u64
-        };
-        self.events.emit(RunEvent::ItemDone { key, done });
-        Ok(done)
+        Ok(self.count_done(key))
     }
 
     pub fn item_failed(&self, key: String, reason: String) -> RhaiResult<u64> {
         self.recorder
             .item(&key, crate::ledger::ItemState::Failed(reason.clone()))
             .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
+        Ok(self.count_failed(key, reason))
+    }
+
+    /// Claims the next item of the scenario's queue (`None`: the queue has no more work).
+    pub fn queue_next(&self) -> RhaiResult<Option<crate::ledger::QueueItem>> {
+        let Some(queue) = &self.queue else {
+            return Err(script_error(
+                "this scenario takes items from no queue: add [queue] name = \"…\" to its \
+                 scenario.toml (the name given to kuroko queue add)",
+            ));
+        };
+        self.check_abort()?;
+        let item = self
+            .recorder
+            .queue_next(queue)
+            .map_err(|e| script_error(format!("cannot take an item from queue {queue:?}: {e}")))?;
+        if let Some(item) = &item {
+            self.claimed
+                .borrow_mut()
+                .insert(item.key.clone(), item.clone());
+            self.action(format!("queue {queue}: took item {}", item.key));
+        }
+        Ok(item)
+    }
+
+    /// Ends a claimed queue item as done or failed, recorded as the run's item.
+    pub fn queue_end(&self, key: &str, end: crate::ledger::ItemEnd) -> RhaiResult<u64> {
+        let item = self.claimed.borrow().get(key).cloned().ok_or_else(|| {
+            script_error(format!(
+                "item {key:?} is not one this run took with queue::next() (or it was already \
+                 ended)"
+            ))
+        })?;
+        let held = self
+            .recorder
+            .queue_end(&item, &end)
+            .map_err(|e| script_error(format!("item {key:?} could not be recorded: {e}")))?;
+        if !held {
+            return Err(script_error(format!(
+                "item {key:?} is no longer this run's: its lease ran out (the run did not \
+                 heartbeat in time) and it was set aside for a person to check; nothing was \
+                 recorded for it"
+            )));
+        }
+        self.claimed.borrow_mut().remove(key);
+        Ok(match end {
+            crate::ledger::ItemEnd::Done => self.count_done(key.to_string()),
+            crate::ledger::ItemEnd::Failed { reason, .. } => {
+                self.count_failed(key.to_string(), reason)
+            }
+        })
+    }
+
+    fn count_done(&self, key: String) -> u64 {
+        let done = {
+            let mut items = self.items.borrow_mut();
+            items.done.push(key.clone());
+            items.done.len() as u64
+        };
+        self.events.emit(RunEvent::ItemDone { key, done });
+        done
+    }
+
+    fn count_failed(&self, key: String, reason: String) -> u64 {
         let failed = {
             let mut items = self.items.borrow_mut();
             items.failed.push((key.clone(), reason.clone()));
@@ -280,6 +342,6 @@ impl RunContext {
             reason,
             failed,
         });
-        Ok(failed)
+        failed
     }
 }

@@ -7,6 +7,7 @@ mod images;
 mod keyboard;
 mod log;
 mod mouse;
+mod queue;
 mod screen;
 pub(crate) mod sheet;
 mod task;
@@ -42,6 +43,10 @@ pub const NAMESPACES: &[(&str, &str)] = &[
         "Counting the items a run processes (they are what time saved is computed from) and reading run variables.",
     ),
     (
+        "queue",
+        "Work items from the scenario's queue, shared by every robot PC: take the next one, end it as done or failed.",
+    ),
+    (
         "sheet",
         "Spreadsheets and CSV: reading rows as maps, writing xlsx and CSV (UTF-8 or Shift_JIS).",
     ),
@@ -64,6 +69,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("screen", exported_module!(screen::screen_api).into());
     engine.register_static_module("window", exported_module!(window::window_api).into());
     engine.register_static_module("task", exported_module!(task::task_api).into());
+    engine.register_static_module("queue", exported_module!(queue::queue_api).into());
     engine.register_static_module("log", exported_module!(log::log_api).into());
     engine.register_static_module("text", exported_module!(text::text_api).into());
     engine.register_static_module("sheet", exported_module!(sheet::sheet_api).into());

@@ -60,6 +60,32 @@ impl TestLedger {
         }
     }
 
+    /// Whether no process holds a write in progress (so a frozen process holds no lock).
+    pub fn nobody_mid_write(&self) -> bool {
+        match self.store {
+            Store::Sqlite => {
+                let mut db = rusqlite::Connection::open(&self.address).unwrap();
+                db.busy_timeout(std::time::Duration::ZERO).unwrap();
+                db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .is_ok()
+            }
+            Store::Postgres => {
+                let address = self.address.to_str().unwrap();
+                let database = address.rsplit('/').next().unwrap();
+                let busy: i64 = server()
+                    .client(address)
+                    .query_one(
+                        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 \
+                         AND state LIKE 'idle in transaction%'",
+                        &[&database],
+                    )
+                    .unwrap()
+                    .get(0);
+                busy == 0
+            }
+        }
+    }
+
     /// Whether anything was recorded yet (a database always exists).
     pub fn exists(&self) -> bool {
         match self.store {

@@ -5,6 +5,7 @@
 //! `ledger/postgres.rs`.
 
 mod import;
+mod queues;
 mod reports;
 mod runs;
 mod schedules;
@@ -173,6 +174,12 @@ impl dyn Tx + '_ {
 
 /// A database the ledger can live in.
 pub trait Db {
+    /// SQL for the database's clock, in seconds since 1970 (leases and heartbeats use the
+    /// database's clock, so robot PCs whose clocks differ agree).
+    const CLOCK: &'static str;
+    /// What follows a SELECT that claims a row, so other claimers pass over it instead of
+    /// waiting (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite's one writer needs nothing).
+    const SKIP_LOCKED: &'static str;
     /// Which ledger, for messages (a file path, or a database address without its password).
     fn label(&self) -> String;
     /// Runs `body` in one transaction that takes the write lock (SQLite `BEGIN IMMEDIATE`,
@@ -268,7 +275,8 @@ CREATE TABLE IF NOT EXISTS runs (
     message TEXT,
     location TEXT,
     run_dir TEXT,
-    run_trigger TEXT NOT NULL DEFAULT 'manual'
+    run_trigger TEXT NOT NULL DEFAULT 'manual',
+    heartbeat DOUBLE PRECISION
 );
 CREATE TABLE IF NOT EXISTS items (
     run_id TEXT NOT NULL,
@@ -314,6 +322,37 @@ CREATE TABLE IF NOT EXISTS closed_days (
     day TEXT PRIMARY KEY,
     reason TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS queue_items (
+    queue TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    data TEXT NOT NULL,
+    state TEXT NOT NULL,
+    failure_kind TEXT,
+    reason TEXT,
+    owner TEXT,
+    run_id TEXT,
+    attempt BIGINT NOT NULL,
+    lease_until DOUBLE PRECISION,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (queue, item_key)
+);
+CREATE TABLE IF NOT EXISTS queue_attempts (
+    queue TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    attempt BIGINT NOT NULL,
+    machine TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    ended_at TEXT,
+    outcome TEXT,
+    PRIMARY KEY (queue, item_key, attempt)
+);
+CREATE INDEX IF NOT EXISTS queue_items_waiting ON queue_items (queue, state, seq);
+CREATE INDEX IF NOT EXISTS queue_items_run ON queue_items (run_id);
+CREATE INDEX IF NOT EXISTS queue_items_state ON queue_items (state);
+CREATE INDEX IF NOT EXISTS queue_attempts_run ON queue_attempts (run_id);
 CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at);
 CREATE INDEX IF NOT EXISTS runs_scenario ON runs (scenario_id);
 CREATE INDEX IF NOT EXISTS runs_state ON runs (state);

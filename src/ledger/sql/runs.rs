@@ -44,36 +44,53 @@ impl<D: Db> RunLog for SqlStore<D> {
     }
 
     fn record_item(&mut self, run_id: &str, item: &ItemRecord) -> LResult<()> {
-        self.write("cannot record an item", |tx| {
-            let seq = tx
-                .query_one(
-                    "SELECT COUNT(*) FROM items WHERE run_id = ?1",
-                    params![run_id],
-                )?
-                .int(0)?;
+        self.write("cannot record an item", |tx| insert_item(tx, run_id, item))
+    }
+
+    fn heartbeat(&mut self, run_id: &str, lease_s: f64) -> LResult<()> {
+        let clock = D::CLOCK;
+        self.write("cannot record the run's heartbeat", |tx| {
             tx.execute(
-                "INSERT INTO items (run_id, seq, item_key, state, failure, at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    run_id,
-                    seq + 1,
-                    &item.key,
-                    item.state.as_str(),
-                    item.state.reason(),
-                    &item.at
-                ],
-            )?;
-            let column = match item.state {
-                ItemState::Started => return Ok(()),
-                ItemState::Done => "items_done",
-                ItemState::Failed(_) => "items_failed",
-            };
-            tx.execute(
-                &format!("UPDATE runs SET {column} = {column} + 1 WHERE run_id = ?1"),
+                &format!(
+                    "UPDATE runs SET heartbeat = {clock} WHERE run_id = ?1 AND state = 'running'"
+                ),
                 params![run_id],
+            )?;
+            tx.execute(
+                &format!(
+                    "UPDATE queue_items SET lease_until = {clock} + ?2 \
+                     WHERE run_id = ?1 AND state = 'in_progress'"
+                ),
+                params![run_id, lease_s],
             )?;
             Ok(())
         })
+    }
+
+    fn recover_stale(&mut self, limit_s: f64) -> LResult<Vec<String>> {
+        let clock = D::CLOCK;
+        let stale: Vec<String> = self.rows(
+            "cannot look for runs that stopped answering",
+            &format!(
+                "SELECT run_id FROM runs WHERE state = 'running' AND heartbeat IS NOT NULL \
+                 AND heartbeat < {clock} - ?1"
+            ),
+            params![limit_s],
+            |r| r.text(0),
+        )?;
+        let mut ended = Vec::new();
+        for run_id in stale {
+            let message = format!(
+                "the run stopped answering (no heartbeat for over {limit_s:.0} s: its PC or \
+                 process stopped, or lost the network); the time is up to the last item recorded"
+            );
+            if self.write("cannot mark an interrupted run", |tx| {
+                interrupt(tx, &run_id, &message)
+            })? {
+                ended.push(run_id);
+            }
+        }
+        Ok(ended)
     }
 
     fn finish_run(&mut self, run_id: &str, end: &RunEnd) -> LResult<()> {
@@ -109,7 +126,13 @@ impl<D: Db> RunLog for SqlStore<D> {
             .collect();
         for run_id in &dead {
             self.write("cannot mark an interrupted run", |tx| {
-                interrupt(tx, run_id).map(|_| ())
+                interrupt(
+                    tx,
+                    run_id,
+                    "the kuroko process ended before the run finished (killed, crashed or power \
+                     lost); the time is up to the last item recorded",
+                )
+                .map(|_| ())
             })?;
         }
         Ok(dead)
@@ -139,9 +162,41 @@ impl<D: Db> RunLog for SqlStore<D> {
     }
 }
 
+/// Records one item step of a run (its number in the run is the next one).
+pub(super) fn insert_item(tx: &mut dyn Tx, run_id: &str, item: &ItemRecord) -> SqlResult<()> {
+    let seq = tx
+        .query_one(
+            "SELECT COUNT(*) FROM items WHERE run_id = ?1",
+            params![run_id],
+        )?
+        .int(0)?;
+    tx.execute(
+        "INSERT INTO items (run_id, seq, item_key, state, failure, at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            run_id,
+            seq + 1,
+            &item.key,
+            item.state.as_str(),
+            item.state.reason(),
+            &item.at
+        ],
+    )?;
+    let column = match item.state {
+        ItemState::Started => return Ok(()),
+        ItemState::Done => "items_done",
+        ItemState::Failed(_) => "items_failed",
+    };
+    tx.execute(
+        &format!("UPDATE runs SET {column} = {column} + 1 WHERE run_id = ?1"),
+        params![run_id],
+    )?;
+    Ok(())
+}
+
 /// Ends a `running` run as `interrupted`, with the items it had recorded and the time up to the
-/// last of them. Whether it was still running.
-pub(in crate::ledger) fn interrupt(tx: &mut dyn Tx, run_id: &str) -> SqlResult<bool> {
+/// last of them; `message` says why. Whether it was still running.
+fn interrupt(tx: &mut dyn Tx, run_id: &str, message: &str) -> SqlResult<bool> {
     let Some(run) = tx.query_opt(
         "SELECT started_at, manual_minutes_per_item, human_minutes_per_item, \
              human_minutes_per_run, attended FROM runs WHERE run_id = ?1 AND state = 'running'",
@@ -177,11 +232,7 @@ pub(in crate::ledger) fn interrupt(tx: &mut dyn Tx, run_id: &str) -> SqlResult<b
             items_done: done,
             items_failed: failed,
             time,
-            message: Some(
-                "the kuroko process ended before the run finished (killed, crashed or power \
-                 lost); the time is up to the last item recorded"
-                    .into(),
-            ),
+            message: Some(message.to_string()),
             location: None,
         },
     )
@@ -212,6 +263,12 @@ pub(super) fn finalize(tx: &mut dyn Tx, run_id: &str, end: &RunEnd) -> SqlResult
     if updated == 0 {
         return Ok(false);
     }
+    // Queue items the run still holds: nobody knows how far their work got on the screen.
+    let reason = match end.state {
+        RunState::Interrupted => "its run was interrupted while working on it; check it by hand",
+        _ => "its run ended without queue::done or queue::failed for it; check it by hand",
+    };
+    super::queues::abandon_held(tx, run_id, reason, &end.ended_at)?;
     let run = tx.query_one(
         "SELECT started_at, department, task FROM runs WHERE run_id = ?1",
         params![run_id],
