@@ -36,6 +36,7 @@ fn timed(dir: &Path, vars: Vec<(String, String)>, reps: usize) -> Vec<f64> {
         ledger: kuroko::ledger::Address::File(dir.join("ledger.sqlite3")),
         trigger: kuroko::events::Trigger::Manual,
         stop_file: None,
+        drain_file: None,
     };
     (0..reps)
         .map(|_| {

@@ -53,16 +53,24 @@ pub enum Trigger {
     Launcher,
     /// A schedule fired.
     Scheduled,
+    /// A robot PC's agent (`kuroko agent`): its scenario's queue had work.
+    Agent,
 }
 
 impl Trigger {
-    pub const ALL: [Trigger; 3] = [Trigger::Manual, Trigger::Launcher, Trigger::Scheduled];
+    pub const ALL: [Trigger; 4] = [
+        Trigger::Manual,
+        Trigger::Launcher,
+        Trigger::Scheduled,
+        Trigger::Agent,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Manual => "manual",
             Trigger::Launcher => "launcher",
             Trigger::Scheduled => "scheduled",
+            Trigger::Agent => "agent",
         }
     }
 

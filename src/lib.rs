@@ -2,7 +2,8 @@
 //! and counts the hours they give back.
 //!
 //! The layers, each importing only those below it (a test fails on a cycle):
-//! - `cli` → `serve` (the launcher and its queue) → `schedule`, `run`, `report`;
+//! - `cli` → `agent` (a robot PC's loop over its queues) → `serve` (the launcher and its queue)
+//!   → `schedule`, `run`, `report`;
 //! - a run: `run` → `engine` (sandboxed Rhai, its own function reference) → `script` (the
 //!   script API) → `desktop` (keyboard, mouse, screen, window traits and their backends),
 //!   `browser` (Chromium/Edge through the DevTools protocol), `vision`, `sheets`;
@@ -13,6 +14,7 @@
 //! Only what the binary, the integration tests and the benches use is public.
 
 mod abort;
+pub mod agent;
 mod autostart;
 mod browser;
 pub mod cli;

@@ -25,6 +25,7 @@ fn launcher(dir: &Path, ledger: &TestLedger, x: &Xvfb) -> Launcher {
         env: vec![("DISPLAY".into(), x.display.clone())],
         grace: Duration::from_secs(5),
         stop_grace: Duration::from_secs(5),
+        die_with_parent: false,
     })
 }
 
@@ -185,6 +186,7 @@ fn a_run_that_does_not_stop_when_asked_is_killed_and_the_queue_moves_on() {
         env: vec![],
         grace: Duration::from_secs(5),
         stop_grace: Duration::from_millis(500),
+        die_with_parent: false,
     });
     let a = l.submit(&sleeper(&dir, "stuck", 0), vec![], Trigger::Launcher);
     let b = l.submit(&sleeper(&dir, "after", 0), vec![], Trigger::Launcher);
@@ -297,6 +299,7 @@ fn a_launcher_that_runs_for_months_remembers_only_the_newest_ended_requests() {
         env: vec![],
         grace: Duration::from_secs(5),
         stop_grace: Duration::from_secs(5),
+        die_with_parent: false,
     });
     let scenario = sleeper(&dir, "often", 0);
     let ids: Vec<u64> = (0..230)

@@ -8,6 +8,7 @@ mod check_list_docs;
 mod data_only;
 mod demo;
 mod dry_run;
+mod fleet;
 mod launcher;
 mod layers;
 mod ledger;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand; this file parses arguments and maps every
 //! error to its exit code (see `exit`).
 
+mod agent;
 mod check;
 mod docs;
 mod doctor;
@@ -71,6 +72,8 @@ enum Command {
     Schedule(schedule::Args),
     /// Work queues: add a file's rows as items for robots to take, see them, retry or abandon.
     Queue(queue::Args),
+    /// A robot PC's agent: runs the scenarios whose queues have work, one at a time.
+    Agent(agent::Args),
     /// (internal) Keeps what a run put back on the clipboard after kuroko exits.
     #[command(hide = true)]
     ClipboardKeeper,
@@ -105,6 +108,7 @@ pub fn main() -> i32 {
         Command::Report(args) => report::execute(args),
         Command::Schedule(args) => schedule::execute(args),
         Command::Queue(args) => queue::execute(args),
+        Command::Agent(args) => agent::execute(args),
         Command::Serve(args) => serve::execute(args),
         Command::ClipboardKeeper => keep_clipboard(),
     };

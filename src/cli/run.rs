@@ -42,6 +42,10 @@ pub struct Args {
     /// The run stops when this file appears (how the launcher stops runs on any system).
     #[arg(long, value_name = "FILE", hide = true)]
     stop_file: Option<PathBuf>,
+    /// Once this file appears, queue::next() gives no more items, so the run ends after the
+    /// item in hand (how an agent stops cleanly).
+    #[arg(long, value_name = "FILE", hide = true)]
+    drain_file: Option<PathBuf>,
     /// Print every action in the terminal (run.log always has them).
     #[arg(long, short)]
     verbose: bool,
@@ -92,6 +96,7 @@ pub fn execute(args: Args) -> Result<i32> {
         ledger: args.ledger.address(),
         trigger: args.trigger,
         stop_file: args.stop_file,
+        drain_file: args.drain_file,
     };
     let report = run::run(&scenario, &options)?;
     Ok(report.outcome.exit_code())

@@ -80,8 +80,14 @@ fn start_mark(_pid: i64) -> Option<String> {
 }
 
 /// The machine's name, as the ledger records it.
+/// The machine's name in the ledger: `$KUROKO_MACHINE` (an agent's `--name`, given to its runs),
+/// else the host name.
 pub fn machine_name() -> String {
-    gethostname::gethostname().to_string_lossy().into_owned()
+    std::env::var("KUROKO_MACHINE")
+        .ok()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned())
 }
 
 /// The OS user running kuroko.

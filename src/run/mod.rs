@@ -44,6 +44,8 @@ pub struct RunOptions {
     /// The launcher's way to stop the run on any operating system: the run stops when this
     /// file appears.
     pub stop_file: Option<PathBuf>,
+    /// Once this file exists, `queue::next()` gives no more items.
+    pub drain_file: Option<PathBuf>,
 }
 
 /// What a finished run reports back.
@@ -252,6 +254,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport> {
         dry_run: options.dry_run,
         web: RefCell::default(),
         queue: manifest.queue.as_ref().map(|q| q.name.trim().to_string()),
+        drain_file: options.drain_file.clone(),
         claimed: RefCell::default(),
     });
     context.events.emit(RunEvent::Started {

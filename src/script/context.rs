@@ -77,6 +77,8 @@ pub struct RunContext {
     pub web: RefCell<crate::script::WebState>,
     /// The work queue of the scenario (`[queue]` in scenario.toml).
     pub queue: Option<String>,
+    /// Once this file exists, `queue::next()` gives no more items (the agent is stopping).
+    pub drain_file: Option<PathBuf>,
     /// Queue items this run claimed and has not ended, by key.
     pub claimed: RefCell<HashMap<String, crate::ledger::QueueItem>>,
 }
@@ -280,6 +282,13 @@ impl RunContext {
             ));
         };
         self.check_abort()?;
+        if self.drain_file.as_ref().is_some_and(|f| f.exists()) {
+            self.log(
+                Level::Info,
+                format!("queue {queue}: the robot is stopping, so no more items are taken"),
+            );
+            return Ok(None);
+        }
         let item = self
             .recorder
             .queue_next(queue)

@@ -31,6 +31,9 @@ pub struct LauncherConfig {
     pub grace: Duration,
     /// How long a run may take to stop after Stop before it is killed (a hung process).
     pub stop_grace: Duration,
+    /// Runs die with this process (an agent: a robot whose agent was killed must not go on
+    /// taking queue items). Linux only; elsewhere runs outlive it as launcher runs do.
+    pub die_with_parent: bool,
 }
 
 /// One request's state.
@@ -187,6 +190,16 @@ impl Launcher {
         }
     }
 
+    /// Asks a running request to take no more queue items: it ends after the item in hand.
+    /// Whether it was running.
+    pub fn drain(&self, id: u64) -> bool {
+        let Some(view) = self.request(id) else {
+            return false;
+        };
+        matches!(view.state, RequestState::Running { .. })
+            && std::fs::write(drain_file(&view.runs_dir), "drain").is_ok()
+    }
+
     pub fn requests(&self) -> Vec<RequestView> {
         self.state()
             .requests
@@ -306,6 +319,10 @@ fn stop_file(runs_dir: &Path) -> PathBuf {
     runs_dir.with_extension("stop")
 }
 
+fn drain_file(runs_dir: &Path) -> PathBuf {
+    runs_dir.with_extension("drain")
+}
+
 #[cfg(unix)]
 fn terminate(pid: u32) -> bool {
     // SAFETY: kill(2) with a pid this launcher started and has not reaped yet.
@@ -402,6 +419,8 @@ fn spawn(
         .args(["--trigger", trigger.as_str()])
         .arg("--stop-file")
         .arg(stop_file(runs_dir))
+        .arg("--drain-file")
+        .arg(drain_file(runs_dir))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
@@ -410,6 +429,20 @@ fn spawn(
     }
     for (k, v) in &config.env {
         cmd.env(k, v);
+    }
+    #[cfg(target_os = "linux")]
+    if config.die_with_parent {
+        use std::os::unix::process::CommandExt;
+        // Its own process group: Ctrl+C in the agent's terminal reaches the agent only, which
+        // lets the run finish the item in hand.
+        cmd.process_group(0);
+        // SAFETY: only prctl, which is async-signal-safe, runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
     }
     cmd.spawn()
 }

@@ -188,6 +188,7 @@ fn start(config: Config, access: Access) -> Result<App> {
         env: Vec::new(),
         grace: Duration::from_secs(30),
         stop_grace: Duration::from_secs(5),
+        die_with_parent: false,
     });
     Ok(App {
         access,

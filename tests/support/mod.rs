@@ -316,12 +316,10 @@ pub fn finish(mut child: Child, timeout: Duration) -> (Option<i32>, String) {
         if let Some(status) = child.try_wait().unwrap() {
             let mut out = String::new();
             use std::io::Read;
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
+            // A child whose output went to a file has none piped.
+            if let Some(mut stdout) = child.stdout.take() {
+                stdout.read_to_string(&mut out).unwrap();
+            }
             return (status.code(), out);
         }
         if Instant::now() > deadline {

@@ -43,14 +43,14 @@ fn item_with_lease(r: &Row) -> SqlResult<QueueItem> {
 /// Abandons the items a run still holds (its run ended without ending them).
 pub(super) fn abandon_held(tx: &mut dyn Tx, run_id: &str, reason: &str, at: &str) -> SqlResult<()> {
     tx.execute(
-        "UPDATE queue_attempts SET outcome = 'abandoned', ended_at = ?2 \
-         WHERE run_id = ?1 AND outcome IS NULL",
-        params![run_id, at],
-    )?;
-    tx.execute(
         "UPDATE queue_items SET state = 'abandoned', reason = ?2, lease_until = NULL, \
          updated_at = ?3 WHERE run_id = ?1 AND state = 'in_progress'",
         params![run_id, reason, at],
+    )?;
+    tx.execute(
+        "UPDATE queue_attempts SET outcome = 'abandoned', ended_at = ?2 \
+         WHERE run_id = ?1 AND outcome IS NULL",
+        params![run_id, at],
     )?;
     Ok(())
 }
@@ -395,14 +395,14 @@ impl<D: Db> Queues for SqlStore<D> {
                 &[QueueState::New, QueueState::Failed, QueueState::InProgress],
                 &mut |tx, key| {
                     tx.execute(
-                        "UPDATE queue_attempts SET outcome = 'abandoned', ended_at = ?3 \
-                         WHERE queue = ?1 AND item_key = ?2 AND outcome IS NULL",
-                        params![queue, key, at],
-                    )?;
-                    tx.execute(
                         "UPDATE queue_items SET state = 'abandoned', reason = ?3, \
                          lease_until = NULL, updated_at = ?4 WHERE queue = ?1 AND item_key = ?2",
                         params![queue, key, reason, at],
+                    )?;
+                    tx.execute(
+                        "UPDATE queue_attempts SET outcome = 'abandoned', ended_at = ?3 \
+                         WHERE queue = ?1 AND item_key = ?2 AND outcome IS NULL",
+                        params![queue, key, at],
                     )
                     .map(|_| ())
                 },

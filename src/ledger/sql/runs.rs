@@ -49,19 +49,21 @@ impl<D: Db> RunLog for SqlStore<D> {
 
     fn heartbeat(&mut self, run_id: &str, lease_s: f64) -> LResult<()> {
         let clock = D::CLOCK;
+        // Rows are locked in one order everywhere (queue_items, queue_attempts, items, runs,
+        // daily_totals), so the run's own two connections never deadlock.
         self.write("cannot record the run's heartbeat", |tx| {
-            tx.execute(
-                &format!(
-                    "UPDATE runs SET heartbeat = {clock} WHERE run_id = ?1 AND state = 'running'"
-                ),
-                params![run_id],
-            )?;
             tx.execute(
                 &format!(
                     "UPDATE queue_items SET lease_until = {clock} + ?2 \
                      WHERE run_id = ?1 AND state = 'in_progress'"
                 ),
                 params![run_id, lease_s],
+            )?;
+            tx.execute(
+                &format!(
+                    "UPDATE runs SET heartbeat = {clock} WHERE run_id = ?1 AND state = 'running'"
+                ),
+                params![run_id],
             )?;
             Ok(())
         })
@@ -242,6 +244,14 @@ fn interrupt(tx: &mut dyn Tx, run_id: &str, message: &str) -> SqlResult<bool> {
 /// reports read, so a year's report does not scan a year of runs). Returns whether it was
 /// still running (a run is finalized once).
 pub(super) fn finalize(tx: &mut dyn Tx, run_id: &str, end: &RunEnd) -> SqlResult<bool> {
+    // Queue items the run still holds: nobody knows how far their work got on the screen.
+    // (Before the run's row: rows are locked in the order queue_items, queue_attempts, items,
+    // runs, daily_totals.)
+    let reason = match end.state {
+        RunState::Interrupted => "its run was interrupted while working on it; check it by hand",
+        _ => "its run ended without queue::done or queue::failed for it; check it by hand",
+    };
+    super::queues::abandon_held(tx, run_id, reason, &end.ended_at)?;
     let updated = tx.execute(
         "UPDATE runs SET state = ?2, ended_at = ?3, robot_minutes = ?4, items_done = ?5, \
          items_failed = ?6, before_minutes = ?7, after_minutes = ?8, saved_minutes = ?9, \
@@ -263,12 +273,6 @@ pub(super) fn finalize(tx: &mut dyn Tx, run_id: &str, end: &RunEnd) -> SqlResult
     if updated == 0 {
         return Ok(false);
     }
-    // Queue items the run still holds: nobody knows how far their work got on the screen.
-    let reason = match end.state {
-        RunState::Interrupted => "its run was interrupted while working on it; check it by hand",
-        _ => "its run ended without queue::done or queue::failed for it; check it by hand",
-    };
-    super::queues::abandon_held(tx, run_id, reason, &end.ended_at)?;
     let run = tx.query_one(
         "SELECT started_at, department, task FROM runs WHERE run_id = ?1",
         params![run_id],
