@@ -94,6 +94,7 @@ pub fn run(config: &AgentConfig, stop: Arc<AtomicBool>) -> Result<AgentSummary, 
             Some(Err(e)) => {
                 eprintln!("kuroko agent {}: {e}; trying again", config.name);
                 store = None;
+                sleep_unless(&stop, config.poll.max(Duration::from_secs(5)));
                 continue;
             }
             None => continue,
@@ -166,7 +167,6 @@ fn wait_for(
     drain_timeout: Duration,
 ) -> RequestState {
     let mut draining: Option<Instant> = None;
-    let mut stopped = false;
     loop {
         let state = launcher
             .request(id)
@@ -179,15 +179,17 @@ fn wait_for(
             return state;
         }
         if stop.load(Ordering::SeqCst) {
-            match draining {
-                None if launcher.drain(id) || matches!(state, RequestState::Queued) => {
+            if matches!(state, RequestState::Queued) {
+                // Not started yet: it need not start at all.
+                launcher.cancel(id);
+            } else {
+                // Asked again on every pass until the run has the drain file.
+                if draining.is_none() && launcher.drain(id) {
                     draining = Some(Instant::now());
                 }
-                Some(at) if at.elapsed() > drain_timeout && !stopped => {
+                if draining.is_some_and(|at| at.elapsed() > drain_timeout) {
                     launcher.stop(id);
-                    stopped = true;
                 }
-                _ => {}
             }
         }
         std::thread::sleep(Duration::from_millis(20));

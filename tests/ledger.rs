@@ -549,6 +549,13 @@ fn a_killed_run_shows_as_interrupted_with_its_items_and_a_rerun_skips_them(store
         ],
         "{line}"
     );
+    // Which robot ran it, and as whom.
+    assert_eq!(
+        cells[9],
+        gethostname::gethostname().to_string_lossy(),
+        "{line}"
+    );
+    assert!(!cells[10].is_empty(), "{line}");
 
     // Run again: the three done are skipped, the other two are done.
     let again = run_scenario_with(&s, Some(&x.display), ledger, &[]);

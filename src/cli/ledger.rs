@@ -107,6 +107,8 @@ fn list(path: &Address, limit: u64, scenario: Option<String>) -> Result<i32> {
             r.items_done.to_string(),
             r.items_failed.to_string(),
             format!("{:.1}", r.time.saved_minutes),
+            r.machine.clone(),
+            r.os_user.clone(),
             r.run_id.clone(),
         ]);
         Ok(())
@@ -120,6 +122,8 @@ fn list(path: &Address, limit: u64, scenario: Option<String>) -> Result<i32> {
         "done",
         "failed",
         "saved min",
+        "machine",
+        "user",
         "run",
     ]
     .map(String::from);
@@ -132,6 +136,9 @@ fn list(path: &Address, limit: u64, scenario: Option<String>) -> Result<i32> {
         Align::Right,
         Align::Right,
         Align::Right,
+        Align::Left,
+        Align::Left,
+        Align::Left,
     ];
     if rows.is_empty() {
         eprintln!("no runs recorded in {path}");

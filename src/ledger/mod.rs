@@ -494,12 +494,12 @@ pub trait RunLog: Location {
         machine: &str,
         alive: &dyn Fn(&process::Identity) -> bool,
     ) -> LResult<Vec<String>>;
-    /// Says the run is alive (by the database's clock) and extends the leases of the queue
-    /// items it holds by `lease_s` seconds.
+    /// Says the run is alive for `lease_s` more seconds (by the database's clock), and extends
+    /// the leases of the queue items it holds as long.
     fn heartbeat(&mut self, run_id: &str, lease_s: f64) -> LResult<()>;
-    /// Marks `running` runs of any machine whose heartbeat is older than `limit_s` seconds as
+    /// Marks `running` runs of any machine that were not heartbeat within their time as
     /// `interrupted` (their queue items abandoned). Returns their ids.
-    fn recover_stale(&mut self, limit_s: f64) -> LResult<Vec<String>>;
+    fn recover_stale(&mut self) -> LResult<Vec<String>>;
     /// Keys of the items this scenario has done in any earlier run.
     fn done_keys(&self, scenario_id: &str) -> LResult<HashSet<String>>;
     /// Keys this scenario started in an earlier run but never finished (done or failed).
@@ -673,7 +673,7 @@ pub fn open(address: &Address) -> LResult<Box<dyn Store>> {
         Address::Postgres(url) => Box::new(postgres::Postgres::open(url)?),
     };
     store.recover_interrupted(&process::machine_name(), &process::is_alive)?;
-    store.recover_stale(liveness_limit().as_secs_f64())?;
+    store.recover_stale()?;
     store.expire_leases(&now())?;
     Ok(store)
 }

@@ -17,7 +17,7 @@ use super::sql::{Db, Row, SCHEMA, SqlError, SqlResult, SqlStore, Tx, Value};
 use super::*;
 
 /// 1: runs, items, daily totals, imports, schedules, closure days (SQLite's schema 4).
-/// 2: work queues and their attempts; runs heartbeat (SQLite's 5).
+/// 2: work queues and their attempts; runs heartbeat (`alive_until`; SQLite's 5).
 const SCHEMA_VERSION: i64 = 2;
 
 /// Any number, the same in every kuroko: the advisory lock that lets one process migrate.
@@ -46,22 +46,40 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// The address without its password, for messages.
+/// The address without its password, for messages: built from what the client reads out of
+/// it (user, hosts, ports, database), so no spelling of a password can slip through.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let Ok(config) = url.parse::<::postgres::Config>() else {
+        return "postgres://(an address that does not parse)".into();
     };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(host, port)| match host {
+            ::postgres::config::Host::Tcp(h) => format!("{h}:{port}"),
+            #[cfg(unix)]
+            ::postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .collect();
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let password = if config.get_password().is_some() {
+        ":***"
+    } else {
+        ""
     };
-    match authority.rsplit_once('@') {
-        Some((user, host)) if user.contains(':') => {
-            let name = user.split(':').next().unwrap_or_default();
-            format!("{scheme}://{name}:***@{host}{tail}")
-        }
-        _ => url.to_string(),
-    }
+    let user = match (user.strip_suffix('@'), password) {
+        (Some(u), ":***") => format!("{u}:***@"),
+        _ => user,
+    };
+    format!(
+        "postgres://{user}{}/{}",
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    )
 }
 
 /// `?1` → `$1`: PostgreSQL's placeholders (the ledger's SQL has no `?` inside its literals).
@@ -338,8 +356,15 @@ impl Postgres {
                 let version = tx
                     .query_one("SELECT MAX(version) FROM kuroko_schema", &[])?
                     .opt_int(0)?;
-                if version == Some(SCHEMA_VERSION) {
-                    return Ok(());
+                match version {
+                    Some(v) if v == SCHEMA_VERSION => return Ok(()),
+                    Some(v) if v > SCHEMA_VERSION => {
+                        return Err(SqlError(format!(
+                            "it was written by a newer kuroko (schema {v}, this one knows \
+                             {SCHEMA_VERSION}); update kuroko"
+                        )));
+                    }
+                    _ => {}
                 }
             }
             for statement in schema().split(';').filter(|s| !s.trim().is_empty()) {
@@ -360,7 +385,7 @@ impl Postgres {
                     // schema above.
                     if v < 2 {
                         tx.execute(
-                            "ALTER TABLE runs ADD COLUMN IF NOT EXISTS heartbeat DOUBLE PRECISION",
+                            "ALTER TABLE runs ADD COLUMN IF NOT EXISTS alive_until DOUBLE PRECISION",
                             &[],
                         )?;
                     }
@@ -389,13 +414,22 @@ mod tests {
     fn passwords_are_left_out_of_messages() {
         assert_eq!(
             redact("postgres://kuroko:s3cret@db.example:5432/ledger?sslmode=disable"),
-            "postgres://kuroko:***@db.example:5432/ledger?sslmode=disable"
+            "postgres://kuroko:***@db.example:5432/ledger"
         );
         assert_eq!(
             redact("postgres://kuroko@db/ledger"),
-            "postgres://kuroko@db/ledger"
+            "postgres://kuroko@db:5432/ledger"
         );
-        assert_eq!(redact("postgresql://a:b@h"), "postgresql://a:***@h");
+        assert_eq!(redact("postgresql://a:b@h"), "postgres://a:***@h:5432/");
+        // A password with a slash, and one given as a parameter.
+        let shown = redact("postgres://kuroko:pa/ss@db/ledger");
+        assert!(!shown.contains("pa/ss") && shown.contains("***"), "{shown}");
+        let shown = redact("postgres://kuroko@db/ledger?password=s3cret");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("***"),
+            "{shown}"
+        );
+        assert!(!redact("postgres://x:y@[bad").contains('y'));
     }
 
     #[test]

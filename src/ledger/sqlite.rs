@@ -15,7 +15,7 @@ use super::*;
 
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
 /// 3: schedules and office closure days. 4: what started a run (manual, launcher, scheduled).
-/// 5: work queues and their attempts; runs heartbeat.
+/// 5: work queues and their attempts; runs heartbeat (`alive_until`).
 const SCHEMA_VERSION: i64 = 5;
 
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -215,8 +215,8 @@ impl Sqlite {
                     )
                     .map_err(err(&path, "cannot update the ledger to schema 4"))?;
                 }
-                if v < 5 && lacks("runs", "heartbeat") {
-                    tx.execute_batch("ALTER TABLE runs ADD COLUMN heartbeat DOUBLE PRECISION;")
+                if v < 5 && lacks("runs", "alive_until") {
+                    tx.execute_batch("ALTER TABLE runs ADD COLUMN alive_until DOUBLE PRECISION;")
                         .map_err(err(&path, "cannot update the ledger to schema 5"))?;
                 }
                 tx.execute("UPDATE kuroko_schema SET version = ?1", [SCHEMA_VERSION])

@@ -406,6 +406,9 @@ fn spawn(
     runs_dir: &Path,
 ) -> std::io::Result<Child> {
     std::fs::create_dir_all(runs_dir)?;
+    // A stop or drain file left by an earlier session with the same request number.
+    let _ = std::fs::remove_file(stop_file(runs_dir));
+    let _ = std::fs::remove_file(drain_file(runs_dir));
     // The process's own output (what it printed), beside the request's run folder.
     let log = std::fs::File::create(runs_dir.with_extension("log"))?;
     let mut cmd = Command::new(&config.exe);

@@ -276,7 +276,7 @@ CREATE TABLE IF NOT EXISTS runs (
     location TEXT,
     run_dir TEXT,
     run_trigger TEXT NOT NULL DEFAULT 'manual',
-    heartbeat DOUBLE PRECISION
+    alive_until DOUBLE PRECISION
 );
 CREATE TABLE IF NOT EXISTS items (
     run_id TEXT NOT NULL,

@@ -60,7 +60,7 @@ fn expire(tx: &mut dyn Tx, clock: &str, at: &str) -> SqlResult<u64> {
     let expired = tx.query(
         &format!(
             "SELECT queue, item_key, attempt FROM queue_items \
-             WHERE state = 'in_progress' AND lease_until < {clock}"
+             WHERE state = 'in_progress' AND lease_until < {clock} ORDER BY queue, item_key"
         ),
         &[],
     )?;
@@ -116,7 +116,7 @@ fn change_state(
     queue: &str,
     keys: &[String],
     from: &[QueueState],
-    change: &mut dyn FnMut(&mut dyn Tx, &str) -> SqlResult<()>,
+    change: &mut dyn FnMut(&mut dyn Tx, &str) -> SqlResult<u64>,
 ) -> SqlResult<Vec<(String, Result<(), String>)>> {
     let states: std::collections::HashMap<String, String> =
         states_of(tx, queue, keys)?.into_iter().collect();
@@ -124,10 +124,10 @@ fn change_state(
     for key in keys {
         let result = match states.get(key).map(|s| QueueState::parse(s)) {
             None => Err(format!("no item {key:?} in queue {queue:?}")),
-            Some(Some(state)) if from.contains(&state) => {
-                change(tx, key)?;
-                Ok(())
-            }
+            Some(Some(state)) if from.contains(&state) => match change(tx, key)? {
+                0 => Err(format!("item {key:?} changed meanwhile; look again")),
+                _ => Ok(()),
+            },
             Some(state) => Err(format!(
                 "item {key:?} is {}",
                 state.map_or("in an unknown state", QueueState::as_str)
@@ -262,6 +262,21 @@ impl<D: Db> Queues for SqlStore<D> {
     ) -> LResult<Option<QueueItem>> {
         let (clock, skip_locked) = (D::CLOCK, D::SKIP_LOCKED);
         self.write("cannot claim a queue item", |tx| {
+            // A run another kuroko took for dead (its heartbeat late) takes no more work.
+            let state = tx
+                .query_opt(
+                    "SELECT state FROM runs WHERE run_id = ?1",
+                    params![&who.run_id],
+                )?
+                .map(|r| r.text(0))
+                .transpose()?;
+            if state.as_deref() != Some("running") {
+                return Err(SqlError(format!(
+                    "this run is {} in the ledger (its heartbeat was late, so it was taken for \
+                     dead); it takes no more items",
+                    state.as_deref().unwrap_or("missing")
+                )));
+            }
             expire(tx, clock, at)?;
             let Some(next) = tx.query_opt(
                 &format!(
@@ -274,7 +289,7 @@ impl<D: Db> Queues for SqlStore<D> {
                 return Ok(None);
             };
             let key = next.text(0)?;
-            tx.execute(
+            let claimed = tx.execute(
                 &format!(
                     "UPDATE queue_items SET state = 'in_progress', owner = ?3, run_id = ?4, \
                      attempt = attempt + 1, lease_until = {clock} + ?5, updated_at = ?6, \
@@ -283,6 +298,11 @@ impl<D: Db> Queues for SqlStore<D> {
                 ),
                 params![queue, &key, &who.machine, &who.run_id, lease_s, at],
             )?;
+            if claimed != 1 {
+                return Err(SqlError(format!(
+                    "item {key:?} changed while it was being claimed; try again"
+                )));
+            }
             let row = tx.query_one(
                 &format!(
                     "SELECT {ITEM_COLUMNS}, lease_until - {clock} FROM queue_items \
@@ -369,12 +389,14 @@ impl<D: Db> Queues for SqlStore<D> {
                 keys,
                 &[QueueState::Failed, QueueState::Abandoned],
                 &mut |tx, key| {
+                    // Only while it is still failed or abandoned (a robot or a person may have
+                    // changed it since it was read).
                     tx.execute(
                         "UPDATE queue_items SET state = 'new', lease_until = NULL, \
-                         updated_at = ?3 WHERE queue = ?1 AND item_key = ?2",
+                         updated_at = ?3 WHERE queue = ?1 AND item_key = ?2 \
+                         AND state IN ('failed', 'abandoned')",
                         params![queue, key, at],
                     )
-                    .map(|_| ())
                 },
             )
         })
@@ -394,17 +416,21 @@ impl<D: Db> Queues for SqlStore<D> {
                 keys,
                 &[QueueState::New, QueueState::Failed, QueueState::InProgress],
                 &mut |tx, key| {
-                    tx.execute(
+                    let changed = tx.execute(
                         "UPDATE queue_items SET state = 'abandoned', reason = ?3, \
-                         lease_until = NULL, updated_at = ?4 WHERE queue = ?1 AND item_key = ?2",
+                         lease_until = NULL, updated_at = ?4 WHERE queue = ?1 AND item_key = ?2 \
+                         AND state IN ('new', 'failed', 'in_progress')",
                         params![queue, key, reason, at],
                     )?;
+                    if changed == 0 {
+                        return Ok(0);
+                    }
                     tx.execute(
                         "UPDATE queue_attempts SET outcome = 'abandoned', ended_at = ?3 \
                          WHERE queue = ?1 AND item_key = ?2 AND outcome IS NULL",
                         params![queue, key, at],
-                    )
-                    .map(|_| ())
+                    )?;
+                    Ok(1)
                 },
             )
         })

@@ -61,33 +61,34 @@ impl<D: Db> RunLog for SqlStore<D> {
             )?;
             tx.execute(
                 &format!(
-                    "UPDATE runs SET heartbeat = {clock} WHERE run_id = ?1 AND state = 'running'"
+                    "UPDATE runs SET alive_until = {clock} + ?2 \
+                     WHERE run_id = ?1 AND state = 'running'"
                 ),
-                params![run_id],
+                params![run_id, lease_s],
             )?;
             Ok(())
         })
     }
 
-    fn recover_stale(&mut self, limit_s: f64) -> LResult<Vec<String>> {
+    fn recover_stale(&mut self) -> LResult<Vec<String>> {
         let clock = D::CLOCK;
+        // Each run says how long it counts as alive (its own limit), so PCs with different
+        // limits agree on which runs are dead.
         let stale: Vec<String> = self.rows(
             "cannot look for runs that stopped answering",
             &format!(
-                "SELECT run_id FROM runs WHERE state = 'running' AND heartbeat IS NOT NULL \
-                 AND heartbeat < {clock} - ?1"
+                "SELECT run_id FROM runs WHERE state = 'running' AND alive_until IS NOT NULL \
+                 AND alive_until < {clock}"
             ),
-            params![limit_s],
+            &[],
             |r| r.text(0),
         )?;
         let mut ended = Vec::new();
         for run_id in stale {
-            let message = format!(
-                "the run stopped answering (no heartbeat for over {limit_s:.0} s: its PC or \
-                 process stopped, or lost the network); the time is up to the last item recorded"
-            );
+            let message = "the run stopped answering (no heartbeat within its limit: its PC or \
+                 process stopped, or lost the network); the time is up to the last item recorded";
             if self.write("cannot mark an interrupted run", |tx| {
-                interrupt(tx, &run_id, &message)
+                interrupt(tx, &run_id, message)
             })? {
                 ended.push(run_id);
             }
@@ -214,6 +215,14 @@ fn interrupt(tx: &mut dyn Tx, run_id: &str, message: &str) -> SqlResult<bool> {
         human_minutes_per_run: run.real(3)?,
         attended: run.int(4)? != 0,
     };
+    // Its queue items first (rows are locked in the order queue_items, ..., runs): a
+    // `queue::done` committing meanwhile is then counted below, not lost.
+    super::queues::abandon_held(
+        tx,
+        run_id,
+        "its run was interrupted while working on it; check it by hand",
+        &now(),
+    )?;
     let counts: Row = tx.query_one(
         "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), MAX(at) \
