@@ -26,9 +26,10 @@ impl Heartbeat {
         let (ledger, run_id) = (ledger.clone(), run_id.to_string());
         let limit = liveness_limit();
         let every = limit / 4;
+        // `Recorder::start` wrote the first heartbeat; this thread writes the next ones.
         let thread = std::thread::spawn(move || {
             let mut store = None;
-            loop {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                 if store.is_none() {
                     store = open(&ledger).ok();
                 }
@@ -38,10 +39,6 @@ impl Heartbeat {
                     && s.heartbeat(&run_id, limit.as_secs_f64()).is_err()
                 {
                     store = None;
-                }
-                match stopped.recv_timeout(every) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
-                    _ => break,
                 }
             }
         });
