@@ -11,7 +11,7 @@ const ABORTED: i32 = 3;
 
 /// Holds Shift and a mouse button, then types forever into a zenity entry.
 const LONG: &str = r#"
-window::wait("kuroko-long", 20);
+window::wait("kuroko-long", 60);
 window::activate("kuroko-long");
 keyboard::key_down("Shift");
 keyboard::key_down("Ctrl");
@@ -26,7 +26,7 @@ fn start_long_run(x: &Xvfb, name: &str) -> (std::path::PathBuf, Child, Child) {
     let dir = temp_dir(name);
     let zenity = x.zenity(&["--entry", "--title=kuroko-long"]);
     let s = scenario(&dir, "s", MANIFEST, LONG);
-    let child = kuroko()
+    let mut child = kuroko()
         .arg("run")
         .arg(&s)
         .arg("--runs-dir")
@@ -37,7 +37,7 @@ fn start_long_run(x: &Xvfb, name: &str) -> (std::path::PathBuf, Child, Child) {
         .spawn()
         .unwrap();
     // Wait until it is really typing.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let typing = std::fs::read_dir(dir.join("runs"))
             .ok()
@@ -47,10 +47,22 @@ fn start_long_run(x: &Xvfb, name: &str) -> (std::path::PathBuf, Child, Child) {
         if typing {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the long scenario never started typing"
-        );
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("the long scenario ended before it typed ({status}): {err}");
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            let events = std::fs::read_dir(dir.join("runs"))
+                .ok()
+                .and_then(|mut d| d.next())
+                .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("events.jsonl")).ok())
+                .unwrap_or_default();
+            panic!("the long scenario never started typing\nstderr: {err}\nevents: {events}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     (dir, child, zenity)
