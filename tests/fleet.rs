@@ -2,7 +2,9 @@
 //! data-only scenario: 50 agents drain 5,000 items, each done exactly once (the attempts prove
 //! it); agents killed with SIGKILL while each holds an item leave exactly those items
 //! abandoned once their lease runs out, and every other item done once; a stopped agent lets
-//! its run finish the item in hand and take no more.
+//! its run finish the item in hand and take no more; three robots show in the launcher (what
+//! each runs, which item, the queue's failed item and why), take runs sent to them, and appear
+//! in one report per machine and 課.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -320,4 +322,184 @@ fn a_stopped_agent_finishes_the_item_in_hand_and_takes_no_more() {
         ),
         1
     );
+}
+
+/// A machine name as one segment of a URL path.
+fn path_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn three_robots_show_in_the_launcher_take_runs_sent_to_them_and_appear_in_one_report() {
+    let dir = temp_dir("fleet_three");
+    let ledger = TestLedger::new(Store::Postgres, &dir);
+    // 転入届 (情報政策課) from a queue, 0.3 s each, one with bad data; 集計 (市民課) only when
+    // a person sends it to a robot.
+    let folder = dir.join("scenarios");
+    let manifest = MANIFEST.replace("\"test\"", "\"tennyu\"") + "\n[queue]\nname = \"転入届\"\n";
+    scenario(
+        &folder,
+        "tennyu",
+        &manifest,
+        "loop {\n    let item = queue::next();\n    if item == () { break; }\n    sleep(300);\n    \
+         if item.key == \"R6-00003\" {\n        \
+         queue::failed(item, \"住所不明\", #{ kind: \"business\" });\n    } else {\n        \
+         queue::done(item);\n    }\n}\n",
+    );
+    let manifest = MANIFEST
+        .replace("\"test\"", "\"shukei\"")
+        .replace("テスト", "集計")
+        .replace("情報政策課", "市民課");
+    scenario(&folder, "shukei", &manifest, "sleep(200);\n");
+    let served = http::Served::start_on(&dir, None, ledger.arg().clone(), &[]);
+    let names = ["本庁舎-1", "本庁舎-2", "支所-1"];
+    let agents: Vec<Child> = names.iter().map(|n| agent(&dir, &ledger, n, &[])).collect();
+
+    // Each robot registers with its scenarios.
+    let machines = served.wait_json("/api/machines", "three robots waiting", |v| {
+        v.as_array()
+            .is_some_and(|a| a.len() == 3 && a.iter().all(|m| m["status"] == "waiting"))
+    });
+    let listed: Vec<&str> = machines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["支所-1", "本庁舎-1", "本庁舎-2"]);
+    for m in machines.as_array().unwrap() {
+        let ids: Vec<&str> = m["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["shukei", "tennyu"], "{m}");
+        assert!(m["seen_s_ago"].as_f64().unwrap() < 30.0, "{m}");
+    }
+
+    // Work arrives: the launcher shows which robot runs what, on which item.
+    queue_add(&ledger, &applications(&dir, 30, 0));
+    let busy = served.wait_json("/api/machines", "a robot working on an item", |v| {
+        v.as_array().unwrap().iter().any(|m| {
+            m["status"] == "running"
+                && m["run"]["scenario_name"] == "テスト"
+                && m["run"]["queue"] == "転入届"
+                && m["run"]["item_key"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with("R6-"))
+        })
+    });
+    eprintln!("busy: {busy}");
+
+    // A person sends 集計 to each robot; bad requests are refused with why.
+    for name in names {
+        let r = served.post(
+            &format!("/api/machines/{}/run", path_segment(name)),
+            r#"{"scenario_id":"shukei"}"#,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["state"], "waiting");
+    }
+    let r = served.post(
+        &format!("/api/machines/{}/run", path_segment("別館-9")),
+        r#"{"scenario_id":"shukei"}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("no robot PC is called"), "{}", r.text());
+    let r = served.post(
+        &format!("/api/machines/{}/run", path_segment("支所-1")),
+        r#"{"scenario_id":"nothing"}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains("has no scenario \\\"nothing\\\""),
+        "{}",
+        r.text()
+    );
+    let requests = served.wait_json("/api/run-requests", "the three sent runs done", |v| {
+        let a = v.as_array().unwrap();
+        a.len() == 3 && a.iter().all(|r| r["state"] == "done")
+    });
+    for name in names {
+        assert!(
+            requests
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["machine"] == name && r["message"] == "exit code 0"),
+            "{requests:#}"
+        );
+    }
+
+    // The queue: counts per state, and the item a person must look at, with why.
+    let queues = served.wait_json("/api/queues", "the queue drained", |v| {
+        v[0]["done"] == 29 && v[0]["failed"] == 1
+    });
+    let needs = &queues[0]["needs_person"];
+    assert_eq!(needs.as_array().unwrap().len(), 1, "{queues:#}");
+    assert_eq!(needs[0]["key"], "R6-00003");
+    assert_eq!(needs[0]["reason"], "住所不明");
+    assert_eq!(needs[0]["failure_kind"], "business");
+    assert!(
+        names.contains(&needs[0]["machine"].as_str().unwrap()),
+        "{needs}"
+    );
+
+    stop_all(agents);
+    served.wait_json("/api/machines", "three robots stopped", |v| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["status"] == "stopped")
+    });
+    // A stopped robot takes no runs.
+    let r = served.post(
+        &format!("/api/machines/{}/run", path_segment("本庁舎-1")),
+        r#"{"scenario_id":"shukei"}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("not running its agent"), "{}", r.text());
+
+    // One report: every robot's runs, per machine and per 課.
+    let month = chrono::Local::now().format("%Y-%m").to_string();
+    let xlsx = dir.join("report.xlsx");
+    Ran::from(
+        kuroko()
+            .args(["report", "--month", &month, "--out"])
+            .arg(&xlsx)
+            .arg("--ledger")
+            .arg(ledger.arg())
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto(&xlsx).unwrap();
+    let sheet = book.worksheet_range("PC別").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows[0][..3], ["端末", "課", "実行回数"]);
+    for name in names {
+        let line = rows
+            .iter()
+            .find(|r| r[0] == name && r[1] == "市民課")
+            .unwrap_or_else(|| panic!("no 市民課 line for {name}: {rows:?}"));
+        assert_eq!(line[2], "1", "{line:?}");
+    }
+    let items: f64 = rows
+        .iter()
+        .filter(|r| r[1] == "情報政策課")
+        .map(|r| r[7].parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(items, 29.0, "{rows:?}");
+    let total = rows.last().unwrap();
+    assert_eq!(total[0], "合計");
 }

@@ -87,7 +87,7 @@ fn fukaya_fiscal_2021_report_says_6629_407_6222_hours_and_93_9_percent(store: St
     let mut book = open_workbook_auto(&xlsx).unwrap();
     assert_eq!(
         book.sheet_names(),
-        ["概要", "業務別", "課別", "実行一覧", "失敗一覧"]
+        ["概要", "業務別", "課別", "PC別", "実行一覧", "失敗一覧"]
     );
     let summary = book.worksheet_range("概要").unwrap();
     let title = summary.get_value((0, 0)).unwrap().to_string();

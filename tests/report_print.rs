@@ -20,7 +20,7 @@ use crate::support::webdriver::Browser;
 use crate::support::*;
 
 /// The sheets in the workbook's order, as each printed page names its own in the footer.
-const SHEETS: [&str; 5] = ["概要", "業務別", "課別", "実行一覧", "失敗一覧"];
+const SHEETS: [&str; 6] = ["概要", "業務別", "課別", "PC別", "実行一覧", "失敗一覧"];
 
 fn import(ledger: &Path, history: &Path) {
     Ran::from(

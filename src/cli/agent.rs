@@ -1,5 +1,5 @@
-//! `kuroko agent`: one on each robot PC; runs the scenarios whose queues have work (see
-//! `crate::agent`).
+//! `kuroko agent`: one on each robot PC; registers it, runs what people send to it and the
+//! scenarios whose queues have work (see `crate::agent`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,8 +12,8 @@ use crate::files;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The folder of scenarios; those with a [queue] are run while their queue has work
-    /// [default: scenarios].
+    /// The folder of scenarios: any of them can be sent to this robot from the launcher, and
+    /// those with a [queue] are run while their queue has work [default: scenarios].
     #[arg(long, value_name = "DIR")]
     scenarios: Option<PathBuf>,
     /// The robot's name in the ledger [default: this PC's host name].

@@ -297,6 +297,14 @@ pub struct GroupTotals {
     pub sums: Totals,
 }
 
+/// Sums for one (machine, department): who did the work, for the report's PC別 sheet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MachineTotals {
+    pub machine: String,
+    pub department: String,
+    pub sums: Totals,
+}
+
 /// A scenario that runs by itself (see `crate::schedule` for `spec`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScheduleRecord {
@@ -474,6 +482,72 @@ pub enum ItemEnd {
     Failed { kind: FailureKind, reason: String },
 }
 
+/// A scenario a robot PC can run, as its agent registered it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct MachineScenario {
+    pub id: String,
+    pub name: String,
+    /// The queue it takes items from, if it declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+}
+
+/// A robot PC's agent saying it is there (`kuroko agent` at its start).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineStart {
+    pub name: String,
+    pub os_user: String,
+    pub os: String,
+    pub version: String,
+    pub scenarios: Vec<MachineScenario>,
+    pub at: String,
+}
+
+/// What a robot PC runs now: its running run, and the queue item that run holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MachineRun {
+    pub run_id: String,
+    pub scenario_name: String,
+    pub started_at: String,
+    pub queue: Option<String>,
+    pub item_key: Option<String>,
+}
+
+/// A robot PC as the ledger knows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MachineRecord {
+    pub name: String,
+    pub os_user: String,
+    pub os: String,
+    pub version: String,
+    pub scenarios: Vec<MachineScenario>,
+    pub started_at: String,
+    /// Its agent's last heartbeat (local time of the agent).
+    pub last_seen: String,
+    /// Seconds since that heartbeat, by the database's clock.
+    pub seen_s_ago: f64,
+    /// `waiting` (its agent is there, nothing running), `running`, `stopped` (its agent ended
+    /// cleanly) or `silent` (no heartbeat within the limit: the PC or its agent died).
+    pub status: String,
+    pub run: Option<MachineRun>,
+}
+
+/// A run a person asked a chosen robot PC to do (from the launcher, or `kuroko agent`'s own
+/// tools).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRequestRecord {
+    pub id: String,
+    pub machine: String,
+    pub scenario_id: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// `waiting`, `taken` (the robot started it), `done`, `failed`, `cancelled`.
+    pub state: String,
+    pub taken_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub message: Option<String>,
+}
+
 /// Where a store keeps its records, for messages.
 pub trait Location {
     fn location(&self) -> String;
@@ -511,6 +585,9 @@ pub trait Reports: Location {
     /// Sums of the finished runs (and imported rows) per month, department and task. Only
     /// `from`, `to` and `department` of the filter apply.
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>>;
+    /// Sums per machine and department of the runs that ended (runs still going are left
+    /// out, as in the per-day sums), by machine then department.
+    fn machine_totals(&self, filter: &Filter) -> LResult<Vec<MachineTotals>>;
     fn for_each_run(
         &self,
         filter: &Filter,
@@ -589,6 +666,35 @@ pub trait Queues: Location {
     fn expire_leases(&mut self, at: &str) -> LResult<u64>;
 }
 
+/// Robot PCs on a ledger: their agents register and heartbeat, and people send them runs.
+pub trait Fleet: Location {
+    /// Registers (or re-registers) a robot PC as waiting, alive for `limit_s` seconds.
+    fn machine_register(&mut self, machine: &MachineStart, limit_s: f64) -> LResult<()>;
+    /// Says the robot PC's agent is still there, for `limit_s` more seconds (database clock).
+    fn machine_heartbeat(&mut self, name: &str, at: &str, limit_s: f64) -> LResult<()>;
+    /// Its agent ended cleanly; run requests still waiting for it stay waiting.
+    fn machine_stopped(&mut self, name: &str, at: &str) -> LResult<()>;
+    /// Every robot PC, by name, with what it runs now.
+    fn machines(&self) -> LResult<Vec<MachineRecord>>;
+    /// Asks a robot PC to run one of the scenarios it registered. Refused (with why) when the
+    /// robot is unknown or does not have that scenario.
+    fn run_request_add(
+        &mut self,
+        machine: &str,
+        scenario_id: &str,
+        requested_by: &str,
+        at: &str,
+    ) -> LResult<RunRequestRecord>;
+    /// The oldest waiting request for this robot PC, now taken by it.
+    fn run_request_take(&mut self, machine: &str, at: &str) -> LResult<Option<RunRequestRecord>>;
+    /// Ends a taken request: `done` or `failed`, with a message.
+    fn run_request_end(&mut self, id: &str, state: &str, message: &str, at: &str) -> LResult<()>;
+    /// Cancels a request that is still waiting. Whether it was.
+    fn run_request_cancel(&mut self, id: &str, at: &str) -> LResult<bool>;
+    /// The latest requests, newest first.
+    fn run_requests(&self, limit: u64) -> LResult<Vec<RunRequestRecord>>;
+}
+
 /// History from before kuroko (`kuroko ledger import`).
 pub trait Imports: Location {
     /// Adds a whole file of history, or nothing (also nothing when it was imported before).
@@ -598,9 +704,9 @@ pub trait Imports: Location {
 /// A whole ledger: every user's part. `open` gives one; each user takes only its own trait
 /// (`&dyn Reports`, `&mut dyn Schedules`, ...), so another store (PostgreSQL for several robot
 /// PCs) is one more type implementing these four.
-pub trait Store: RunLog + Reports + Schedules + Imports + Queues {}
+pub trait Store: RunLog + Reports + Schedules + Imports + Queues + Fleet {}
 
-impl<T: RunLog + Reports + Schedules + Imports + Queues> Store for T {}
+impl<T: RunLog + Reports + Schedules + Imports + Queues + Fleet> Store for T {}
 
 /// Where a ledger is: a SQLite file on this PC, or a PostgreSQL database several PCs share.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use super::*;
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
 /// 3: schedules and office closure days. 4: what started a run (manual, launcher, scheduled).
 /// 5: work queues and their attempts; runs heartbeat (`alive_until`).
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 pub type SqliteStore = SqlStore<Sqlite>;
 

@@ -813,6 +813,23 @@ fn workbook(
         &footer,
     )
     .map_err(x(&label))?;
+    breakdown_sheet(
+        &mut wb,
+        "PC別",
+        &["端末", "課"],
+        &report.by_machine,
+        |(m, d)| vec![m.clone(), d.clone()],
+        &report
+            .by_machine
+            .iter()
+            .fold(Totals::default(), |mut t, (_, m)| {
+                t.add(m);
+                t
+            }),
+        &f,
+        &footer,
+    )
+    .map_err(x(&label))?;
     let filter = report.period.filter(report.department.as_deref());
     let runs = runs_sheet(&mut wb, store, &filter, max_runs, &label, &f, &footer)?;
     failures_sheet(&mut wb, store, &filter, &label, &f, &footer)?;

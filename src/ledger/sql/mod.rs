@@ -4,6 +4,7 @@
 //! migrating and transactions differ per database, and they live in `ledger/sqlite.rs` and
 //! `ledger/postgres.rs`.
 
+mod fleet;
 mod import;
 mod queues;
 mod reports;
@@ -349,6 +350,30 @@ CREATE TABLE IF NOT EXISTS queue_attempts (
     outcome TEXT,
     PRIMARY KEY (queue, item_key, attempt)
 );
+CREATE TABLE IF NOT EXISTS machines (
+    name TEXT PRIMARY KEY,
+    os_user TEXT NOT NULL,
+    os TEXT NOT NULL,
+    version TEXT NOT NULL,
+    scenarios TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    seen_clock DOUBLE PRECISION NOT NULL,
+    alive_until DOUBLE PRECISION NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_requests (
+    request_id TEXT PRIMARY KEY,
+    machine TEXT NOT NULL,
+    scenario_id TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    taken_at TEXT,
+    ended_at TEXT,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS run_requests_waiting ON run_requests (machine, state, requested_at);
 CREATE INDEX IF NOT EXISTS queue_items_waiting ON queue_items (queue, state, seq);
 CREATE INDEX IF NOT EXISTS queue_items_run ON queue_items (run_id);
 CREATE INDEX IF NOT EXISTS queue_items_state ON queue_items (state);

@@ -98,6 +98,47 @@ fn run_record(r: &Row) -> SqlResult<RunRecord> {
 }
 
 impl<D: Db> Reports for SqlStore<D> {
+    fn machine_totals(&self, filter: &Filter) -> LResult<Vec<MachineTotals>> {
+        let (mut sql_where, values) = where_clause(filter);
+        sql_where.push_str(if sql_where.is_empty() {
+            " WHERE state <> 'running'"
+        } else {
+            " AND state <> 'running'"
+        });
+        let by_state = |state: &str| {
+            format!("CAST(SUM(CASE WHEN state = '{state}' THEN runs ELSE 0 END) AS BIGINT)")
+        };
+        let sql = format!(
+            "SELECT machine, department, CAST(SUM(runs) AS BIGINT), {}, {}, {}, {}, \
+             CAST(SUM(items_done) AS BIGINT), CAST(SUM(items_failed) AS BIGINT), \
+             SUM(before_minutes), SUM(after_minutes), SUM(saved_minutes), SUM(robot_minutes) \
+             FROM runs{sql_where} GROUP BY machine, department ORDER BY 1, 2",
+            by_state("succeeded"),
+            by_state("failed"),
+            by_state("aborted"),
+            by_state("interrupted"),
+        );
+        self.rows("cannot sum the runs per machine", &sql, &values, |r| {
+            Ok(MachineTotals {
+                machine: r.text(0)?,
+                department: r.text(1)?,
+                sums: Totals {
+                    runs: r.count(2)?,
+                    succeeded: r.count(3)?,
+                    failed: r.count(4)?,
+                    aborted: r.count(5)?,
+                    interrupted: r.count(6)?,
+                    items_done: r.count(7)?,
+                    items_failed: r.count(8)?,
+                    before_minutes: r.real(9)?,
+                    after_minutes: r.real(10)?,
+                    saved_minutes: r.real(11)?,
+                    robot_minutes: r.real(12)?,
+                },
+            })
+        })
+    }
+
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>> {
         let mut c = Conditions::default();
         if let Some(from) = &filter.from {

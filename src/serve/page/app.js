@@ -22,7 +22,7 @@ const TEXT = {
     "language": "English", "broken": "読み込めないため実行できません（情報政策担当が kuroko check で確認できます）:",
     "outcome.succeeded": "成功", "outcome.failed": "失敗", "outcome.aborted": "停止しました", "outcome.interrupted": "中断",
     "outcome.error": "開始できませんでした", "outcome.running": "実行中", "outcome.queued": "待機中", "outcome.cancelled": "取消",
-    "trigger.launcher": "ランチャー", "trigger.scheduled": "スケジュール", "trigger.manual": "手動",
+    "trigger.launcher": "ランチャー", "trigger.scheduled": "スケジュール", "trigger.manual": "手動", "trigger.agent": "ロボットPC",
     "mode.attended": "有人（この PC）", "mode.unattended": "無人（ロボット PC）",
     "last-run": "前回:", "never-run": "前回: まだ実行していません", "saved-this-month": "今月の削減:",
     "no-scenarios": "シナリオがありません。", "hours": "{n} 時間", "minutes": "{n} 分",
@@ -42,6 +42,14 @@ const TEXT = {
     "too-large": "{name} は {mb} MB を超えています。", "could-not-upload": "アップロードできませんでした: {e}",
     "choose-file": "ファイルを選んでください。", "error": "エラー: {e}",
     "disconnected": "ランチャーとの接続が切れました。再接続しています…",
+    "robots": "ロボットPC", "th-robot": "PC", "th-status": "状態", "th-running": "実行中のシナリオ", "th-item": "処理中の件",
+    "th-seen": "最終応答", "send": "このPCで実行", "requests": "依頼した実行", "th-requested": "依頼日時",
+    "robot.waiting": "待機中", "robot.running": "実行中", "robot.stopped": "停止", "robot.silent": "応答なし",
+    "seconds-ago": "{n} 秒前", "request.waiting": "受付待ち", "request.taken": "実行中", "request.done": "完了",
+    "request.failed": "失敗", "request.cancelled": "取消", "sent": "{robot} に {scenario} を依頼しました。",
+    "work-queues": "作業キュー", "th-queue": "キュー", "q.new": "未処理", "q.in_progress": "処理中", "q.done": "完了",
+    "q.failed": "失敗", "q.abandoned": "要確認", "needs-person": "確認が必要な件（失敗・要確認）", "th-key": "キー",
+    "th-updated": "日時", "kind.business": "業務エラー", "kind.application": "システムエラー",
   },
   en: {
     "subtitle": "stagehand launcher", "now": "Now running",
@@ -61,7 +69,7 @@ const TEXT = {
     "outcome.succeeded": "Succeeded", "outcome.failed": "Failed", "outcome.aborted": "Stopped",
     "outcome.interrupted": "Interrupted", "outcome.error": "Could not start", "outcome.running": "Running",
     "outcome.queued": "Waiting", "outcome.cancelled": "Cancelled",
-    "trigger.launcher": "Launcher", "trigger.scheduled": "Schedule", "trigger.manual": "Command line",
+    "trigger.launcher": "Launcher", "trigger.scheduled": "Schedule", "trigger.manual": "Command line", "trigger.agent": "Robot PC",
     "mode.attended": "Attended (this PC)", "mode.unattended": "Unattended (robot PC)",
     "last-run": "Last run:", "never-run": "Last run: never", "saved-this-month": "saved this month:",
     "no-scenarios": "No scenarios.", "hours": "{n} h", "minutes": "{n} min",
@@ -83,6 +91,14 @@ const TEXT = {
     "too-large": "{name} is larger than {mb} MB.", "could-not-upload": "Could not upload: {e}",
     "choose-file": "Choose a file.", "error": "Error: {e}",
     "disconnected": "Lost the connection to the launcher. Reconnecting…",
+    "robots": "Robot PCs", "th-robot": "PC", "th-status": "Status", "th-running": "Running", "th-item": "Item in hand",
+    "th-seen": "Last heard", "send": "Run on this PC", "requests": "Runs sent", "th-requested": "Sent",
+    "robot.waiting": "Waiting", "robot.running": "Running", "robot.stopped": "Stopped", "robot.silent": "Not answering",
+    "seconds-ago": "{n} s ago", "request.waiting": "Waiting", "request.taken": "Running", "request.done": "Done",
+    "request.failed": "Failed", "request.cancelled": "Cancelled", "sent": "Sent {scenario} to {robot}.",
+    "work-queues": "Work queues", "th-queue": "Queue", "q.new": "New", "q.in_progress": "In progress", "q.done": "Done",
+    "q.failed": "Failed", "q.abandoned": "Needs review", "needs-person": "Items that need a person (failed, needs review)",
+    "th-key": "Key", "th-updated": "When", "kind.business": "business", "kind.application": "application",
   },
 };
 
@@ -455,6 +471,71 @@ async function loadSummary() {
   $("report-fy").href = `/api/report?fiscal_year=${encodeURIComponent(s.fiscal_year.slug.replace(/^FY/, ""))}`;
 }
 
+// ---- robot PCs and work queues (shown once a ledger has any) ----
+
+let robots = [];
+
+async function loadRobots() {
+  robots = await api("/api/machines");
+  $("robots-section").hidden = robots.length === 0;
+  $("robots").replaceChildren(...robots.map((m) => el("tr", { dataset: { robot: m.name, status: m.status } },
+    el("td", {}, m.name),
+    el("td", { class: `robot ${m.status}` }, t(`robot.${m.status}`)),
+    el("td", {}, m.run ? m.run.scenario_name : "—"),
+    el("td", {}, m.run && m.run.item_key ? `${m.run.queue}: ${m.run.item_key}` : "—"),
+    el("td", { title: m.last_seen }, t("seconds-ago", { n: Math.round(m.seen_s_ago) })))));
+  const chosen = $("send-robot").value;
+  const live = robots.filter((m) => m.status === "waiting" || m.status === "running");
+  $("send-robot").replaceChildren(...live.map((m) => el("option", { value: m.name }, m.name)));
+  if (live.some((m) => m.name === chosen)) $("send-robot").value = chosen;
+  fillSendScenarios();
+  const requests = await api("/api/run-requests");
+  $("run-requests").replaceChildren(...requests.map((r) => el("tr", { dataset: { request: r.id, state: r.state } },
+    el("td", {}, when(r.requested_at)), el("td", {}, r.machine), el("td", {}, r.scenario_id),
+    el("td", {}, t(`request.${r.state}`)), el("td", {}, r.message || ""),
+    el("td", {}, r.state === "waiting"
+      ? el("button", { type: "button", onclick: () => cancelRunRequest(r.id) }, t("cancel-request")) : ""))));
+}
+
+function fillSendScenarios() {
+  const robot = robots.find((m) => m.name === $("send-robot").value);
+  const chosen = $("send-scenario").value;
+  const list = robot ? robot.scenarios : [];
+  $("send-scenario").replaceChildren(...list.map((s) => el("option", { value: s.id }, s.name)));
+  if (list.some((s) => s.id === chosen)) $("send-scenario").value = chosen;
+}
+
+async function cancelRunRequest(id) {
+  await api(`/api/run-requests/${encodeURIComponent(id)}/cancel`, { method: "POST" }).catch((e) => alert(e.message));
+  loadRobots().catch(showError);
+}
+
+async function sendRun(event) {
+  event.preventDefault();
+  const robot = $("send-robot").value;
+  const scenario = $("send-scenario").value;
+  $("send-error").textContent = "";
+  try {
+    await api(`/api/machines/${encodeURIComponent(robot)}/run`, { method: "POST", body: JSON.stringify({ scenario_id: scenario }) });
+    $("send-error").textContent = t("sent", { robot, scenario: $("send-scenario").selectedOptions[0]?.textContent || scenario });
+  } catch (e) {
+    $("send-error").textContent = e.message;
+  }
+  loadRobots().catch(showError);
+}
+
+async function loadQueues() {
+  const queues = await api("/api/queues");
+  $("queues-section").hidden = queues.length === 0;
+  $("queues").replaceChildren(...queues.map((q) => el("tr", { dataset: { queue: q.queue } },
+    el("td", {}, q.queue), ...["new", "in_progress", "done", "failed", "abandoned"].map((k) => el("td", { class: `num ${k}` }, q[k])))));
+  const rows = queues.flatMap((q) => q.needs_person.map((i) => el("tr", { dataset: { key: i.key, state: i.state } },
+    el("td", {}, q.queue), el("td", {}, i.key),
+    el("td", {}, t(`q.${i.state}`) + (i.failure_kind ? `（${t(`kind.${i.failure_kind}`)}）` : "")),
+    el("td", {}, i.reason || ""), el("td", {}, i.machine || ""), el("td", {}, when(i.updated_at)))));
+  $("needs-person").replaceChildren(...rows);
+}
+
 async function loadSchedules() {
   const list = await api("/api/schedules");
   const name = (id) => (scenarios.find((s) => s.id === id) || { name: id }).name;
@@ -533,6 +614,8 @@ function toggleLanguage() {
   renderRequests(lastRequests);
   refreshLedgerViews();
   loadClosedDays().catch(showError);
+  loadRobots().catch(showError);
+  loadQueues().catch(showError);
 }
 
 // A script error is shown, not swallowed: the clerk can tell the ICT office what it says.
@@ -552,5 +635,11 @@ document.addEventListener("DOMContentLoaded", () => {
   loadScenarios().then(loadSchedules).catch(showError);
   loadHistory().catch(showError);
   loadSummary().catch(showError);
+  $("send-robot").addEventListener("change", fillSendScenarios);
+  $("send-form").addEventListener("submit", sendRun);
+  const fleet = () => { loadRobots().catch(showError); loadQueues().catch(showError); };
+  fleet();
+  // Robots and queues change on other PCs, without this launcher's events.
+  setInterval(fleet, 5000);
   follow();
 });

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use serde::Serialize;
 
 mod files;
+mod fleet;
 mod history;
 mod runs;
 mod schedules;
@@ -71,6 +72,14 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             get(schedules::closed_days).post(schedules::close_day),
         )
         .route("/api/closed-days/{day}/remove", post(schedules::open_day))
+        .route("/api/machines", get(fleet::machines))
+        .route("/api/machines/{name}/run", post(fleet::send_run))
+        .route("/api/run-requests", get(fleet::run_requests))
+        .route(
+            "/api/run-requests/{id}/cancel",
+            post(fleet::cancel_run_request),
+        )
+        .route("/api/queues", get(fleet::queues))
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
