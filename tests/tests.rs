@@ -12,6 +12,7 @@ mod fleet;
 mod launcher;
 mod layers;
 mod ledger;
+mod ledger_outage;
 mod locate;
 mod queues;
 mod report_print;

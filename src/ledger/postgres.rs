@@ -304,9 +304,21 @@ impl Postgres {
             .application_name("kuroko")
             .options("-c idle_in_transaction_session_timeout=30000")
             .connect_timeout(Duration::from_secs(10));
-        let client = blocking(|| config.connect(NoTls)).map_err(fail(
-            "cannot connect (is the server running, and the address right?)",
-        ))?;
+        let client = blocking(|| config.connect(NoTls)).map_err(|e| {
+            // What to do next depends on what the server said.
+            let hint = match e.code().map(|c| c.code()) {
+                // invalid_password, invalid_authorization_specification
+                Some("28P01") | Some("28000") => {
+                    "cannot log in (check the user, and the password in the address or $PGPASSWORD)"
+                }
+                // invalid_catalog_name
+                Some("3D000") => {
+                    "the database is not there (ask the administrator to create it: createdb)"
+                }
+                _ => "cannot connect (is the server running, and the address right?)",
+            };
+            fail(hint)(e)
+        })?;
         let mut db = Postgres {
             client: RefCell::new(Some(client)),
             prepared: RefCell::default(),

@@ -115,7 +115,10 @@ macro_rules! both_stores {
 /// The test server.
 pub struct Server {
     dir: PathBuf,
+    bin: PathBuf,
     port: u16,
+    /// The `kuroko` role's password, when the server asks for one (else it trusts).
+    password: Option<String>,
     process: Mutex<Option<Child>>,
     databases: AtomicU32,
 }
@@ -165,8 +168,16 @@ extern "C" fn stop_server() {
 
 impl Server {
     fn start() -> Server {
+        let server = Server::private(&format!("kuroko-test-pg-{}", std::process::id()), None);
+        unsafe { libc::atexit(stop_server) };
+        server
+    }
+
+    /// A server of the test's own (stopped when dropped), in a temporary folder named `name`;
+    /// with `password`, the `kuroko` role needs it (scram-sha-256), else the server trusts.
+    pub fn private(name: &str, password: Option<&str>) -> Server {
         let bin = bin_dir();
-        let dir = std::env::temp_dir().join(format!("kuroko-test-pg-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         if unsafe { libc::geteuid() } == 0 {
@@ -177,34 +188,61 @@ impl Server {
                 .unwrap();
             assert!(status.success(), "chown of {}", dir.display());
         }
+        let mut initdb = as_postgres_user(bin.join("initdb"));
+        initdb.args(["-U", "kuroko", "-E", "UTF8", "--locale=C"]);
+        match password {
+            None => {
+                initdb.arg("--auth=trust");
+            }
+            Some(p) => {
+                let file = dir.join("password");
+                std::fs::write(&file, p).unwrap();
+                if unsafe { libc::geteuid() } == 0 {
+                    Command::new("chown")
+                        .args(["nobody:nogroup"])
+                        .arg(&file)
+                        .status()
+                        .unwrap();
+                }
+                initdb
+                    .arg("--auth=scram-sha-256")
+                    .arg("--pwfile")
+                    .arg(&file);
+            }
+        }
         let data = dir.join("data");
-        let out = as_postgres_user(bin.join("initdb"))
-            .args([
-                "-U",
-                "kuroko",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "-D",
-            ])
-            .arg(&data)
-            .output()
-            .unwrap();
+        let out = initdb.arg("-D").arg(&data).output().unwrap();
         assert!(
             out.status.success(),
             "initdb failed:\n{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let port = free_port();
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let server = Server {
+            dir,
+            bin,
+            port: free_port(),
+            password: password.map(str::to_string),
+            process: Mutex::new(None),
+            databases: AtomicU32::new(0),
+        };
+        server.resume();
+        server
+    }
+
+    /// Starts the server (again, after `halt`) and waits until it answers.
+    pub fn resume(&self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .unwrap();
         // Durability is PostgreSQL's own business and not what these tests look at.
-        let child = as_postgres_user(bin.join("postgres"))
+        let child = as_postgres_user(self.bin.join("postgres"))
             .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-k"])
-            .arg(&dir)
+            .arg(self.dir.join("data"))
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(&self.dir)
             .args([
                 "-c",
                 "listen_addresses=127.0.0.1",
@@ -222,35 +260,42 @@ impl Server {
             .stderr(log)
             .spawn()
             .unwrap();
-        let server = Server {
-            dir,
-            port,
-            process: Mutex::new(Some(child)),
-            databases: AtomicU32::new(0),
-        };
+        *self.process.lock().unwrap() = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            match server.admin() {
+            match self.admin() {
                 Ok(_) => break,
                 Err(e) if Instant::now() > deadline => panic!(
                     "the test PostgreSQL did not start: {e}\n{}",
-                    std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default()
+                    std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
                 ),
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         }
-        unsafe { libc::atexit(stop_server) };
-        server
+    }
+
+    /// Stops the server as an administrator would (fast shutdown: connections are closed,
+    /// what was committed stays), keeping its data for `resume`.
+    pub fn halt(&self) {
+        if let Some(mut child) = self.process.lock().unwrap().take() {
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            let _ = child.wait();
+        }
     }
 
     fn admin(&self) -> Result<postgres::Client, postgres::Error> {
-        postgres::Client::connect(
-            &format!(
-                "host=127.0.0.1 port={} user=kuroko dbname=postgres",
-                self.port
-            ),
-            postgres::NoTls,
-        )
+        let mut config = format!(
+            "host=127.0.0.1 port={} user=kuroko dbname=postgres",
+            self.port
+        );
+        if let Some(p) = &self.password {
+            config.push_str(&format!(" password={p}"));
+        }
+        postgres::Client::connect(&config, postgres::NoTls)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// A new, empty database; its address.
@@ -272,13 +317,19 @@ impl Server {
         postgres::Client::connect(address, postgres::NoTls).unwrap()
     }
 
-    fn stop(&self) {
+    pub fn stop(&self) {
         if let Some(mut child) = self.process.lock().unwrap().take() {
             // SIGQUIT: immediate shutdown (nothing here needs to survive).
             unsafe { libc::kill(child.id() as i32, libc::SIGQUIT) };
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
