@@ -27,6 +27,8 @@ mod exit;
 mod files;
 mod geometry;
 pub mod japanese;
+#[cfg(windows)]
+mod job;
 pub mod ledger;
 mod memory;
 mod props;

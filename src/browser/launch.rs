@@ -27,7 +27,7 @@ pub struct Process {
     child: Child,
     /// Windows: the job that ends the browser when kuroko ends (dropped after the kill).
     #[cfg(windows)]
-    _job: Option<super::job::KillOnClose>,
+    _job: Option<crate::job::KillOnClose>,
     profile: PathBuf,
     temporary_profile: bool,
     log: PathBuf,
@@ -201,7 +201,7 @@ pub fn launch(options: &LaunchOptions) -> Result<(Connection, Process), String> 
     };
     let mut process = Process {
         #[cfg(windows)]
-        _job: super::job::contain(&child).ok(),
+        _job: crate::job::contain(&child).ok(),
         child,
         profile: options.profile.clone(),
         temporary_profile: options.temporary_profile,

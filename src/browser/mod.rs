@@ -4,8 +4,6 @@
 //! really ready. No Rhai here: `script::web` is the script API over it.
 
 pub mod cdp;
-#[cfg(windows)]
-mod job;
 pub mod launch;
 pub mod locator;
 mod page;

@@ -778,7 +778,14 @@ pub fn open(address: &Address) -> LResult<Box<dyn Store>> {
         Address::File(path) => Box::new(sqlite::Sqlite::open(path)?),
         Address::Postgres(url) => Box::new(postgres::Postgres::open(url)?),
     };
-    store.recover_interrupted(&process::machine_name(), &process::is_alive)?;
+    // On a shared ledger another PC may carry the same name: its runs are judged by their
+    // heartbeat, never by whether a process with their pid runs here.
+    let alive: &dyn Fn(&process::Identity) -> bool = if address.is_shared() {
+        &process::is_alive_or_elsewhere
+    } else {
+        &process::is_alive
+    };
+    store.recover_interrupted(&process::machine_name(), alive)?;
     store.recover_stale()?;
     store.expire_leases(&now())?;
     Ok(store)

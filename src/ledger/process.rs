@@ -31,6 +31,33 @@ pub fn is_alive(who: &Identity) -> bool {
     start_mark(who.pid).as_deref() == Some(who.started.as_str())
 }
 
+/// For a ledger several PCs share: whether a `running` record may still be running. Its
+/// process is alive here, or it was written on another PC (two robots can have the same name)
+/// or, on Linux, before this PC last booted: only its heartbeat can tell those, so they are
+/// left to it (`recover_stale`).
+pub fn is_alive_or_elsewhere(who: &Identity) -> bool {
+    match (mark_host(&who.started), host_mark()) {
+        (Some(theirs), Some(ours)) if theirs != ours => true,
+        _ => is_alive(who),
+    }
+}
+
+/// The PC part of a start mark: the boot id (Linux, `boot:start`) or the machine GUID
+/// (Windows, `win:guid:created`).
+fn mark_host(started: &str) -> Option<&str> {
+    let host = match started.strip_prefix("win:") {
+        Some(rest) => rest.rsplit_once(':')?.0,
+        None => started.split_once(':')?.0,
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// This PC's part of a start mark.
+fn host_mark() -> Option<String> {
+    let here = start_mark(std::process::id() as i64)?;
+    mark_host(&here).map(str::to_string)
+}
+
 #[cfg(target_os = "linux")]
 fn start_mark(pid: i64) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -67,11 +94,45 @@ fn start_mark(pid: i64) -> Option<String> {
         CloseHandle(handle);
         (known && code == STILL_ACTIVE as u32).then(|| {
             format!(
-                "win:{}",
+                "win:{}:{}",
+                machine_guid(),
                 (u64::from(created.dwHighDateTime) << 32) | u64::from(created.dwLowDateTime)
             )
         })
     }
+}
+
+/// This PC's machine GUID (set when Windows is installed; empty if it cannot be read).
+#[cfg(windows)]
+fn machine_guid() -> &'static str {
+    use windows_sys::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
+    static GUID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    GUID.get_or_init(|| {
+        let wide = |s: &str| s.encode_utf16().chain([0]).collect::<Vec<u16>>();
+        let (key, value) = (
+            wide(r"SOFTWARE\Microsoft\Cryptography"),
+            wide("MachineGuid"),
+        );
+        let mut buf = [0u16; 128];
+        let mut size = (buf.len() * 2) as u32;
+        // SAFETY: the names are NUL-terminated, and `size` says how many bytes `buf` holds.
+        let status = unsafe {
+            RegGetValueW(
+                HKEY_LOCAL_MACHINE,
+                key.as_ptr(),
+                value.as_ptr(),
+                RRF_RT_REG_SZ,
+                std::ptr::null_mut(),
+                buf.as_mut_ptr().cast(),
+                &mut size,
+            )
+        };
+        if status != 0 {
+            return String::new();
+        }
+        let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
+        String::from_utf16_lossy(&buf[..len]).replace(':', "")
+    })
 }
 
 #[cfg(not(any(target_os = "linux", windows)))]
@@ -119,5 +180,35 @@ mod tests {
             };
             assert!(!is_alive(&gone));
         }
+    }
+
+    #[test]
+    fn a_run_of_another_pc_with_the_same_name_is_left_to_its_heartbeat() {
+        assert_eq!(mark_host("6f1c-2a:12345"), Some("6f1c-2a"));
+        assert_eq!(mark_host("win:4c4c-44:133000000"), Some("4c4c-44"));
+        assert_eq!(mark_host("win::133000000"), None);
+        assert_eq!(mark_host(""), None);
+        let me = current();
+        if cfg!(any(target_os = "linux", windows)) {
+            assert!(host_mark().is_some());
+            // Dead here: a pid that is not running, written on this PC.
+            let here_dead = Identity {
+                pid: i32::MAX as i64,
+                ..me.clone()
+            };
+            assert!(!is_alive_or_elsewhere(&here_dead));
+            // The same, written by a PC of another boot / machine GUID.
+            let elsewhere = Identity {
+                pid: i32::MAX as i64,
+                started: if cfg!(windows) {
+                    "win:another-pc:1".into()
+                } else {
+                    "another-boot:1".into()
+                },
+            };
+            assert!(is_alive_or_elsewhere(&elsewhere));
+            assert!(!is_alive(&elsewhere));
+        }
+        assert!(is_alive_or_elsewhere(&me));
     }
 }

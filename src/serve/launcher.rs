@@ -32,7 +32,8 @@ pub struct LauncherConfig {
     /// How long a run may take to stop after Stop before it is killed (a hung process).
     pub stop_grace: Duration,
     /// Runs die with this process (an agent: a robot whose agent was killed must not go on
-    /// taking queue items). Linux only; elsewhere runs outlive it as launcher runs do.
+    /// taking queue items), in their own process group (Ctrl+C reaches the agent only): on
+    /// Linux `PR_SET_PDEATHSIG`, on Windows a kill-on-close job object.
     pub die_with_parent: bool,
 }
 
@@ -368,6 +369,14 @@ fn work(inner: &Inner) {
         };
         let finished = match spawn(&inner.config, &scenario, &vars, trigger, &runs_dir) {
             Ok(child) => {
+                // Windows: an agent's run ends with the agent even when the agent is killed
+                // (the job closes with the agent's last handle to it).
+                #[cfg(windows)]
+                let _job = if inner.config.die_with_parent {
+                    crate::job::contain(&child).ok()
+                } else {
+                    None
+                };
                 {
                     let mut state = lock(inner);
                     state.running = Some((id, child.id()));
@@ -383,12 +392,7 @@ fn work(inner: &Inner) {
             },
         };
         // A run whose process died is found and marked interrupted when the ledger is opened.
-        if let Ok(mut store) = crate::ledger::open(&inner.config.ledger) {
-            let _ = store.recover_interrupted(
-                &crate::ledger::process::machine_name(),
-                &crate::ledger::process::is_alive,
-            );
-        }
+        let _ = crate::ledger::open(&inner.config.ledger);
         let mut state = lock(inner);
         state.running = None;
         state.stop_asked = None;
@@ -446,6 +450,14 @@ fn spawn(
                 Ok(())
             });
         }
+    }
+    #[cfg(windows)]
+    if config.die_with_parent {
+        use std::os::windows::process::CommandExt;
+        // Its own process group: Ctrl+C in the agent's console reaches the agent only, which
+        // lets the run finish the item in hand.
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        cmd.creation_flags(CREATE_NEW_PROCESS_GROUP);
     }
     cmd.spawn()
 }

@@ -2,7 +2,8 @@
 //! controls (ASCII, named keys and hotkeys, 300 municipal strings), windows listed, waited for
 //! and activated, a button found by its picture and clicked, the abort hotkey and the failsafe
 //! corner, the Windows demo (60 applications into the Win32 受付システム, each exactly once,
-//! also after kill -9), and bad input that must fail clearly.
+//! also after kill -9), bad input that must fail clearly, and an agent killed with its run
+//! (the run ends with it: a kill-on-close job).
 //!
 //! Run by scripts/test-windows.sh, which builds kuroko.exe and examples/win32-intake.rs for
 //! Windows and sets KUROKO_EXE, KUROKO_INTAKE_EXE, KUROKO_WINE, WINEPREFIX and DISPLAY. The
@@ -667,4 +668,116 @@ fn the_windows_demo_enters_sixty_applications_each_exactly_once_also_after_kill_
     let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
     let total: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
     assert_eq!(total[8], "60", "{csv}");
+}
+
+/// The item a Windows agent's run holds, and that run, from the ledger file.
+fn held(ledger: &Path) -> Option<(String, String)> {
+    let store =
+        kuroko::ledger::open_existing(&kuroko::ledger::Address::File(ledger.into())).ok()??;
+    let items = store
+        .queue_items("転入届", Some(kuroko::ledger::QueueState::InProgress), 10)
+        .ok()?;
+    let item = items.into_iter().next()?;
+    Some((item.key, item.run_id?))
+}
+
+#[test]
+fn a_killed_agent_takes_its_run_with_it_and_the_item_in_hand_is_set_aside() {
+    let dir = temp_dir("win_agent_killed");
+    let ledger = dir.join("ledger.sqlite3");
+    let folder = dir.join("scenarios");
+    let manifest = MANIFEST.replace("\"test\"", "\"tennyu\"") + "\n[queue]\nname = \"転入届\"\n";
+    support::scenario(
+        &folder,
+        "tennyu",
+        &manifest,
+        "loop {\n    let item = queue::next();\n    if item == () { break; }\n    \
+         if item.key == \"R6-00001\" { sleep(120000); }\n    queue::done(item);\n}\n",
+    );
+    std::fs::write(
+        dir.join("items.csv"),
+        "受付番号,氏名\nR6-00001,髙橋 花子\nR6-00002,山田 太郎\n",
+    )
+    .unwrap();
+    Ran::from(
+        support::kuroko()
+            .args(["queue", "add", "転入届"])
+            .arg(dir.join("items.csv"))
+            .args(["--key", "受付番号", "--ledger"])
+            .arg(&ledger)
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    let mut agent = kuroko_exe()
+        .arg("agent")
+        .arg("--scenarios")
+        .arg(&folder)
+        .args(["--name", "win-robot", "--poll", "0.2", "--runs-dir"])
+        .arg(dir.join("runs"))
+        .arg("--ledger")
+        .arg(&ledger)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("agent.out")).unwrap())
+        .stderr(std::fs::File::create(dir.join("agent.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut holding = None;
+    wait_until("the agent's run holding the slow item", || {
+        std::thread::sleep(Duration::from_millis(200));
+        holding = held(&ledger);
+        holding.is_some()
+    });
+    let (key, run_id) = holding.unwrap();
+    assert_eq!(key, "R6-00001");
+    // The robot is registered, running that run.
+    let store = kuroko::ledger::open(&kuroko::ledger::Address::File(ledger.clone())).unwrap();
+    let machines = store.machines().unwrap();
+    assert_eq!(machines.len(), 1, "{machines:?}");
+    assert_eq!(machines[0].name, "win-robot");
+    assert_eq!(machines[0].os, "windows");
+    assert_eq!(machines[0].status, "running", "{machines:?}");
+    assert_eq!(
+        machines[0].run.as_ref().map(|r| r.run_id.as_str()),
+        Some(run_id.as_str())
+    );
+    drop(store);
+
+    // kill -9 of the agent: its job closes, and the run in it ends too. A kuroko.exe of the
+    // same machine then finds the run's process gone: interrupted, its item set aside.
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    let mut state = String::new();
+    wait_until("the run to be found dead", || {
+        let looked = Ran::from(
+            kuroko_exe()
+                .env("KUROKO_MACHINE", "win-robot")
+                .args(["ledger", "list", "--ledger"])
+                .arg(&ledger)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(looked.code, 0, "{}", looked.stderr);
+        let store = kuroko::ledger::open(&kuroko::ledger::Address::File(ledger.clone())).unwrap();
+        state = store
+            .queue_items("転入届", None, 10)
+            .unwrap()
+            .into_iter()
+            .find(|i| i.key == "R6-00001")
+            .map(|i| i.state.as_str().to_string())
+            .unwrap_or_default();
+        state == "abandoned"
+    });
+    let store = kuroko::ledger::open(&kuroko::ledger::Address::File(ledger.clone())).unwrap();
+    let second = store
+        .queue_items("転入届", None, 10)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.key == "R6-00002")
+        .unwrap();
+    assert_eq!(
+        second.state.as_str(),
+        "new",
+        "the dead run took no more items"
+    );
 }

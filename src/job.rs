@@ -1,6 +1,7 @@
-//! Windows only: the browser kuroko starts is put in a job object that ends it (and every
-//! process it starts) when the job's last handle closes — when kuroko ends, also when it is
-//! killed. On Linux the pipe and `PR_SET_PDEATHSIG` do the same.
+//! Windows only: a process kuroko starts and must not outlive it (the browser it drives, an
+//! agent's runs) is put in a job object that ends it (and every process it starts) when the
+//! job's last handle closes — when kuroko ends, also when it is killed. On Linux the pipe and
+//! `PR_SET_PDEATHSIG` do the same.
 
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::process::Child;
