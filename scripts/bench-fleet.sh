@@ -79,7 +79,7 @@ port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
   -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
   > "$work/server.log" 2>&1 < /dev/null &
 pg_pid=$!
-psql() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U kuroko "$@"; }
+psql() { PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U kuroko "$@"; }
 for _ in $(seq 300); do psql -d postgres -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
 psql -d postgres -c 'SELECT 1' >/dev/null || { cat "$work/server.log" >&2; exit 1; }
 pg_version=$(psql -d postgres -Atc 'SHOW server_version' | awk '{print $1}')
