@@ -593,6 +593,8 @@ pub trait Reports: Location {
         filter: &Filter,
         each: &mut dyn FnMut(RunRecord) -> LResult<()>,
     ) -> LResult<()>;
+    /// Items that failed, with their reasons (oldest first, or newest first and at most
+    /// `limit` when the filter says so).
     fn failed_items(&self, filter: &Filter) -> LResult<Vec<FailedItem>>;
 }
 

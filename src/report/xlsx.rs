@@ -636,27 +636,8 @@ fn runs_sheet(
         write_run(ws, row, &run, f).map_err(x(label))
     })?;
     if more {
-        let to = filter
-            .to
-            .as_deref()
-            .and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
-            .and_then(|d| d.pred_opt())
-            .map(|d| format!(" --to {d}"))
-            .unwrap_or_default();
-        let from = filter
-            .from
-            .as_deref()
-            .map(|d| format!(" --from {d}"))
-            .unwrap_or_default();
-        ws.write_string_with_format(
-            row + 1,
-            0,
-            format!(
-                "新しい順に {limit} 件まで表示しています。全件は kuroko ledger export{from}{to} で出力できます。"
-            ),
-            &f.bold,
-        )
-        .map_err(x(label))?;
+        ws.write_string_with_format(row + 1, 0, only_newest(limit, filter), &f.bold)
+            .map_err(x(label))?;
     }
     let last = if more { row + 1 } else { row };
     print_wide(
@@ -670,6 +651,29 @@ fn runs_sheet(
     .map_err(x(label))?;
     Ok(row as u64)
 }
+
+/// The line under a list cut at `limit`: where the whole list is.
+fn only_newest(limit: u64, filter: &Filter) -> String {
+    let to = filter
+        .to
+        .as_deref()
+        .and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+        .and_then(|d| d.pred_opt())
+        .map(|d| format!(" --to {d}"))
+        .unwrap_or_default();
+    let from = filter
+        .from
+        .as_deref()
+        .map(|d| format!(" --from {d}"))
+        .unwrap_or_default();
+    format!(
+        "新しい順に {limit} 件まで表示しています。全件は kuroko ledger export{from}{to} で出力できます。"
+    )
+}
+
+/// How many problem runs, and how many failed items, 失敗一覧 lists (newest first; the ledger
+/// export has all): a year of a busy fleet can have hundreds of thousands.
+const FAILURES_SHOWN: u64 = 10_000;
 
 fn failures_sheet(
     wb: &mut Workbook,
@@ -694,13 +698,18 @@ fn failures_sheet(
         "実行ID",
     ];
     write_headers(ws, 0, 0, &headers, f).map_err(x(label))?;
+    // One more than shown is read, to know whether there are more.
     let problems = Filter {
         problems_only: true,
+        newest_first: true,
+        limit: Some(FAILURES_SHOWN + 1),
         ..filter.clone()
     };
     let mut row = 0u32;
+    let mut more_runs = false;
     store.for_each_run(&problems, &mut |run| {
-        if row >= 100_000 {
+        if u64::from(row) >= FAILURES_SHOWN {
+            more_runs = true;
             return Ok(());
         }
         row += 1;
@@ -723,8 +732,18 @@ fn failures_sheet(
         Ok(())
     })?;
 
-    let items = store.failed_items(filter)?;
-    let items = &items[..items.len().min(100_000)];
+    if more_runs {
+        row += 1;
+        ws.write_string_with_format(row, 0, only_newest(FAILURES_SHOWN, filter), &f.bold)
+            .map_err(x(label))?;
+    }
+    let mut items = store.failed_items(&Filter {
+        newest_first: true,
+        limit: Some(FAILURES_SHOWN + 1),
+        ..filter.clone()
+    })?;
+    let more_items = items.len() as u64 > FAILURES_SHOWN;
+    items.truncate(FAILURES_SHOWN as usize);
     let top = row + 3;
     ws.write_string_with_format(top, 0, "失敗した項目", &f.bold)
         .map_err(x(label))?;
@@ -750,7 +769,12 @@ fn failures_sheet(
         ws.set_column_width(c as u16, *w).map_err(x(label))?;
     }
     ws.set_freeze_panes(1, 0).map_err(x(label))?;
-    let last = top + 1 + items.len() as u32;
+    let mut last = top + 1 + items.len() as u32;
+    if more_items {
+        last += 1;
+        ws.write_string_with_format(last, 0, only_newest(FAILURES_SHOWN, filter), &f.bold)
+            .map_err(x(label))?;
+    }
     print_wide(ws, footer, "失敗一覧", 1, last, headers.len() as u16 - 1).map_err(x(label))?;
     Ok(())
 }

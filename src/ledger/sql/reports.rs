@@ -216,15 +216,20 @@ impl<D: Db> Reports for SqlStore<D> {
     }
 
     fn failed_items(&self, filter: &Filter) -> LResult<Vec<FailedItem>> {
-        let (where_sql, values) = where_clause(filter);
+        let (where_sql, mut values) = where_clause(filter);
         let runs_filter = where_sql.replacen(" WHERE ", " AND ", 1);
+        let order = if filter.newest_first { "DESC" } else { "ASC" };
         // Failed items are few and indexed: start from them (CROSS JOIN keeps that order in
         // SQLite and means the same as JOIN elsewhere), then check their runs.
-        let sql = format!(
+        let mut sql = format!(
             "SELECT items.run_id, runs.department, runs.task, items.item_key, items.failure, items.at \
              FROM items CROSS JOIN runs WHERE items.failure IS NOT NULL \
-             AND runs.run_id = items.run_id{runs_filter} ORDER BY items.at"
+             AND runs.run_id = items.run_id{runs_filter} ORDER BY items.at {order}, items.run_id {order}, items.seq {order}"
         );
+        if let Some(limit) = filter.limit {
+            values.push(Value::from(limit));
+            sql.push_str(&format!(" LIMIT ?{}", values.len()));
+        }
         self.rows("cannot read the failed items", &sql, &values, |r| {
             Ok(FailedItem {
                 run_id: r.text(0)?,
