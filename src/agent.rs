@@ -82,7 +82,7 @@ impl Presence {
                 let beat = match store.as_mut() {
                     // A new connection registers again (the robot may have been removed).
                     None => ledger::open(&ledger).and_then(|mut s| {
-                        s.machine_register(&machine, limit.as_secs_f64())?;
+                        s.machine_register(&machine, &ledger::now(), limit.as_secs_f64())?;
                         store = Some(s);
                         Ok(())
                     }),

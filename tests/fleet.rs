@@ -503,3 +503,45 @@ fn three_robots_show_in_the_launcher_take_runs_sent_to_them_and_appear_in_one_re
     let total = rows.last().unwrap();
     assert_eq!(total[0], "合計");
 }
+
+#[test]
+fn a_run_sent_to_a_robot_that_dies_shows_failed_when_its_agent_comes_back() {
+    let dir = temp_dir("fleet_sent_dies");
+    let ledger = TestLedger::new(Store::Postgres, &dir);
+    let folder = dir.join("scenarios");
+    let manifest = MANIFEST.replace("\"test\"", "\"slow\"");
+    scenario(&folder, "slow", &manifest, "sleep(120000);\n");
+    let served = http::Served::start_on(&dir, None, ledger.arg().clone(), &[]);
+    let robot = agent(&dir, &ledger, "robot-9", &[]);
+    served.wait_json("/api/machines", "the robot waiting", |v| {
+        v[0]["status"] == "waiting"
+    });
+    let r = served.post("/api/machines/robot-9/run", r#"{"scenario_id":"slow"}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    served.wait_json("/api/machines", "the robot running the sent run", |v| {
+        v[0]["status"] == "running" && v[0]["run"]["scenario_name"] == "テスト"
+    });
+    let requests = served.get("/api/run-requests").json();
+    assert_eq!(requests[0]["state"], "taken", "{requests}");
+    // A taken request cannot be cancelled from the page: 400 with why.
+    let id = requests[0]["id"].as_str().unwrap().to_string();
+    let r = served.post(&format!("/api/run-requests/{id}/cancel"), "{}");
+    assert_eq!(r.status, 400, "{}", r.text());
+
+    // The robot dies (its run with it); when its agent starts again, the request it never
+    // finished says so instead of showing as running for ever.
+    signal(robot.id(), "KILL");
+    let (_, _) = finish(robot, Duration::from_secs(30));
+    let again = agent(&dir, &ledger, "robot-9", &[]);
+    let requests = served.wait_json("/api/run-requests", "the lost request failed", |v| {
+        v[0]["state"] == "failed"
+    });
+    assert!(
+        requests[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the agent stopped before the run ended"),
+        "{requests}"
+    );
+    stop_all(vec![again]);
+}

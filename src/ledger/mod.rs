@@ -670,23 +670,25 @@ pub trait Queues: Location {
 
 /// Robot PCs on a ledger: their agents register and heartbeat, and people send them runs.
 pub trait Fleet: Location {
-    /// Registers (or re-registers) a robot PC as waiting, alive for `limit_s` seconds.
-    fn machine_register(&mut self, machine: &MachineStart, limit_s: f64) -> LResult<()>;
+    /// Registers (or re-registers) a robot PC as waiting, alive for `limit_s` seconds. Run
+    /// requests it had taken and never ended (its agent died) end as failed.
+    fn machine_register(&mut self, machine: &MachineStart, at: &str, limit_s: f64) -> LResult<()>;
     /// Says the robot PC's agent is still there, for `limit_s` more seconds (database clock).
     fn machine_heartbeat(&mut self, name: &str, at: &str, limit_s: f64) -> LResult<()>;
-    /// Its agent ended cleanly; run requests still waiting for it stay waiting.
+    /// Its agent ended cleanly; run requests still waiting for it stay waiting, and one it
+    /// had taken and could not end is failed.
     fn machine_stopped(&mut self, name: &str, at: &str) -> LResult<()>;
     /// Every robot PC, by name, with what it runs now.
     fn machines(&self) -> LResult<Vec<MachineRecord>>;
-    /// Asks a robot PC to run one of the scenarios it registered. Refused (with why) when the
-    /// robot is unknown or does not have that scenario.
+    /// Asks a robot PC to run one of the scenarios it registered. `Ok(Err(why))` when it is
+    /// refused: the robot is unknown, its agent is not running, or it lacks that scenario.
     fn run_request_add(
         &mut self,
         machine: &str,
         scenario_id: &str,
         requested_by: &str,
         at: &str,
-    ) -> LResult<RunRequestRecord>;
+    ) -> LResult<Result<RunRequestRecord, String>>;
     /// The oldest waiting request for this robot PC, now taken by it.
     fn run_request_take(&mut self, machine: &str, at: &str) -> LResult<Option<RunRequestRecord>>;
     /// Ends a taken request: `done` or `failed`, with a message.
@@ -780,17 +782,21 @@ pub fn open(address: &Address) -> LResult<Box<dyn Store>> {
         Address::File(path) => Box::new(sqlite::Sqlite::open(path)?),
         Address::Postgres(url) => Box::new(postgres::Postgres::open(url)?),
     };
-    // On a shared ledger another PC may carry the same name: its runs are judged by their
-    // heartbeat, never by whether a process with their pid runs here.
-    let alive: &dyn Fn(&process::Identity) -> bool = if address.is_shared() {
-        &process::is_alive_or_elsewhere
-    } else {
-        &process::is_alive
-    };
-    store.recover_interrupted(&process::machine_name(), alive)?;
+    store.recover_interrupted(&process::machine_name(), alive_rule(address))?;
     store.recover_stale()?;
     store.expire_leases(&now())?;
     Ok(store)
+}
+
+/// How a `running` record is judged alive by its process. On a shared ledger another PC may
+/// carry the same name: its runs are judged by their heartbeat, never by whether a process
+/// with their pid runs here.
+pub fn alive_rule(address: &Address) -> &'static dyn Fn(&process::Identity) -> bool {
+    if address.is_shared() {
+        &process::is_alive_or_elsewhere
+    } else {
+        &process::is_alive
+    }
 }
 
 /// How long a run, or a queue item it holds, may go without a heartbeat before any kuroko that

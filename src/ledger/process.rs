@@ -105,7 +105,9 @@ fn start_mark(pid: i64) -> Option<String> {
 /// This PC's machine GUID (set when Windows is installed; empty if it cannot be read).
 #[cfg(windows)]
 fn machine_guid() -> &'static str {
-    use windows_sys::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
+    use windows_sys::Win32::System::Registry::{
+        HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RRF_SUBKEY_WOW6464KEY, RegGetValueW,
+    };
     static GUID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     GUID.get_or_init(|| {
         let wide = |s: &str| s.encode_utf16().chain([0]).collect::<Vec<u16>>();
@@ -121,7 +123,8 @@ fn machine_guid() -> &'static str {
                 HKEY_LOCAL_MACHINE,
                 key.as_ptr(),
                 value.as_ptr(),
-                RRF_RT_REG_SZ,
+                // The 64-bit view, where Windows keeps it, whatever kuroko's own bitness.
+                RRF_RT_REG_SZ | RRF_SUBKEY_WOW6464KEY,
                 std::ptr::null_mut(),
                 buf.as_mut_ptr().cast(),
                 &mut size,

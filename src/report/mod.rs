@@ -138,8 +138,6 @@ pub struct Report {
     /// (department, task) → totals, sorted.
     pub by_task: Vec<((String, String), Totals)>,
     pub by_department: Vec<(String, Totals)>,
-    /// (machine, department) → totals of the runs each PC did, sorted.
-    pub by_machine: Vec<((String, String), Totals)>,
     /// Every month of the period, with zeros where nothing ran.
     pub by_month: Vec<(String, Totals)>,
     /// For a fiscal year: the one before, when the ledger has runs in it.
@@ -162,11 +160,6 @@ impl Report {
     ) -> LResult<Report> {
         let groups = store.group_totals(&period.filter(department.as_deref()))?;
         let mut report = Report::from_groups(period, department, &groups);
-        report.by_machine = store
-            .machine_totals(&report.period.filter(report.department.as_deref()))?
-            .into_iter()
-            .map(|m| ((m.machine, m.department), m.sums))
-            .collect();
         if let Some(last) = report.period.previous_fiscal_year() {
             let groups = store.group_totals(&last.filter(report.department.as_deref()))?;
             report = report.with_previous(Report::from_groups(last, None, &groups));
@@ -239,7 +232,6 @@ impl Report {
             total,
             by_task: by_task.into_iter().collect(),
             by_department: by_department.into_iter().collect(),
-            by_machine: Vec::new(),
             by_month: by_month.into_iter().collect(),
             previous: None,
         }

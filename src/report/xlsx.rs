@@ -772,8 +772,15 @@ fn failures_sheet(
     let mut last = top + 1 + items.len() as u32;
     if more_items {
         last += 1;
-        ws.write_string_with_format(last, 0, only_newest(FAILURES_SHOWN, filter), &f.bold)
-            .map_err(x(label))?;
+        ws.write_string_with_format(
+            last,
+            0,
+            format!(
+                "新しい順に {FAILURES_SHOWN} 件まで表示しています。残りは期間を短くして出力してください。"
+            ),
+            &f.bold,
+        )
+        .map_err(x(label))?;
     }
     print_wide(ws, footer, "失敗一覧", 1, last, headers.len() as u16 - 1).map_err(x(label))?;
     Ok(())
@@ -837,24 +844,29 @@ fn workbook(
         &footer,
     )
     .map_err(x(&label))?;
+    let filter = report.period.filter(report.department.as_deref());
+    // Per machine from the runs themselves (the per-day sums have no machine): only here, not
+    // in every summary.
+    let by_machine: Vec<((String, String), Totals)> = store
+        .machine_totals(&filter)?
+        .into_iter()
+        .map(|m| ((m.machine, m.department), m.sums))
+        .collect();
+    let machines_total = by_machine.iter().fold(Totals::default(), |mut t, (_, m)| {
+        t.add(m);
+        t
+    });
     breakdown_sheet(
         &mut wb,
         "PC別",
         &["端末", "課"],
-        &report.by_machine,
+        &by_machine,
         |(m, d)| vec![m.clone(), d.clone()],
-        &report
-            .by_machine
-            .iter()
-            .fold(Totals::default(), |mut t, (_, m)| {
-                t.add(m);
-                t
-            }),
+        &machines_total,
         &f,
         &footer,
     )
     .map_err(x(&label))?;
-    let filter = report.period.filter(report.department.as_deref());
     let runs = runs_sheet(&mut wb, store, &filter, max_runs, &label, &f, &footer)?;
     failures_sheet(&mut wb, store, &filter, &label, &f, &footer)?;
     Ok((wb, runs))

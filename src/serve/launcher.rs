@@ -373,7 +373,9 @@ fn work(inner: &Inner) {
                 // (the job closes with the agent's last handle to it).
                 #[cfg(windows)]
                 let _job = if inner.config.die_with_parent {
-                    crate::job::contain(&child).ok()
+                    crate::job::contain(&child)
+                        .map_err(|e| eprintln!("kuroko: the run may outlive its agent: {e}"))
+                        .ok()
                 } else {
                     None
                 };
@@ -391,8 +393,14 @@ fn work(inner: &Inner) {
                 killed_after_stop: false,
             },
         };
-        // A run whose process died is found and marked interrupted when the ledger is opened.
-        let _ = crate::ledger::open(&inner.config.ledger);
+        // A run whose process died is found and marked interrupted when the ledger is opened
+        // (under this PC's name); an agent's runs carry the robot's name.
+        if let Ok(mut store) = crate::ledger::open(&inner.config.ledger)
+            && let Some((_, robot)) = inner.config.env.iter().find(|(k, _)| k == "KUROKO_MACHINE")
+        {
+            let _ =
+                store.recover_interrupted(robot, crate::ledger::alive_rule(&inner.config.ledger));
+        }
         let mut state = lock(inner);
         state.running = None;
         state.stop_asked = None;

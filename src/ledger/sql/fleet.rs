@@ -103,16 +103,29 @@ fn machine_rows(tx: &mut dyn Tx, clock: &str, only: Option<&str>) -> SqlResult<V
     rows.iter().map(|r| machine(tx, r)).collect()
 }
 
+/// A robot PC's requests it took and never ended (its agent died, or could not write the end)
+/// end as failed when it registers again or stops, so none shows as running for ever.
+fn fail_taken(tx: &mut dyn Tx, machine: &str, at: &str) -> SqlResult<()> {
+    tx.execute(
+        "UPDATE run_requests SET state = 'failed', ended_at = ?2, \
+         message = 'the agent stopped before the run ended (see the robot PC''s runs)' \
+         WHERE machine = ?1 AND state = 'taken'",
+        params![machine, at],
+    )?;
+    Ok(())
+}
+
 impl<D: Db> Fleet for SqlStore<D> {
-    fn machine_register(&mut self, m: &MachineStart, limit_s: f64) -> LResult<()> {
+    fn machine_register(&mut self, m: &MachineStart, at: &str, limit_s: f64) -> LResult<()> {
         let clock = D::CLOCK;
         let scenarios = serde_json::to_string(&m.scenarios).unwrap_or_else(|_| "[]".into());
         self.write("cannot register the robot PC", |tx| {
+            fail_taken(tx, &m.name, at)?;
             tx.execute(
                 &format!(
                     "INSERT INTO machines (name, os_user, os, version, scenarios, started_at, \
                      last_seen, seen_clock, alive_until, state) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, {clock}, {clock} + ?7, 'waiting') \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, {clock}, {clock} + ?7, 'waiting') \
                      ON CONFLICT (name) DO UPDATE SET os_user = excluded.os_user, \
                      os = excluded.os, version = excluded.version, \
                      scenarios = excluded.scenarios, started_at = excluded.started_at, \
@@ -120,7 +133,7 @@ impl<D: Db> Fleet for SqlStore<D> {
                      alive_until = excluded.alive_until, state = 'waiting'"
                 ),
                 params![
-                    &m.name, &m.os_user, &m.os, &m.version, scenarios, &m.at, limit_s
+                    &m.name, &m.os_user, &m.os, &m.version, scenarios, &m.at, limit_s, at
                 ],
             )?;
             Ok(())
@@ -148,6 +161,7 @@ impl<D: Db> Fleet for SqlStore<D> {
 
     fn machine_stopped(&mut self, name: &str, at: &str) -> LResult<()> {
         self.write("cannot record that the robot PC stopped", |tx| {
+            fail_taken(tx, name, at)?;
             tx.execute(
                 "UPDATE machines SET state = 'stopped', last_seen = ?2 WHERE name = ?1",
                 params![name, at],
@@ -169,7 +183,7 @@ impl<D: Db> Fleet for SqlStore<D> {
         scenario_id: &str,
         requested_by: &str,
         at: &str,
-    ) -> LResult<RunRequestRecord> {
+    ) -> LResult<Result<RunRequestRecord, String>> {
         let clock = D::CLOCK;
         let id = new_request_id();
         self.write("cannot send the run to the robot PC", |tx| {
@@ -177,19 +191,19 @@ impl<D: Db> Fleet for SqlStore<D> {
                 .into_iter()
                 .next()
             else {
-                return Err(SqlError(format!(
+                return Ok(Err(format!(
                     "no robot PC is called {machine_name:?} (start kuroko agent on it first)"
                 )));
             };
             if m.status == "stopped" || m.status == "silent" {
-                return Err(SqlError(format!(
+                return Ok(Err(format!(
                     "robot PC {machine_name:?} is not running its agent (last seen {}); start \
                      kuroko agent on it, or choose another",
                     m.last_seen
                 )));
             }
             if !m.scenarios.iter().any(|s| s.id == scenario_id) {
-                return Err(SqlError(format!(
+                return Ok(Err(format!(
                     "robot PC {machine_name:?} has no scenario {scenario_id:?} (it has: {})",
                     m.scenarios
                         .iter()
@@ -207,6 +221,7 @@ impl<D: Db> Fleet for SqlStore<D> {
                 &format!("SELECT {REQUEST_COLUMNS} FROM run_requests WHERE request_id = ?1"),
                 params![&id],
             )?)
+            .map(Ok)
         })
     }
 

@@ -97,6 +97,9 @@ fn run_record(r: &Row) -> SqlResult<RunRecord> {
     })
 }
 
+/// What PC別 calls history imported from before kuroko.
+const IMPORTED: &str = "（取込）";
+
 impl<D: Db> Reports for SqlStore<D> {
     fn machine_totals(&self, filter: &Filter) -> LResult<Vec<MachineTotals>> {
         let (mut sql_where, values) = where_clause(filter);
@@ -105,14 +108,16 @@ impl<D: Db> Reports for SqlStore<D> {
         } else {
             " AND state <> 'running'"
         });
+        // History imported from before kuroko was done by people, not by the PC that imported it.
+        let machine = format!("CASE WHEN kind = 'import' THEN '{IMPORTED}' ELSE machine END");
         let by_state = |state: &str| {
             format!("CAST(SUM(CASE WHEN state = '{state}' THEN runs ELSE 0 END) AS BIGINT)")
         };
         let sql = format!(
-            "SELECT machine, department, CAST(SUM(runs) AS BIGINT), {}, {}, {}, {}, \
+            "SELECT {machine}, department, CAST(SUM(runs) AS BIGINT), {}, {}, {}, {}, \
              CAST(SUM(items_done) AS BIGINT), CAST(SUM(items_failed) AS BIGINT), \
              SUM(before_minutes), SUM(after_minutes), SUM(saved_minutes), SUM(robot_minutes) \
-             FROM runs{sql_where} GROUP BY machine, department ORDER BY 1, 2",
+             FROM runs{sql_where} GROUP BY {machine}, department ORDER BY 1, 2",
             by_state("succeeded"),
             by_state("failed"),
             by_state("aborted"),

@@ -9,13 +9,19 @@ use crate::timesaved;
 
 impl<D: Db> RunLog for SqlStore<D> {
     fn begin_run(&mut self, run: &RunStart) -> LResult<()> {
+        let clock = D::CLOCK;
+        // Alive for one limit from its start, so a run that dies before its first heartbeat
+        // is still found dead by the heartbeat rule.
+        let limit = liveness_limit().as_secs_f64();
         self.write("cannot record the start of the run", |tx| {
             let b = &run.baselines;
             tx.execute(
                 &format!(
-                    "INSERT INTO runs ({RUN_COLUMNS}, pid, process_started, run_trigger) VALUES \
+                    "INSERT INTO runs ({RUN_COLUMNS}, pid, process_started, run_trigger, \
+                     alive_until) VALUES \
                      (?1, 'run', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 'running', 1, 0, 0, \
-                      0, ?10, ?11, ?12, ?13, 0, ?14, ?15, NULL, NULL, ?16, ?17, ?18, ?19)"
+                      0, ?10, ?11, ?12, ?13, 0, ?14, ?15, NULL, NULL, ?16, ?17, ?18, ?19, \
+                      {clock} + ?20)"
                 ),
                 params![
                     &run.run_id,
@@ -37,6 +43,7 @@ impl<D: Db> RunLog for SqlStore<D> {
                     run.process.pid,
                     &run.process.started,
                     run.trigger.as_str(),
+                    limit,
                 ],
             )
             .map(|_| ())

@@ -637,7 +637,11 @@ document.addEventListener("DOMContentLoaded", () => {
   loadSummary().catch(showError);
   $("send-robot").addEventListener("change", fillSendScenarios);
   $("send-form").addEventListener("submit", sendRun);
-  const fleet = () => { loadRobots().catch(showError); loadQueues().catch(showError); };
+  const fleet = () => {
+    if (document.hidden) return;
+    loadRobots().catch(showError);
+    loadQueues().catch(showError);
+  };
   fleet();
   // Robots and queues change on other PCs, without this launcher's events.
   setInterval(fleet, 5000);

@@ -110,9 +110,11 @@ pub(super) async fn send_run(
     blocking(app, move |app| {
         let mut store = open_ledger(app)?;
         let by = format!("{}@{}", process::os_user(), process::machine_name());
+        // Refused (the robot, its agent or the scenario): the clerk's choice, 400; the
+        // database failing: 500.
         store
-            .run_request_add(&machine, &body.scenario_id, &by, &now())
-            .map_err(|e| ApiError::bad_request(e.0))
+            .run_request_add(&machine, &body.scenario_id, &by, &now())?
+            .map_err(ApiError::bad_request)
     })
     .await
     .map(Json)
