@@ -585,8 +585,8 @@ pub trait Reports: Location {
     /// Sums of the finished runs (and imported rows) per month, department and task. Only
     /// `from`, `to` and `department` of the filter apply.
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>>;
-    /// Sums per machine and department of the runs that ended (runs still going are left
-    /// out, as in the per-day sums), by machine then department.
+    /// Sums per machine and department of the runs that ended (from the per-day sums; history
+    /// imported from before kuroko under （取込）), by machine then department.
     fn machine_totals(&self, filter: &Filter) -> LResult<Vec<MachineTotals>>;
     fn for_each_run(
         &self,

@@ -13,7 +13,7 @@ use ::postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use ::postgres::{Client, GenericClient, NoTls, Statement};
 use bytes::BytesMut;
 
-use super::sql::{Db, Row, SCHEMA, SqlError, SqlResult, SqlStore, Tx, Value};
+use super::sql::{DAILY_FROM_RUNS, Db, Row, SCHEMA, SqlError, SqlResult, SqlStore, Tx, Value};
 use super::*;
 
 /// 1: runs, items, daily totals, imports, schedules, closure days (SQLite's schema 4).
@@ -400,6 +400,24 @@ impl Postgres {
                             "ALTER TABLE runs ADD COLUMN IF NOT EXISTS alive_until DOUBLE PRECISION",
                             &[],
                         )?;
+                    }
+                    // The per-day sums gained the machine (its primary key with it): rebuilt
+                    // from the runs.
+                    let has_machine = tx
+                        .query_one(
+                            "SELECT COUNT(*) FROM information_schema.columns \
+                             WHERE table_schema = current_schema() \
+                             AND table_name = 'daily_totals' AND column_name = 'machine'",
+                            &[],
+                        )?
+                        .int(0)?
+                        > 0;
+                    if !has_machine {
+                        tx.execute("DROP TABLE daily_totals", &[])?;
+                        for statement in schema().split(';').filter(|s| !s.trim().is_empty()) {
+                            tx.execute(statement, &[])?;
+                        }
+                        tx.execute(DAILY_FROM_RUNS, &[])?;
                     }
                     tx.execute(
                         "UPDATE kuroko_schema SET version = ?1",

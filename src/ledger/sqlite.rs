@@ -10,7 +10,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::sql::{Db, Row, SCHEMA, SqlError, SqlResult, SqlStore, Tx, Value};
+use super::sql::{DAILY_FROM_RUNS, Db, Row, SCHEMA, SqlError, SqlResult, SqlStore, Tx, Value};
 use super::*;
 
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
@@ -219,6 +219,14 @@ impl Sqlite {
                     tx.execute_batch("ALTER TABLE runs ADD COLUMN alive_until DOUBLE PRECISION;")
                         .map_err(err(&path, "cannot update the ledger to schema 5"))?;
                 }
+                // The per-day sums gained the machine (its primary key with it): rebuilt from
+                // the runs.
+                if v < 6 && lacks("daily_totals", "machine") {
+                    tx.execute_batch("DROP TABLE daily_totals;")
+                        .and_then(|()| tx.execute_batch(SCHEMA))
+                        .and_then(|()| tx.execute_batch(DAILY_FROM_RUNS))
+                        .map_err(err(&path, "cannot update the ledger to schema 6"))?;
+                }
                 tx.execute("UPDATE kuroko_schema SET version = ?1", [SCHEMA_VERSION])
                     .map_err(err(&path, "cannot write the schema version"))?;
             }
@@ -288,6 +296,69 @@ mod tests {
             .query_row("SELECT MAX(version) FROM kuroko_schema", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn per_day_sums_without_machines_are_rebuilt_from_the_runs_with_the_same_totals() {
+        let path = temp_ledger("daily_machine");
+        let mut store = Sqlite::open(&path).unwrap();
+        for (i, machine) in ["pc1", "pc2", "pc2"].iter().enumerate() {
+            let mut run = start(&format!("r{i}"), 1);
+            run.machine = machine.to_string();
+            store.begin_run(&run).unwrap();
+            let done = i as u64 + 1;
+            store
+                .finish_run(
+                    &run.run_id,
+                    &RunEnd {
+                        state: if i == 1 {
+                            RunState::Failed
+                        } else {
+                            RunState::Succeeded
+                        },
+                        ended_at: "2024-04-01T09:10:00.000+09:00".into(),
+                        robot_minutes: 10.0,
+                        items_done: done,
+                        items_failed: 0,
+                        time: crate::timesaved::for_run(&run.baselines, done, 10.0),
+                        message: None,
+                        location: None,
+                    },
+                )
+                .unwrap();
+        }
+        let all = Filter::default();
+        let sums = store.group_totals(&all).unwrap();
+        let machines = store.machine_totals(&all).unwrap();
+        assert_eq!(
+            machines
+                .iter()
+                .map(|m| (m.machine.as_str(), m.sums.runs))
+                .collect::<Vec<_>>(),
+            [("pc1", 1), ("pc2", 2)]
+        );
+        // As a schema-5 ledger kept them: per day, department and task only.
+        store
+            .db
+            .conn
+            .execute_batch(
+                "CREATE TABLE old AS SELECT day, department, task, SUM(runs) AS runs, \
+                 SUM(succeeded) AS succeeded, SUM(failed) AS failed, SUM(aborted) AS aborted, \
+                 SUM(interrupted) AS interrupted, SUM(items_done) AS items_done, \
+                 SUM(items_failed) AS items_failed, SUM(before_minutes) AS before_minutes, \
+                 SUM(after_minutes) AS after_minutes, SUM(saved_minutes) AS saved_minutes, \
+                 SUM(robot_minutes) AS robot_minutes FROM daily_totals \
+                 GROUP BY day, department, task;
+                 DROP TABLE daily_totals;
+                 ALTER TABLE old RENAME TO daily_totals;
+                 UPDATE kuroko_schema SET version = 5;",
+            )
+            .unwrap();
+        drop(store);
+        let store = Sqlite::open(&path).unwrap();
+        assert_eq!(store.group_totals(&all).unwrap(), sums);
+        assert_eq!(store.machine_totals(&all).unwrap(), machines);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 

@@ -61,6 +61,7 @@ impl<D: Db> Imports for SqlStore<D> {
                     &row.date,
                     &row.department,
                     &row.task,
+                    super::IMPORTED,
                     &Totals {
                         runs: row.runs,
                         succeeded: row.runs,

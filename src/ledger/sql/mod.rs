@@ -292,6 +292,7 @@ CREATE TABLE IF NOT EXISTS daily_totals (
     day TEXT NOT NULL,
     department TEXT NOT NULL,
     task TEXT NOT NULL,
+    machine TEXT NOT NULL,
     runs BIGINT NOT NULL,
     succeeded BIGINT NOT NULL,
     failed BIGINT NOT NULL,
@@ -303,7 +304,7 @@ CREATE TABLE IF NOT EXISTS daily_totals (
     after_minutes DOUBLE PRECISION NOT NULL,
     saved_minutes DOUBLE PRECISION NOT NULL,
     robot_minutes DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (day, department, task)
+    PRIMARY KEY (day, department, task, machine)
 );
 CREATE TABLE IF NOT EXISTS imports (
     file_hash TEXT PRIMARY KEY,
@@ -384,6 +385,27 @@ CREATE INDEX IF NOT EXISTS runs_state ON runs (state);
 CREATE INDEX IF NOT EXISTS items_failure ON items (failure);
 CREATE INDEX IF NOT EXISTS items_key ON items (item_key);
 ";
+
+/// `daily_totals` rebuilt from the runs (a ledger from before it had a machine column): the
+/// same sums `finalize` and `import` add, per day of the start, department, task and machine.
+pub const DAILY_FROM_RUNS: &str = "INSERT INTO daily_totals (day, department, task, machine, \
+    runs, succeeded, failed, aborted, interrupted, items_done, items_failed, before_minutes, \
+    after_minutes, saved_minutes, robot_minutes) \
+    SELECT SUBSTR(started_at, 1, 10), department, task, \
+    CASE WHEN kind = 'import' THEN '（取込）' ELSE machine END, SUM(runs), \
+    SUM(CASE WHEN state = 'succeeded' THEN runs ELSE 0 END), \
+    SUM(CASE WHEN state = 'failed' THEN runs ELSE 0 END), \
+    SUM(CASE WHEN state = 'aborted' THEN runs ELSE 0 END), \
+    SUM(CASE WHEN state = 'interrupted' THEN runs ELSE 0 END), \
+    SUM(items_done), SUM(items_failed), SUM(before_minutes), SUM(after_minutes), \
+    SUM(saved_minutes), SUM(robot_minutes) \
+    FROM runs WHERE state <> 'running' \
+    GROUP BY SUBSTR(started_at, 1, 10), department, task, \
+    CASE WHEN kind = 'import' THEN '（取込）' ELSE machine END";
+
+/// What the per-machine sums call history imported from before kuroko (people did it, not the
+/// PC that imported it).
+pub const IMPORTED: &str = "（取込）";
 
 const RUN_COLUMNS: &str = "run_id, kind, scenario_id, scenario_name, script_hash, department, \
     task, machine, os_user, started_at, ended_at, state, runs, items_done, items_failed, \

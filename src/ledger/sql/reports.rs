@@ -97,33 +97,28 @@ fn run_record(r: &Row) -> SqlResult<RunRecord> {
     })
 }
 
-/// What PC別 calls history imported from before kuroko.
-const IMPORTED: &str = "（取込）";
-
 impl<D: Db> Reports for SqlStore<D> {
     fn machine_totals(&self, filter: &Filter) -> LResult<Vec<MachineTotals>> {
-        let (mut sql_where, values) = where_clause(filter);
-        sql_where.push_str(if sql_where.is_empty() {
-            " WHERE state <> 'running'"
-        } else {
-            " AND state <> 'running'"
-        });
-        // History imported from before kuroko was done by people, not by the PC that imported it.
-        let machine = format!("CASE WHEN kind = 'import' THEN '{IMPORTED}' ELSE machine END");
-        let by_state = |state: &str| {
-            format!("CAST(SUM(CASE WHEN state = '{state}' THEN runs ELSE 0 END) AS BIGINT)")
-        };
+        let mut c = Conditions::default();
+        if let Some(from) = &filter.from {
+            c.push("day >= ?", from);
+        }
+        if let Some(to) = &filter.to {
+            c.push("day < ?", to);
+        }
+        if let Some(d) = &filter.department {
+            c.push("department = ?", d);
+        }
         let sql = format!(
-            "SELECT {machine}, department, CAST(SUM(runs) AS BIGINT), {}, {}, {}, {}, \
+            "SELECT machine, department, CAST(SUM(runs) AS BIGINT), \
+             CAST(SUM(succeeded) AS BIGINT), CAST(SUM(failed) AS BIGINT), \
+             CAST(SUM(aborted) AS BIGINT), CAST(SUM(interrupted) AS BIGINT), \
              CAST(SUM(items_done) AS BIGINT), CAST(SUM(items_failed) AS BIGINT), \
              SUM(before_minutes), SUM(after_minutes), SUM(saved_minutes), SUM(robot_minutes) \
-             FROM runs{sql_where} GROUP BY {machine}, department ORDER BY 1, 2",
-            by_state("succeeded"),
-            by_state("failed"),
-            by_state("aborted"),
-            by_state("interrupted"),
+             FROM daily_totals{} GROUP BY machine, department ORDER BY 1, 2",
+            c.where_sql()
         );
-        self.rows("cannot sum the runs per machine", &sql, &values, |r| {
+        self.rows("cannot sum the runs per machine", &sql, &c.values, |r| {
             Ok(MachineTotals {
                 machine: r.text(0)?,
                 department: r.text(1)?,

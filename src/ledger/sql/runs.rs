@@ -292,7 +292,7 @@ pub(super) fn finalize(tx: &mut dyn Tx, run_id: &str, end: &RunEnd) -> SqlResult
         return Ok(false);
     }
     let run = tx.query_one(
-        "SELECT started_at, department, task FROM runs WHERE run_id = ?1",
+        "SELECT started_at, department, task, machine FROM runs WHERE run_id = ?1",
         params![run_id],
     )?;
     let started_at = run.text(0)?;
@@ -302,6 +302,7 @@ pub(super) fn finalize(tx: &mut dyn Tx, run_id: &str, end: &RunEnd) -> SqlResult
         started_at.get(..10).unwrap_or(&started_at),
         &run.text(1)?,
         &run.text(2)?,
+        &run.text(3)?,
         &Totals {
             runs: 1,
             succeeded: one(RunState::Succeeded),
@@ -326,13 +327,15 @@ pub(super) fn add_to_daily(
     day: &str,
     department: &str,
     task: &str,
+    machine: &str,
     t: &Totals,
 ) -> SqlResult<()> {
     tx.execute(
         "INSERT INTO daily_totals (day, department, task, runs, succeeded, failed, aborted, \
          interrupted, items_done, items_failed, before_minutes, after_minutes, saved_minutes, \
-         robot_minutes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-         ON CONFLICT (day, department, task) DO UPDATE SET \
+         robot_minutes, machine) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+         ON CONFLICT (day, department, task, machine) DO UPDATE SET \
          runs = daily_totals.runs + excluded.runs, \
          succeeded = daily_totals.succeeded + excluded.succeeded, \
          failed = daily_totals.failed + excluded.failed, \
@@ -359,6 +362,7 @@ pub(super) fn add_to_daily(
             t.after_minutes,
             t.saved_minutes,
             t.robot_minutes,
+            machine,
         ],
     )?;
     Ok(())
