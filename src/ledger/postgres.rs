@@ -18,7 +18,8 @@ use super::*;
 
 /// 1: runs, items, daily totals, imports, schedules, closure days (SQLite's schema 4).
 /// 2: work queues and their attempts; runs heartbeat (`alive_until`; SQLite's 5).
-const SCHEMA_VERSION: i64 = 2;
+/// 3: secrets (ciphertexts) and the PCs registered to read them (SQLite's 6).
+const SCHEMA_VERSION: i64 = 3;
 
 /// Any number, the same in every kuroko: the advisory lock that lets one process migrate.
 const MIGRATION_LOCK: i64 = 0x6b75_726f_6b6f;
@@ -389,6 +390,7 @@ impl Postgres {
                             &[],
                         )?;
                     }
+                    // 3 only adds tables (secret_recipients, secrets), made above.
                     tx.execute(
                         "UPDATE kuroko_schema SET version = ?1",
                         &[Value::Int(SCHEMA_VERSION)],

@@ -16,7 +16,8 @@ use super::*;
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
 /// 3: schedules and office closure days. 4: what started a run (manual, launcher, scheduled).
 /// 5: work queues and their attempts; runs heartbeat (`alive_until`).
-const SCHEMA_VERSION: i64 = 5;
+/// 6: secrets (ciphertexts) and the PCs registered to read them.
+const SCHEMA_VERSION: i64 = 6;
 
 pub type SqliteStore = SqlStore<Sqlite>;
 
@@ -219,6 +220,7 @@ impl Sqlite {
                     tx.execute_batch("ALTER TABLE runs ADD COLUMN alive_until DOUBLE PRECISION;")
                         .map_err(err(&path, "cannot update the ledger to schema 5"))?;
                 }
+                // 6 only adds tables (secret_recipients, secrets), which SCHEMA created.
                 tx.execute("UPDATE kuroko_schema SET version = ?1", [SCHEMA_VERSION])
                     .map_err(err(&path, "cannot write the schema version"))?;
             }
