@@ -27,10 +27,17 @@ impl Redactor {
         }
         let debug = format!("{value:?}");
         let json = serde_json::to_string(value).unwrap_or_default();
+        // As a page's HTML holds it (the failed web step's page kept as evidence).
+        let html = value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
         for form in [
             value,
             debug.get(1..debug.len() - 1).unwrap_or(""),
             json.get(1..json.len().saturating_sub(1)).unwrap_or(""),
+            &html,
         ] {
             if !form.is_empty() && !self.forms.iter().any(|f| f == form) {
                 self.forms.push(form.to_string());
@@ -127,6 +134,14 @@ pub fn text(text: &str) -> Cow<'_, str> {
         .text(text)
 }
 
+/// Every string inside a JSON value, with the process's secrets replaced.
+pub fn json(value: &mut serde_json::Value) {
+    SECRETS
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .json(value);
+}
+
 /// `text` with the process's secrets replaced, as an owned string.
 pub fn string(text: &str) -> String {
     self::text(text).into_owned()
@@ -171,6 +186,11 @@ mod tests {
         assert_eq!(r.text(&debug), "the field holds \"***\"");
         let json = serde_json::to_string(&serde_json::json!({ "m": "x a\"b\\c\nd y" })).unwrap();
         assert_eq!(r.text(&json), "{\"m\":\"x *** y\"}");
+        let r = with(&["<a&b\"c>"]);
+        assert_eq!(
+            r.text("<input value=\"&lt;a&amp;b&quot;c&gt;\">"),
+            "<input value=\"***\">"
+        );
     }
 
     #[test]

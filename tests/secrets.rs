@@ -257,7 +257,7 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
     // A run reads it exactly; what it prints and records shows *** instead.
     let s = reader(&scenarios, "reader");
     let ran = run_as(&dir, &ledger, "pc-1", &s, &[]);
-    ran.expect(0).stdout_has("read ***");
+    ran.expect(0).stderr_has("read ***");
     assert_no_leak("the run's output", &format!("{}{}", ran.stdout, ran.stderr));
     let dump = ledger_dump(&ledger);
     assert!(dump.contains("item-***"), "the item's key: {dump}");
@@ -273,8 +273,8 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
     );
     run_as(&dir, &ledger, "pc-1", &placeholder, &["--dry-run"])
         .expect(0)
-        .stdout_has("gives \"***\", not the value")
-        .stdout_has("got ***");
+        .stderr_has("gives \"***\", not the value")
+        .stderr_has("got ***");
 
     // No such secret: a script error at its line, saying how to set it.
     let missing = scenario(
@@ -285,14 +285,14 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
     );
     run_as(&dir, &ledger, "pc-1", &missing, &[])
         .expect(1)
-        .stdout_has("main.rhai:2:")
-        .stdout_has("there is no secret \"nosuch\"")
-        .stdout_has("kuroko secret set nosuch");
+        .stderr_has("main.rhai:2:")
+        .stderr_has("there is no secret \"nosuch\"")
+        .stderr_has("kuroko secret set nosuch");
 
     // A PC with no key: told how to get one.
     run_as(&dir, &ledger, "pc-2", &s, &[])
         .expect(1)
-        .stdout_has("this PC (pc-2) has no key for reading secrets");
+        .stderr_has("this PC (pc-2) has no key for reading secrets");
     // Removed: gone from the list and from runs.
     secret_ran(&dir, &ledger, "pc-1", &["remove", NAME]).expect(0);
     secret_ran(&dir, &ledger, "pc-1", &["remove", NAME])
@@ -300,7 +300,7 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
         .stderr_has("there is no secret");
     run_as(&dir, &ledger, "pc-1", &s, &[])
         .expect(1)
-        .stdout_has("there is no secret");
+        .stderr_has("there is no secret");
 }
 
 fn a_secret_typed_and_filled_through_the_launcher_leaves_no_trace(store: Store) {
@@ -467,14 +467,14 @@ fn a_fleet_secret_is_read_by_every_robot_registered_when_it_was_set() {
     }
     run_as(&dir, &ledger, "admin", &s, &[])
         .expect(1)
-        .stdout_has("this PC (admin) has no key");
+        .stderr_has("this PC (admin) has no key");
 
     // robot-c comes later: told to set the secret again; the list says so too.
     secret_ran(&dir, &ledger, "robot-c", &["register"]).expect(0);
     run_as(&dir, &ledger, "robot-c", &s, &[])
         .expect(1)
-        .stdout_has("was set before this PC (robot-c) was registered to read it")
-        .stdout_has("kuroko secret set 住基.password");
+        .stderr_has("was set before this PC (robot-c) was registered to read it")
+        .stderr_has("kuroko secret set 住基.password");
     secret_ran(&dir, &ledger, "admin", &["list"])
         .expect(0)
         .stdout_has("robot-c (set it again)");
@@ -492,7 +492,7 @@ fn a_fleet_secret_is_read_by_every_robot_registered_when_it_was_set() {
         .stdout_has("has a new key for secrets");
     run_as(&dir, &ledger, "robot-b", &s, &[])
         .expect(1)
-        .stdout_has("was set before this PC (robot-b) was registered");
+        .stderr_has("was set before this PC (robot-b) was registered");
     // A retired robot is forgotten: the next set is not for it.
     secret_ran(&dir, &ledger, "admin", &["forget", "robot-a"]).expect(0);
     set(&dir, &ledger, "admin", NAME, &format!("{VALUE}\n"))
@@ -500,7 +500,7 @@ fn a_fleet_secret_is_read_by_every_robot_registered_when_it_was_set() {
         .stdout_has("readable by 2 PC(s): robot-b, robot-c");
     run_as(&dir, &ledger, "robot-a", &s, &[])
         .expect(1)
-        .stdout_has("this PC (robot-a) is not registered to read secrets");
+        .stderr_has("this PC (robot-a) is not registered to read secrets");
     run_as(&dir, &ledger, "robot-b", &s, &[]).expect(0);
     assert_no_leak("the ledger", &ledger_dump(&ledger));
     assert_eq!(files_with_the_value(&dir, &scenarios), Vec::<String>::new());

@@ -89,8 +89,11 @@ fn write_trace(run_dir: &Path, steps: &VecDeque<Step>) -> Result<(), String> {
             "ok": s.error.is_none(), "error": s.error, "picture": picture,
         }));
     }
+    // Each text redacted before it is escaped into JSON (a locator quoting a secret holds it
+    // escaped once more there).
+    let mut list = serde_json::Value::Array(list);
+    crate::redact::json(&mut list);
     let text = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
-    let text = crate::redact::text(&text);
     crate::files::write_atomic(&dir.join("trace.json"), text.as_bytes())
 }
 
