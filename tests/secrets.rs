@@ -22,6 +22,7 @@ const PARTS: [&str; 2] = ["Zq7!秘密", "秘密-x31"];
 const NAME: &str = "住基.password";
 
 crate::both_stores!(
+    a_ledger_from_before_secrets_is_updated_and_keeps_what_it_had,
     a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run,
     a_secret_typed_and_filled_through_the_launcher_leaves_no_trace,
 );
@@ -264,6 +265,37 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
     assert_no_leak("the ledger", &dump);
     assert_eq!(files_with_the_value(&dir, &scenarios), Vec::<String>::new());
 
+    // A queue item failed with the value in its reason: the queue keeps ***.
+    let items = dir.join("items.csv");
+    std::fs::write(&items, "受付番号,氏名\nR6-1,髙橋\n").unwrap();
+    Ran::from(
+        kuroko()
+            .args(["queue", "add", "申請"])
+            .arg(&items)
+            .args(["--key", "受付番号", "--ledger"])
+            .arg(ledger.arg())
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    let queued = scenario(
+        &scenarios,
+        "queued",
+        &format!(
+            "{}\n[queue]\nname = \"申請\"\n",
+            MANIFEST.replace("\"test\"", "\"queued\"")
+        ),
+        &format!(
+            "let item = queue::next();\n\
+             queue::failed(item, \"login refused: \" + secret::get({NAME:?}), #{{ kind: \"application\" }});\n"
+        ),
+    );
+    run_as(&dir, &ledger, "pc-1", &queued, &[]).expect(0);
+    let dump = ledger_dump(&ledger);
+    assert!(dump.contains("login refused: ***"), "{dump}");
+    assert_no_leak("the ledger", &dump);
+    std::fs::remove_file(&items).unwrap();
+
     // A dry run checks the secret and gets a placeholder, never the value.
     let placeholder = scenario(
         &scenarios,
@@ -504,4 +536,46 @@ fn a_fleet_secret_is_read_by_every_robot_registered_when_it_was_set() {
     run_as(&dir, &ledger, "robot-b", &s, &[]).expect(0);
     assert_no_leak("the ledger", &ledger_dump(&ledger));
     assert_eq!(files_with_the_value(&dir, &scenarios), Vec::<String>::new());
+}
+
+fn a_ledger_from_before_secrets_is_updated_and_keeps_what_it_had(store: Store) {
+    let dir = temp_dir(&format!("secrets_migration_{store:?}"));
+    let ledger = TestLedger::new(store, &dir);
+    let mut old = kuroko::ledger::open(&ledger.address()).unwrap();
+    assert!(old.set_closed_day("2026-12-28", Some("仕事納め")).unwrap());
+    drop(old);
+    // What the kuroko before secrets wrote: no secret tables, its schema version.
+    let before = match store {
+        Store::Sqlite => 5,
+        Store::Postgres => 2,
+    };
+    ledger.execute(&format!(
+        "DROP TABLE secrets; DROP TABLE secret_recipients; \
+         UPDATE kuroko_schema SET version = {before};"
+    ));
+    let mut store_now = kuroko::ledger::open(&ledger.address()).unwrap();
+    assert_eq!(
+        store_now.closed_days().unwrap(),
+        [("2026-12-28".to_string(), "仕事納め".to_string())]
+    );
+    assert_eq!(
+        store_now
+            .add_recipient("pc-1", "age1example", "2026-12-06T09:00:00.000+09:00")
+            .unwrap(),
+        kuroko::ledger::Registered::Added
+    );
+    assert_eq!(store_now.recipients().unwrap().len(), 1);
+    drop(store_now);
+    let version = match store {
+        Store::Sqlite => rusqlite::Connection::open(ledger.arg())
+            .unwrap()
+            .query_row("SELECT MAX(version) FROM kuroko_schema", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        Store::Postgres => server()
+            .client(ledger.arg().to_str().unwrap())
+            .query_one("SELECT MAX(version)::BIGINT FROM kuroko_schema", &[])
+            .unwrap()
+            .get(0),
+    };
+    assert_eq!(version, before + 1);
 }
