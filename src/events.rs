@@ -361,8 +361,16 @@ mod tests {
         for line in &kept[1..] {
             assert!(!line.contains("Qx9") && !line.contains("秘密"), "{line}");
         }
-        assert!(kept[1].contains(r#""action":"type \"***\"""#), "{}", kept[1]);
+        assert!(
+            kept[1].contains(r#""action":"type \"***\"""#),
+            "{}",
+            kept[1]
+        );
         assert!(kept[2].contains(r#""key":"k-***""#), "{}", kept[2]);
-        assert!(kept[2].contains(r#""reason":"rejected ***""#), "{}", kept[2]);
+        assert!(
+            kept[2].contains(r#""reason":"rejected ***""#),
+            "{}",
+            kept[2]
+        );
     }
 }

@@ -105,8 +105,8 @@ fn create_at(path: &Path) -> Result<Identity, String> {
         key.to_string().expose_secret()
     );
     crate::files::replace_file(path, |temp| {
-        let mut file = private_file(temp)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let mut file =
+            private_file(temp).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         file.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     })?;
@@ -256,7 +256,11 @@ mod tests {
         assert_eq!(decrypt(&ia, &sealed).unwrap(), value);
         assert_eq!(decrypt(&ib, &sealed).unwrap(), value);
         assert_eq!(decrypt(&ic, &sealed), Err(DecryptError::NotForThisKey));
-        assert!(encrypt(value, &["age1nope"]).unwrap_err().contains("not a public key"));
+        assert!(
+            encrypt(value, &["age1nope"])
+                .unwrap_err()
+                .contains("not a public key")
+        );
         assert!(encrypt(value, &[]).is_err());
         // Read back from its file, the key still opens it.
         let again = load_from(&a).unwrap().unwrap();
@@ -327,7 +331,11 @@ mod tests {
             let e = check_name(bad).unwrap_err();
             assert!(e.contains(says), "{bad:?}: {e}");
         }
-        assert!(check_name(&"a".repeat(65)).unwrap_err().contains("too long"));
+        assert!(
+            check_name(&"a".repeat(65))
+                .unwrap_err()
+                .contains("too long")
+        );
         assert!(check_value("").unwrap_err().contains("empty"));
         assert!(check_value("a\nb").unwrap_err().contains("line break"));
         assert!(check_value(&"x".repeat(MAX_VALUE_BYTES + 1)).is_err());

@@ -188,7 +188,11 @@ fn ledger_dump(ledger: &TestLedger) -> String {
 }
 
 fn assert_no_leak(what: &str, text: &str) {
-    assert_eq!(leak(text.as_bytes()), None, "{what} holds the value:\n{text}");
+    assert_eq!(
+        leak(text.as_bytes()),
+        None,
+        "{what} holds the value:\n{text}"
+    );
 }
 
 fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: Store) {
@@ -232,7 +236,13 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
     let before = ledger_dump(&ledger);
     let ran = secret_ran(&dir, &ledger, "pc-1", &["set", NAME, "other-value"]);
     ran.expect(2).stderr_has("unexpected argument");
-    secret_ran(&dir, &ledger, "pc-1", &["set", NAME, "--value", "other-value"]).expect(2);
+    secret_ran(
+        &dir,
+        &ledger,
+        "pc-1",
+        &["set", NAME, "--value", "other-value"],
+    )
+    .expect(2);
     // Empty, and a bad name: refused with the reason, nothing set.
     set(&dir, &ledger, "pc-1", NAME, "\n")
         .expect(1)
@@ -240,7 +250,11 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
     set(&dir, &ledger, "pc-1", "住基 password", "x\n")
         .expect(2)
         .stderr_has("' '");
-    assert_eq!(ledger_dump(&ledger), before, "a refused set changed the ledger");
+    assert_eq!(
+        ledger_dump(&ledger),
+        before,
+        "a refused set changed the ledger"
+    );
 
     // The list: the name, who set it, who can read it; never the value.
     let list = secret_ran(&dir, &ledger, "pc-1", &["list"]);
@@ -248,7 +262,10 @@ fn a_secret_is_set_from_stdin_listed_without_its_value_and_read_by_a_run(store: 
         .stdout_has(NAME)
         .stdout_has("@pc-1")
         .stdout_has("registered to read secrets: pc-1");
-    assert_no_leak("kuroko secret list", &format!("{}{}", list.stdout, list.stderr));
+    assert_no_leak(
+        "kuroko secret list",
+        &format!("{}{}", list.stdout, list.stderr),
+    );
     assert_no_leak("the ledger", &before);
     if store == Store::Sqlite {
         let file = std::fs::read(ledger.arg()).unwrap();
@@ -420,7 +437,10 @@ fail("ログインできません: " + pw);
     // Every file under the test's folder: runs, their logs and traces, the launcher's output,
     // the ledger (and its journal). The scenario's own folder holds no value either.
     drop(s);
-    assert_eq!(files_with_the_value(&dir, &dir.join("keys")), Vec::<String>::new());
+    assert_eq!(
+        files_with_the_value(&dir, &dir.join("keys")),
+        Vec::<String>::new()
+    );
     let mut logs = Vec::new();
     let mut stack = vec![dir.join("runs")];
     while let Some(d) = stack.pop() {
@@ -435,7 +455,10 @@ fail("ログインできません: " + pw);
     assert_eq!(logs.len(), 1, "{logs:?}");
     let run_log = std::fs::read_to_string(&logs[0]).unwrap();
     assert!(run_log.contains("type \"***\""), "{run_log}");
-    assert!(run_log.contains("web fill label=入力欄 \"***\""), "{run_log}");
+    assert!(
+        run_log.contains("web fill label=入力欄 \"***\""),
+        "{run_log}"
+    );
     let dump = ledger_dump(&ledger);
     assert_no_leak("the ledger", &dump);
     assert!(dump.contains("ログインできません: ***"), "{dump}");
@@ -569,7 +592,9 @@ fn a_ledger_from_before_secrets_is_updated_and_keeps_what_it_had(store: Store) {
     let version = match store {
         Store::Sqlite => rusqlite::Connection::open(ledger.arg())
             .unwrap()
-            .query_row("SELECT MAX(version) FROM kuroko_schema", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT MAX(version) FROM kuroko_schema", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .unwrap(),
         Store::Postgres => server()
             .client(ledger.arg().to_str().unwrap())

@@ -136,8 +136,7 @@ fn set(address: &Address, store: &mut dyn Store, name: &str) -> Result<i32> {
     let value = read_value(name)?;
     vault::check_value(&value).map_err(|message| Error::Refused { message })?;
     let keys: Vec<&str> = recipients.iter().map(|r| r.public_key.as_str()).collect();
-    let ciphertext =
-        vault::encrypt(&value, &keys).map_err(|message| Error::Refused { message })?;
+    let ciphertext = vault::encrypt(&value, &keys).map_err(|message| Error::Refused { message })?;
     drop(value);
     store.set_secret(&SecretRecord {
         name: name.to_string(),
@@ -222,8 +221,14 @@ fn list(store: &dyn Store) -> Result<i32> {
                 ]
             })
             .collect();
-        let header = ["name", "set by", "set at", "readable by", "not yet readable by"]
-            .map(String::from);
+        let header = [
+            "name",
+            "set by",
+            "set at",
+            "readable by",
+            "not yet readable by",
+        ]
+        .map(String::from);
         print!("{}", table(&header, &rows, &[]));
     }
     if registered.is_empty() {

@@ -211,7 +211,10 @@ impl Recorder {
 
     /// Reads the ledger's secrets (for `secret::get`): on the run's own connection, or for a
     /// dry run on one opened for it. `None` when there is no ledger yet (a dry run's file).
-    pub fn read_secrets<T>(&self, f: impl FnOnce(&dyn Secrets) -> LResult<T>) -> LResult<Option<T>> {
+    pub fn read_secrets<T>(
+        &self,
+        f: impl FnOnce(&dyn Secrets) -> LResult<T>,
+    ) -> LResult<Option<T>> {
         match &self.store {
             Some(store) => {
                 let store = store.borrow();

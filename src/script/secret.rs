@@ -36,17 +36,15 @@ fn read(ctx: &NativeCallContext, name: &str) -> RhaiResult<String> {
              `kuroko secret set {name}` (kuroko secret list shows those set)"
         )));
     };
-    let identity = crate::vault::load()
-        .map_err(script_error)?
-        .ok_or_else(|| {
-            script_error(format!(
-                "this PC ({machine}) has no key for reading secrets ({}): on a robot PC, start \
+    let identity = crate::vault::load().map_err(script_error)?.ok_or_else(|| {
+        script_error(format!(
+            "this PC ({machine}) has no key for reading secrets ({}): on a robot PC, start \
                  `kuroko agent` once (it makes the key and registers the PC), then run \
                  `kuroko secret set {name}` again; on a single PC, `kuroko secret set {name}` \
                  does both",
-                crate::vault::identity_path().display()
-            ))
-        })?;
+            crate::vault::identity_path().display()
+        ))
+    })?;
     let key = identity.public_key();
     if !secret.recipients.iter().any(|r| r.public_key == key) {
         let is_registered = registered.iter().any(|r| r.public_key == key);
