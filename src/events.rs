@@ -173,7 +173,17 @@ impl EventBus {
         }
     }
 
+    /// Hands the event to every listener, with the values of secrets the run has read replaced
+    /// by `***` in every text it carries (see `crate::redact`).
     pub fn emit(&self, event: RunEvent) {
+        let event = if crate::redact::active() {
+            crate::redact::value(&event).unwrap_or_else(|| RunEvent::Log {
+                level: Level::Warn,
+                message: "an event was left out: it could not be checked for secrets".into(),
+            })
+        } else {
+            event
+        };
         let stamped = Stamped {
             at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
             elapsed_ms: self.started.elapsed().as_millis() as u64,
@@ -313,5 +323,54 @@ impl<W: Write> EventSink for TextLog<W> {
             let _ = writeln!(self.out, "{line}");
             let _ = self.out.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    /// Keeps what it is given.
+    struct Kept(Rc<RefCell<Vec<String>>>);
+
+    impl EventSink for Kept {
+        fn emit(&mut self, event: &Stamped<'_>) {
+            self.0
+                .borrow_mut()
+                .push(serde_json::to_string(event).unwrap());
+        }
+    }
+
+    #[test]
+    fn listeners_never_see_a_secret_the_run_has_read() {
+        // A value no other test uses: the redactor is process-wide.
+        let secret = "bus-unit-秘密-\"Qx9";
+        let kept = Rc::new(RefCell::new(Vec::new()));
+        let bus = EventBus::new(vec![Box::new(Kept(kept.clone()))]);
+        bus.action(format!("type {secret:?}"));
+        crate::redact::add(secret);
+        bus.action(format!("type {secret:?}"));
+        bus.emit(RunEvent::ItemFailed {
+            key: format!("k-{secret}"),
+            reason: format!("rejected {secret}"),
+            failed: 1,
+        });
+        let kept = kept.borrow();
+        assert!(kept[0].contains("Qx9"), "before it was read: {}", kept[0]);
+        for line in &kept[1..] {
+            assert!(!line.contains("Qx9") && !line.contains("秘密"), "{line}");
+        }
+        assert!(
+            kept[1].contains(r#""action":"type \"***\"""#),
+            "{}",
+            kept[1]
+        );
+        assert!(kept[2].contains(r#""key":"k-***""#), "{}", kept[2]);
+        assert!(
+            kept[2].contains(r#""reason":"rejected ***""#),
+            "{}",
+            kept[2]
+        );
     }
 }

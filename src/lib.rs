@@ -9,7 +9,8 @@
 //!   `browser` (Chromium/Edge through the DevTools protocol), `vision`, `sheets`;
 //! - the record: `run` → `ledger` (the Store traits) → `report`;
 //! - at the bottom, shared by all: `scenario`, `events` (what a run emits), `files`, `sandbox`,
-//!   `timesaved`, `japanese`, `abort`, `exit` and small helpers.
+//!   `timesaved`, `japanese`, `abort`, `exit`, `vault` (keys and ciphertexts for secrets),
+//!   `redact` (hides secret values in everything written) and small helpers.
 //!
 //! Only what the binary, the integration tests and the benches use is public.
 
@@ -32,6 +33,7 @@ mod job;
 pub mod ledger;
 mod memory;
 mod props;
+mod redact;
 pub mod report;
 pub mod run;
 mod sandbox;
@@ -43,4 +45,5 @@ mod sheets;
 mod suggest;
 mod text_table;
 mod timesaved;
+mod vault;
 pub mod vision;

@@ -18,6 +18,7 @@ mod queues;
 mod report_print;
 mod sandbox;
 mod schedule;
+mod secrets;
 mod serve;
 mod serve_browser;
 mod sheets;

@@ -70,8 +70,13 @@ pub fn execute(args: Args) -> Result<i32> {
         poll: seconds("--poll", args.poll)?,
         drain_timeout: seconds("--drain-timeout", args.drain_timeout)?,
     };
-    // The ledger is checked now, so a wrong address is reported at once.
-    crate::ledger::open(&config.ledger)?;
+    // The ledger is checked now, so a wrong address is reported at once; the robot's key for
+    // secrets is made on its first start and registered under its name.
+    let mut store = crate::ledger::open(&config.ledger)?;
+    if let Some(line) = super::secret::register_this_pc(&mut *store, &config.name)? {
+        println!("kuroko agent {}: {line}", config.name);
+    }
+    drop(store);
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     ctrlc::set_handler(move || {

@@ -12,6 +12,7 @@ mod queue;
 mod report;
 mod run;
 mod schedule;
+mod secret;
 mod serve;
 
 use std::ffi::OsString;
@@ -74,6 +75,8 @@ enum Command {
     Queue(queue::Args),
     /// A robot PC's agent: runs the scenarios whose queues have work, one at a time.
     Agent(agent::Args),
+    /// Passwords for scenarios (secret::get): set without echo, kept encrypted, listed by name.
+    Secret(secret::Args),
     /// (internal) Keeps what a run put back on the clipboard after kuroko exits.
     #[command(hide = true)]
     ClipboardKeeper,
@@ -109,13 +112,14 @@ pub fn main() -> i32 {
         Command::Schedule(args) => schedule::execute(args),
         Command::Queue(args) => queue::execute(args),
         Command::Agent(args) => agent::execute(args),
+        Command::Secret(args) => secret::execute(args),
         Command::Serve(args) => serve::execute(args),
         Command::ClipboardKeeper => keep_clipboard(),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kuroko: {e}");
+            eprintln!("kuroko: {}", crate::redact::text(&e.to_string()));
             e.code()
         }
     }

@@ -1,7 +1,8 @@
 //! The ledger: every run, with the items it finished and the baselines in force, so the
 //! time-saved report is computed from what really happened. Storage sits behind four traits,
-//! one per user: `RunLog` (a run recording itself), `Reports` (read-only queries), `Schedules`
-//! and `Imports`; `Store` is all four. The logic is written once in portable SQL (`sql/`) over
+//! one per user: `RunLog` (a run recording itself), `Reports` (read-only queries), `Schedules`,
+//! `Imports`, `Queues` and `Secrets` (ciphertexts and the PCs that can read them); `Store` is
+//! all of them. The logic is written once in portable SQL (`sql/`) over
 //! two databases: SQLite (`sqlite.rs`), the one-PC default, and PostgreSQL (`postgres.rs`),
 //! which several robot PCs share. An `Address` says which.
 
@@ -548,6 +549,40 @@ pub struct RunRequestRecord {
     pub message: Option<String>,
 }
 
+/// A PC registered to read secrets: its name and the public half of its key (`age1…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    pub machine: String,
+    pub public_key: String,
+    pub added_at: String,
+}
+
+/// What registering a PC's key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// The PC is new.
+    Added,
+    /// The PC was registered with this key already.
+    Unchanged,
+    /// The PC was registered with another key (its key file was lost or made anew): secrets set
+    /// before cannot be read by it until they are set again.
+    KeyChanged,
+}
+
+/// A secret as the ledger keeps it: one age ciphertext of the value, readable by the PCs it was
+/// encrypted to, and never the value itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    pub name: String,
+    /// The age ciphertext, base64.
+    pub ciphertext: String,
+    /// Who set it: `user@machine`.
+    pub set_by: String,
+    pub set_at: String,
+    /// The PCs (and their keys at the time) it was encrypted to.
+    pub recipients: Vec<Recipient>,
+}
+
 /// Where a store keeps its records, for messages.
 pub trait Location {
     fn location(&self) -> String;
@@ -699,6 +734,24 @@ pub trait Fleet: Location {
     fn run_requests(&self, limit: u64) -> LResult<Vec<RunRequestRecord>>;
 }
 
+/// Secrets (`kuroko secret`, `secret::get`): the PCs registered to read them, and each secret's
+/// ciphertext. Values never reach the store, only ciphertexts encrypted to the recipients.
+pub trait Secrets: Location {
+    /// Registers a PC's public key (or replaces the key it had).
+    fn add_recipient(&mut self, machine: &str, public_key: &str, at: &str) -> LResult<Registered>;
+    /// The registered PCs, by name.
+    fn recipients(&self) -> LResult<Vec<Recipient>>;
+    /// Takes a PC off the list (it reads no secret set from now on). Whether it was there.
+    fn remove_recipient(&mut self, machine: &str) -> LResult<bool>;
+    /// Sets (or replaces) a secret.
+    fn set_secret(&mut self, secret: &SecretRecord) -> LResult<()>;
+    fn secret(&self, name: &str) -> LResult<Option<SecretRecord>>;
+    /// Every secret, by name.
+    fn secrets(&self) -> LResult<Vec<SecretRecord>>;
+    /// Whether there was such a secret.
+    fn remove_secret(&mut self, name: &str) -> LResult<bool>;
+}
+
 /// History from before kuroko (`kuroko ledger import`).
 pub trait Imports: Location {
     /// Adds a whole file of history, or nothing (also nothing when it was imported before).
@@ -708,9 +761,9 @@ pub trait Imports: Location {
 /// A whole ledger: every user's part. `open` gives one; each user takes only its own trait
 /// (`&dyn Reports`, `&mut dyn Schedules`, ...), so another store (PostgreSQL for several robot
 /// PCs) is one more type implementing these four.
-pub trait Store: RunLog + Reports + Schedules + Imports + Queues + Fleet {}
+pub trait Store: RunLog + Reports + Schedules + Imports + Queues + Fleet + Secrets {}
 
-impl<T: RunLog + Reports + Schedules + Imports + Queues + Fleet> Store for T {}
+impl<T: RunLog + Reports + Schedules + Imports + Queues + Fleet + Secrets> Store for T {}
 
 /// Where a ledger is: a SQLite file on this PC, or a PostgreSQL database several PCs share.
 #[derive(Debug, Clone, PartialEq, Eq)]

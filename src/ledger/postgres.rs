@@ -18,6 +18,8 @@ use super::*;
 
 /// 1: runs, items, daily totals, imports, schedules, closure days (SQLite's schema 4).
 /// 2: work queues and their attempts; runs heartbeat (`alive_until`; SQLite's 5).
+/// 3: robot PCs (machines) and runs sent to them, per-day sums per machine; secrets
+/// (ciphertexts) and the PCs registered to read them (SQLite's 6).
 const SCHEMA_VERSION: i64 = 3;
 
 /// Any number, the same in every kuroko: the advisory lock that lets one process migrate.

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 
 use super::{
     Address, Claimant, ItemEnd, ItemRecord, ItemState, LResult, LedgerError, QueueItem, RunEnd,
-    RunStart, Store, liveness_limit, now, open, open_existing,
+    RunStart, Secrets, Store, liveness_limit, now, open, open_existing,
 };
 
 /// The thread that says the run is alive, on its own connection, until it is dropped.
@@ -70,6 +70,8 @@ pub struct Recorder {
     unfinished_before: HashSet<String>,
     done_now: RefCell<HashSet<String>>,
     location: String,
+    /// The ledger, for a dry run's reads of secrets (a real run uses its own connection).
+    address: Address,
 }
 
 impl Recorder {
@@ -92,6 +94,7 @@ impl Recorder {
             done_before,
             unfinished_before,
             done_now: RefCell::default(),
+            address: ledger.clone(),
         })
     }
 
@@ -116,6 +119,7 @@ impl Recorder {
             unfinished_before,
             done_now: RefCell::default(),
             location: ledger.to_string(),
+            address: ledger.clone(),
         })
     }
 
@@ -130,6 +134,7 @@ impl Recorder {
     /// Records a step of an item (started, done or failed), durably, before the script goes on.
     pub fn item(&self, key: &str, state: ItemState) -> LResult<()> {
         let done = state == ItemState::Done;
+        // A secret's value is never written down, not even as an item's key or reason.
         let state = match state {
             ItemState::Failed(reason) => ItemState::Failed(clip(&reason)),
             other => other,
@@ -138,7 +143,7 @@ impl Recorder {
             store.borrow_mut().record_item(
                 &self.run_id,
                 &ItemRecord {
-                    key: key.to_string(),
+                    key: crate::redact::string(key),
                     state,
                     at: now(),
                 },
@@ -184,13 +189,46 @@ impl Recorder {
         let Some(store) = &self.store else {
             return Ok(false);
         };
+        let hidden;
+        let end_written = match end {
+            ItemEnd::Failed { kind, reason } => {
+                hidden = ItemEnd::Failed {
+                    kind: *kind,
+                    reason: clip(reason),
+                };
+                &hidden
+            }
+            ItemEnd::Done => end,
+        };
         let ended = store
             .borrow_mut()
-            .queue_end(item, &self.claimant, end, &now())?;
+            .queue_end(item, &self.claimant, end_written, &now())?;
         if ended && *end == ItemEnd::Done {
             self.done_now.borrow_mut().insert(item.key.clone());
         }
         Ok(ended)
+    }
+
+    /// Reads the ledger's secrets (for `secret::get`): on the run's own connection, or for a
+    /// dry run on one opened for it. `None` when there is no ledger yet (a dry run's file).
+    pub fn read_secrets<T>(
+        &self,
+        f: impl FnOnce(&dyn Secrets) -> LResult<T>,
+    ) -> LResult<Option<T>> {
+        match &self.store {
+            Some(store) => {
+                let store = store.borrow();
+                let secrets: &dyn Secrets = &**store;
+                f(secrets).map(Some)
+            }
+            None => match open_existing(&self.address)? {
+                Some(store) => {
+                    let secrets: &dyn Secrets = &*store;
+                    f(secrets).map(Some)
+                }
+                None => Ok(None),
+            },
+        }
     }
 
     pub fn finish(&self, end: &RunEnd) -> LResult<()> {
@@ -209,8 +247,10 @@ impl Recorder {
 /// characters; a script may fail with any text).
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 
-/// A message cut to `MAX_MESSAGE_CHARS`, marked where it was cut.
+/// A message cut to `MAX_MESSAGE_CHARS`, marked where it was cut, with the values of secrets
+/// the run has read hidden (see `crate::redact`).
 fn clip(text: &str) -> String {
+    let text = &*crate::redact::text(text);
     if text.chars().count() <= MAX_MESSAGE_CHARS {
         return text.to_string();
     }

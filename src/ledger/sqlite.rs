@@ -16,6 +16,8 @@ use super::*;
 /// 1: runs, items, daily totals, imports. 2: items have a state (started, done, failed).
 /// 3: schedules and office closure days. 4: what started a run (manual, launcher, scheduled).
 /// 5: work queues and their attempts; runs heartbeat (`alive_until`).
+/// 6: robot PCs (machines) and runs sent to them, per-day sums per machine; secrets
+/// (ciphertexts) and the PCs registered to read them.
 const SCHEMA_VERSION: i64 = 6;
 
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -227,6 +229,8 @@ impl Sqlite {
                         .and_then(|()| tx.execute_batch(DAILY_FROM_RUNS))
                         .map_err(err(&path, "cannot update the ledger to schema 6"))?;
                 }
+                // and 6 adds tables (machines, run_requests, secret_recipients, secrets), which
+                // SCHEMA created.
                 tx.execute("UPDATE kuroko_schema SET version = ?1", [SCHEMA_VERSION])
                     .map_err(err(&path, "cannot write the schema version"))?;
             }

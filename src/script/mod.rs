@@ -9,6 +9,7 @@ mod log;
 mod mouse;
 mod queue;
 mod screen;
+mod secret;
 pub(crate) mod sheet;
 mod task;
 mod text;
@@ -58,6 +59,10 @@ pub const NAMESPACES: &[(&str, &str)] = &[
         "web",
         "Browser-based business systems (Chromium, Chrome, Edge): pages, frames and popups driven by locators that read like the page, each step waiting until its element is ready.",
     ),
+    (
+        "secret",
+        "Passwords and tokens set with kuroko secret set: kept encrypted, read on the PCs they were set for, shown as *** in everything the run writes.",
+    ),
     ("log", "Messages in the run log and the terminal."),
 ];
 
@@ -71,6 +76,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("task", exported_module!(task::task_api).into());
     engine.register_static_module("queue", exported_module!(queue::queue_api).into());
     engine.register_static_module("log", exported_module!(log::log_api).into());
+    engine.register_static_module("secret", exported_module!(secret::secret_api).into());
     engine.register_static_module("text", exported_module!(text::text_api).into());
     engine.register_static_module("sheet", exported_module!(sheet::sheet_api).into());
     engine.register_static_module("web", exported_module!(web::web_api).into());

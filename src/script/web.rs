@@ -89,6 +89,10 @@ fn write_trace(run_dir: &Path, steps: &VecDeque<Step>) -> Result<(), String> {
             "ok": s.error.is_none(), "error": s.error, "picture": picture,
         }));
     }
+    // Each text redacted before it is escaped into JSON (a locator quoting a secret holds it
+    // escaped once more there).
+    let mut list = serde_json::Value::Array(list);
+    crate::redact::json(&mut list);
     let text = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
     crate::files::write_atomic(&dir.join("trace.json"), text.as_bytes())
 }
@@ -114,6 +118,8 @@ fn fail(run: &RunContext, page: &Page, doing: &str, e: WebError) -> Box<EvalAltR
             }
         }
         if let Ok(html) = page.html() {
+            // A page that shows a secret it was given keeps it hidden here too.
+            let html = crate::redact::string(&html);
             let name = format!("web-failure-{n}.html");
             if crate::files::write_atomic(&run.run_dir.join(&name), html.as_bytes()).is_ok() {
                 kept.push(name);
@@ -695,11 +701,14 @@ pub mod web_api {
                 script_error(format!("option verify: expected true or false, got {t}"))
             })?,
         };
+        // The log and the trace show what was filled, like keyboard::type_text (a secret's
+        // value as ***, see crate::redact).
+        let shown = format!("{loc} {text:?}");
         on(
             &ctx,
             page,
             "fill",
-            loc,
+            &shown,
             loc,
             &opts,
             &["verify"],

@@ -77,6 +77,12 @@ pub fn kuroko() -> Command {
         .env(
             "KUROKO_LEDGER",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-ledger.sqlite3"),
+        )
+        // Never the user's own key for secrets (agents make one at their first start); tests
+        // of secrets give each robot its own.
+        .env(
+            "KUROKO_IDENTITY",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("identity.txt"),
         );
     cmd
 }

@@ -10,6 +10,7 @@ mod queues;
 mod reports;
 mod runs;
 mod schedules;
+mod secrets;
 
 use super::*;
 
@@ -384,6 +385,18 @@ CREATE INDEX IF NOT EXISTS runs_scenario ON runs (scenario_id);
 CREATE INDEX IF NOT EXISTS runs_state ON runs (state);
 CREATE INDEX IF NOT EXISTS items_failure ON items (failure);
 CREATE INDEX IF NOT EXISTS items_key ON items (item_key);
+CREATE TABLE IF NOT EXISTS secret_recipients (
+    machine TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    ciphertext TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    recipients TEXT NOT NULL
+);
 ";
 
 /// `daily_totals` rebuilt from the runs (a ledger from before it had a machine column): the
