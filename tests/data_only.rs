@@ -164,3 +164,57 @@ fn a_launcher_with_no_display_runs_data_only_scenarios_and_explains_the_others()
         ]
     );
 }
+
+/// The launcher's Stop is the stop file and SIGTERM: one stop, whichever the run sees first.
+/// Seen in that order it was taken for a second stop, and the run exited at once without
+/// recording how it ended (the ledger later said `interrupted`).
+#[test]
+fn a_stop_file_then_sigterm_is_one_stop_recorded_as_aborted() {
+    let dir = temp_dir("data_only_stop_twice");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        "for i in 1..=200 { sleep(100); task::item_done(`K-${i}`); }\n",
+    );
+    let ledger = dir.join("ledger.sqlite3");
+    let stop = dir.join("stop");
+    let child = kuroko()
+        .arg("run")
+        .arg(&s)
+        .arg("--runs-dir")
+        .arg(dir.join("runs"))
+        .arg("--ledger")
+        .arg(&ledger)
+        .arg("--stop-file")
+        .arg(&stop)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until("the first items", || {
+        ledger_rows(&ledger)
+            .first()
+            .is_some_and(|r| r.1 == "running")
+    });
+    // The ledger busy (another writer holds it): the run waits at its next item, still
+    // running, while the stop file is seen (its watcher looks every 50 ms) and the signal
+    // comes.
+    let mut db = rusqlite::Connection::open(&ledger).unwrap();
+    let held = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&stop, "stop").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(child.id(), "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    held.rollback().unwrap();
+    let (code, _) = finish(child, Duration::from_secs(30));
+    let stderr = std::fs::read_to_string(dir.join("stderr")).unwrap();
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(!stderr.contains("stopped again"), "{stderr}");
+    let rows = ledger_rows(&ledger);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].1, "aborted", "{rows:?}");
+}

@@ -68,8 +68,12 @@ pub fn process_abort_signal() -> AbortSignal {
         .get_or_init(|| {
             let signal = AbortSignal::new();
             let handler_signal = signal.clone();
+            // Only a second signal exits at once: the launcher's Stop writes the stop file and
+            // sends SIGTERM, and the file seen first must not make that signal a second stop
+            // (the run would end without recording how it ended).
+            let signalled = std::sync::atomic::AtomicBool::new(false);
             let _ = ctrlc::set_handler(move || {
-                if handler_signal.is_requested() {
+                if signalled.swap(true, std::sync::atomic::Ordering::SeqCst) {
                     eprintln!("kuroko: stopped again — exiting now");
                     std::process::exit(crate::exit::ABORTED);
                 }
