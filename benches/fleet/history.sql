@@ -109,14 +109,15 @@ SELECT TO_CHAR(t.started, 'YYYYMMDD-HH24MISSMS') || '-' || t.id || '-' || (10000
        TO_CHAR(i.at, 'YYYY-MM-DD"T"HH24:MI:SS.MS+09:00')
 FROM bench_items i JOIN bench_timed t ON t.n = i.n;
 
-INSERT INTO daily_totals (day, department, task, runs, succeeded, failed, aborted, interrupted,
-    items_done, items_failed, before_minutes, after_minutes, saved_minutes, robot_minutes)
-SELECT SUBSTR(started_at, 1, 10), department, task, COUNT(*),
+INSERT INTO daily_totals (day, department, task, machine, runs, succeeded, failed, aborted,
+    interrupted, items_done, items_failed, before_minutes, after_minutes, saved_minutes,
+    robot_minutes)
+SELECT SUBSTR(started_at, 1, 10), department, task, machine, COUNT(*),
        COUNT(*) FILTER (WHERE state = 'succeeded'), COUNT(*) FILTER (WHERE state = 'failed'),
        COUNT(*) FILTER (WHERE state = 'aborted'), COUNT(*) FILTER (WHERE state = 'interrupted'),
        SUM(items_done), SUM(items_failed), SUM(before_minutes), SUM(after_minutes),
        SUM(saved_minutes), SUM(robot_minutes)
-FROM runs GROUP BY SUBSTR(started_at, 1, 10), department, task;
+FROM runs GROUP BY SUBSTR(started_at, 1, 10), department, task, machine;
 
 COMMIT;
 ANALYZE;
