@@ -97,69 +97,68 @@ fn run_record(r: &Row) -> SqlResult<RunRecord> {
     })
 }
 
+/// The per-day sums of a filter's period and department.
+fn daily_conditions(filter: &Filter) -> Conditions {
+    let mut c = Conditions::default();
+    if let Some(from) = &filter.from {
+        c.push("day >= ?", from);
+    }
+    if let Some(to) = &filter.to {
+        c.push("day < ?", to);
+    }
+    if let Some(d) = &filter.department {
+        c.push("department = ?", d);
+    }
+    c
+}
+
+/// The per-day sums added up, in `Totals` order. Sums of whole numbers are cast back to whole
+/// numbers (PostgreSQL sums BIGINT as NUMERIC).
+const DAILY_SUMS: &str = "CAST(SUM(runs) AS BIGINT), CAST(SUM(succeeded) AS BIGINT), \
+    CAST(SUM(failed) AS BIGINT), CAST(SUM(aborted) AS BIGINT), \
+    CAST(SUM(interrupted) AS BIGINT), CAST(SUM(items_done) AS BIGINT), \
+    CAST(SUM(items_failed) AS BIGINT), SUM(before_minutes), SUM(after_minutes), \
+    SUM(saved_minutes), SUM(robot_minutes)";
+
+/// `DAILY_SUMS` read back from column `first` on.
+fn daily_sums(r: &Row, first: usize) -> SqlResult<Totals> {
+    Ok(Totals {
+        runs: r.count(first)?,
+        succeeded: r.count(first + 1)?,
+        failed: r.count(first + 2)?,
+        aborted: r.count(first + 3)?,
+        interrupted: r.count(first + 4)?,
+        items_done: r.count(first + 5)?,
+        items_failed: r.count(first + 6)?,
+        before_minutes: r.real(first + 7)?,
+        after_minutes: r.real(first + 8)?,
+        saved_minutes: r.real(first + 9)?,
+        robot_minutes: r.real(first + 10)?,
+    })
+}
+
 impl<D: Db> Reports for SqlStore<D> {
     fn machine_totals(&self, filter: &Filter) -> LResult<Vec<MachineTotals>> {
-        let mut c = Conditions::default();
-        if let Some(from) = &filter.from {
-            c.push("day >= ?", from);
-        }
-        if let Some(to) = &filter.to {
-            c.push("day < ?", to);
-        }
-        if let Some(d) = &filter.department {
-            c.push("department = ?", d);
-        }
+        let c = daily_conditions(filter);
         let sql = format!(
-            "SELECT machine, department, CAST(SUM(runs) AS BIGINT), \
-             CAST(SUM(succeeded) AS BIGINT), CAST(SUM(failed) AS BIGINT), \
-             CAST(SUM(aborted) AS BIGINT), CAST(SUM(interrupted) AS BIGINT), \
-             CAST(SUM(items_done) AS BIGINT), CAST(SUM(items_failed) AS BIGINT), \
-             SUM(before_minutes), SUM(after_minutes), SUM(saved_minutes), SUM(robot_minutes) \
-             FROM daily_totals{} GROUP BY machine, department ORDER BY 1, 2",
+            "SELECT machine, department, {DAILY_SUMS} FROM daily_totals{} \
+             GROUP BY machine, department ORDER BY 1, 2",
             c.where_sql()
         );
         self.rows("cannot sum the runs per machine", &sql, &c.values, |r| {
             Ok(MachineTotals {
                 machine: r.text(0)?,
                 department: r.text(1)?,
-                sums: Totals {
-                    runs: r.count(2)?,
-                    succeeded: r.count(3)?,
-                    failed: r.count(4)?,
-                    aborted: r.count(5)?,
-                    interrupted: r.count(6)?,
-                    items_done: r.count(7)?,
-                    items_failed: r.count(8)?,
-                    before_minutes: r.real(9)?,
-                    after_minutes: r.real(10)?,
-                    saved_minutes: r.real(11)?,
-                    robot_minutes: r.real(12)?,
-                },
+                sums: daily_sums(r, 2)?,
             })
         })
     }
 
     fn group_totals(&self, filter: &Filter) -> LResult<Vec<GroupTotals>> {
-        let mut c = Conditions::default();
-        if let Some(from) = &filter.from {
-            c.push("day >= ?", from);
-        }
-        if let Some(to) = &filter.to {
-            c.push("day < ?", to);
-        }
-        if let Some(d) = &filter.department {
-            c.push("department = ?", d);
-        }
-        // Sums of whole numbers are cast back to whole numbers (PostgreSQL sums BIGINT as
-        // NUMERIC).
+        let c = daily_conditions(filter);
         let sql = format!(
-            "SELECT SUBSTR(day, 1, 7), department, task, CAST(SUM(runs) AS BIGINT), \
-             CAST(SUM(succeeded) AS BIGINT), CAST(SUM(failed) AS BIGINT), \
-             CAST(SUM(aborted) AS BIGINT), CAST(SUM(interrupted) AS BIGINT), \
-             CAST(SUM(items_done) AS BIGINT), CAST(SUM(items_failed) AS BIGINT), \
-             SUM(before_minutes), SUM(after_minutes), SUM(saved_minutes), SUM(robot_minutes) \
-             FROM daily_totals{} GROUP BY SUBSTR(day, 1, 7), department, task \
-             ORDER BY 1, 2, 3",
+            "SELECT SUBSTR(day, 1, 7), department, task, {DAILY_SUMS} FROM daily_totals{} \
+             GROUP BY SUBSTR(day, 1, 7), department, task ORDER BY 1, 2, 3",
             c.where_sql()
         );
         self.rows("cannot sum the runs", &sql, &c.values, |r| {
@@ -167,19 +166,7 @@ impl<D: Db> Reports for SqlStore<D> {
                 month: r.text(0)?,
                 department: r.text(1)?,
                 task: r.text(2)?,
-                sums: Totals {
-                    runs: r.count(3)?,
-                    succeeded: r.count(4)?,
-                    failed: r.count(5)?,
-                    aborted: r.count(6)?,
-                    interrupted: r.count(7)?,
-                    items_done: r.count(8)?,
-                    items_failed: r.count(9)?,
-                    before_minutes: r.real(10)?,
-                    after_minutes: r.real(11)?,
-                    saved_minutes: r.real(12)?,
-                    robot_minutes: r.real(13)?,
-                },
+                sums: daily_sums(r, 3)?,
             })
         })
     }
