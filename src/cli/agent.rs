@@ -70,13 +70,8 @@ pub fn execute(args: Args) -> Result<i32> {
         poll: seconds("--poll", args.poll)?,
         drain_timeout: seconds("--drain-timeout", args.drain_timeout)?,
     };
-    // The ledger is checked now, so a wrong address is reported at once; the robot's key for
-    // secrets is made on its first start and registered under its name.
-    let mut store = crate::ledger::open(&config.ledger)?;
-    if let Some(line) = super::secret::register_this_pc(&mut *store, &config.name)? {
-        println!("kuroko agent {}: {line}", config.name);
-    }
-    drop(store);
+    // Ctrl+C is caught before anything is printed: whoever reads the first line and stops the
+    // agent gets a clean stop, not a killed process.
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     ctrlc::set_handler(move || {
@@ -87,6 +82,13 @@ pub fn execute(args: Args) -> Result<i32> {
     .map_err(|e| Error::Server {
         message: format!("cannot catch Ctrl+C: {e}"),
     })?;
+    // The ledger is checked now, so a wrong address is reported at once; the robot's key for
+    // secrets is made on its first start and registered under its name.
+    let mut store = crate::ledger::open(&config.ledger)?;
+    if let Some(line) = super::secret::register_this_pc(&mut *store, &config.name)? {
+        println!("kuroko agent {}: {line}", config.name);
+    }
+    drop(store);
     agent::run(&config, stop)
         .map(|_| crate::exit::SUCCEEDED)
         .map_err(|message| Error::Refused { message })

@@ -122,6 +122,9 @@ pub fn serve(config: Config) -> Result<()> {
             .port();
         let access = Access::new(port).map_err(|e| env_error("no random token", &e))?;
         let app = Arc::new(start(config, access)?);
+        // Stopping is caught before the address is printed: a script that reads it and stops the
+        // launcher at once gets a clean stop.
+        stop_runs_on_exit(app.clone());
         let url = app.access.url();
         // The first line is the address, for the clerk and for scripts that start the server.
         println!("{url}");
@@ -134,7 +137,6 @@ pub fn serve(config: Config) -> Result<()> {
             open_browser(&url);
         }
         scheduler::spawn(app.clone());
-        stop_runs_on_exit(app.clone());
         serve_connections(listener, routes::router(app)).await;
         Ok(())
     })
