@@ -10,6 +10,9 @@ packages=(
   fonts-noto-cjk
   # a Qt window (tests/fixtures/qt/entry.py): typing must be exact in Qt as well as GTK
   python3 python3-pyqt5
+  # ui:: on Linux: the accessibility bus (AT-SPI) GTK and Qt publish their controls on, and a
+  # private session bus for the tests
+  at-spi2-core libatk-bridge2.0-0 dbus-daemon
   # the launcher page (`kuroko serve`) is tested in a real, headless Chromium through WebDriver
   chromium chromium-driver
   # the shared ledger of several robot PCs: tests start their own PostgreSQL in a temporary

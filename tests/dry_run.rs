@@ -146,3 +146,58 @@ fn a_picture_not_found_where_something_similar_is_names_the_likely_causes() {
     .stderr_has("another font")
     .stderr_has("kuroko locate images/登録.png --in ");
 }
+
+#[test]
+fn ui_calls_run_in_a_dry_run_and_bad_selectors_are_errors_at_their_line() {
+    let dir = temp_dir("dry_run_ui");
+    let s = scenario(
+        &dir,
+        "s",
+        MANIFEST,
+        r#"let w = "申請入力";
+ui::click(#{ window: w, role: "button", name: "新規" });
+ui::set_text(#{ window: w, role: "text", right_of: "氏名" }, "髙橋 𠮷男");
+let b = ui::find(#{ window: w, role: "button", name: "登録" });
+ui::wait(#{ window: w, role: "label", name: "登録しました" }, #{ timeout_s: 5 });
+ui::wait_gone(#{ window: w, role: "label", name: "登録中" });
+if !ui::exists(#{ window: w, role: "button", name: "登録" }) { fail("missing"); }
+log::info(`found ${b.role} ${b.name} at ${b.cx},${b.cy}`);
+"#,
+    );
+    run_scenario(&s, None, &["--dry-run"])
+        .expect(0)
+        .stderr_has("ui click button \"新規\"")
+        .stderr_has("ui set_text text \"\"")
+        .stderr_has("\"髙橋 𠮷男\"")
+        .stderr_has("found button 登録 at 960,540");
+    for (script, message) in [
+        (
+            "ui::click(#{ window: \"申請\", role: \"buton\", name: \"登録\" });",
+            "role \"buton\" is not one kuroko knows (did you mean `button`?)",
+        ),
+        (
+            "ui::click(#{ window: \"申請\", nme: \"登録\" });",
+            "unknown selector key `nme` (did you mean `name`?)",
+        ),
+        (
+            "ui::click(#{ window: \"申請\" });",
+            "the selector names no control",
+        ),
+        (
+            "ui::click(#{ right_of: \"氏名\", below: \"住所\" });",
+            "one label anchor, not both",
+        ),
+        (
+            "ui::click(#{ name: \"登録\", index: -1 });",
+            "index -1 must be 0 or more",
+        ),
+        (
+            "ui::wait(#{ name: \"登録\" }, #{ timeout: 3 });",
+            "unknown option `timeout` (did you mean `timeout_s`?)",
+        ),
+    ] {
+        std::fs::write(s.join("main.rhai"), format!("let x = 1;\n{script}\n")).unwrap();
+        let ran = run_scenario(&s, None, &["--dry-run"]);
+        ran.expect(1).stderr_has("main.rhai:2:").stderr_has(message);
+    }
+}

@@ -5,6 +5,7 @@ mod agent;
 mod check;
 mod docs;
 mod doctor;
+mod inspect;
 mod ledger;
 mod list;
 mod locate;
@@ -63,6 +64,9 @@ enum Command {
     List(list::Args),
     /// Find a template on a screenshot or the screen, with scores (exit 0 found, 1 not found).
     Locate(locate::Args),
+    /// The control under the pointer (or at --at X,Y, or every control of --window) with the
+    /// ui:: selector that finds it.
+    Inspect(inspect::Args),
     /// Look at the ledger of runs, import history from before kuroko, export it.
     Ledger(ledger::Args),
     /// The time-saved report for a month, a fiscal year or a range of days (xlsx, csv, table).
@@ -107,6 +111,7 @@ pub fn main() -> i32 {
         Command::Docs(args) => docs::execute(args),
         Command::Doctor(args) => doctor::execute(args),
         Command::Locate(args) => locate::execute(args),
+        Command::Inspect(args) => inspect::execute(args),
         Command::Ledger(args) => ledger::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Schedule(args) => schedule::execute(args),

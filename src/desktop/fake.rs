@@ -46,6 +46,7 @@ pub fn desktop(screen: Option<RgbaImage>, invent_windows: bool) -> (Desktop, Act
         screen: Box::new(Fake(state.clone())),
         windows: Box::new(Fake(state.clone())),
         clipboard: Box::new(FakeClipboard::default()),
+        controls: Box::new(FakeControls::new(Vec::new(), log.clone())),
         stop_triggers: Box::new(Fake(state)),
         backend: Backend::Fake,
     };
@@ -205,5 +206,66 @@ impl crate::desktop::Clipboard for FakeClipboard {
             .get(&0)
             .map(|(_, _, b)| String::from_utf8_lossy(b).into_owned());
         Ok(())
+    }
+}
+
+/// An accessibility tree held in memory: a test gives it the controls; pressing and setting
+/// text are recorded in the action log, and set texts are read back.
+pub struct FakeControls {
+    controls: Vec<crate::desktop::ui::Control>,
+    texts: HashMap<String, String>,
+    log: ActionLog,
+}
+
+impl FakeControls {
+    pub fn new(controls: Vec<crate::desktop::ui::Control>, log: ActionLog) -> FakeControls {
+        FakeControls {
+            controls,
+            texts: HashMap::new(),
+            log,
+        }
+    }
+}
+
+impl crate::desktop::ui::Controls for FakeControls {
+    fn kind(&self) -> &'static str {
+        "fake controls"
+    }
+    fn controls(&mut self, window: Option<&str>) -> DResult<Vec<crate::desktop::ui::Control>> {
+        Ok(self
+            .controls
+            .iter()
+            .filter(|c| window.is_none_or(|w| c.window.contains(w)))
+            .cloned()
+            .collect())
+    }
+    fn press(&mut self, control: &crate::desktop::ui::Control) -> DResult<bool> {
+        self.log
+            .borrow_mut()
+            .push(format!("press {} {:?}", control.role, control.name));
+        Ok(control.role != crate::desktop::ui::Role::Label)
+    }
+    fn set_text(&mut self, control: &crate::desktop::ui::Control, text: &str) -> DResult<bool> {
+        if control.role != crate::desktop::ui::Role::Text {
+            return Ok(false);
+        }
+        self.log
+            .borrow_mut()
+            .push(format!("set_text {:?} {text:?}", control.handle));
+        self.texts.insert(control.handle.clone(), text.to_string());
+        Ok(true)
+    }
+    fn text(&mut self, control: &crate::desktop::ui::Control) -> DResult<String> {
+        Ok(self
+            .texts
+            .get(&control.handle)
+            .cloned()
+            .unwrap_or_else(|| control.name.clone()))
+    }
+    fn focus(&mut self, control: &crate::desktop::ui::Control) -> DResult<bool> {
+        self.log
+            .borrow_mut()
+            .push(format!("focus {:?}", control.handle));
+        Ok(true)
     }
 }

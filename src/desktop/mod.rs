@@ -7,6 +7,7 @@ pub mod fake;
 pub mod keys;
 pub mod lock;
 pub mod typing;
+pub mod ui;
 #[cfg(windows)]
 pub mod win32;
 #[cfg(target_os = "linux")]
@@ -157,6 +158,8 @@ pub struct Desktop {
     pub screen: Box<dyn Screen>,
     pub windows: Box<dyn Windows>,
     pub clipboard: Box<dyn Clipboard>,
+    /// Controls by role and name, through the system's accessibility tree.
+    pub controls: Box<dyn ui::Controls>,
     pub stop_triggers: Box<dyn StopTriggers>,
     pub backend: Backend,
 }

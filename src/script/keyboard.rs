@@ -8,7 +8,12 @@ use rhai::plugin::*;
 
 /// Types step by step (an abort lands between steps), then puts the clipboard back — also
 /// when typing failed or was stopped — and reads the field back when asked.
-fn type_with(ctx: &NativeCallContext, text: &str, method: Method, verify: bool) -> RhaiResult<()> {
+pub(crate) fn type_with(
+    ctx: &NativeCallContext,
+    text: &str,
+    method: Method,
+    verify: bool,
+) -> RhaiResult<()> {
     let run = run_context(ctx)?;
     let pieces = run.with_desktop(|d| {
         Ok(typing::plan(text, method, &mut |c| {

@@ -13,6 +13,7 @@ mod secret;
 pub(crate) mod sheet;
 mod task;
 mod text;
+mod ui;
 mod web;
 mod window;
 
@@ -38,6 +39,10 @@ pub const NAMESPACES: &[(&str, &str)] = &[
     (
         "window",
         "Finding, waiting for and activating application windows by (part of) their title.",
+    ),
+    (
+        "ui",
+        "Controls found by their role and name (the 登録 button, the field right of 氏名) through the system's accessibility tree, instead of by their picture.",
     ),
     (
         "task",
@@ -73,6 +78,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_static_module("mouse", exported_module!(mouse::mouse_api).into());
     engine.register_static_module("screen", exported_module!(screen::screen_api).into());
     engine.register_static_module("window", exported_module!(window::window_api).into());
+    engine.register_static_module("ui", exported_module!(ui::ui_api).into());
     engine.register_static_module("task", exported_module!(task::task_api).into());
     engine.register_static_module("queue", exported_module!(queue::queue_api).into());
     engine.register_static_module("log", exported_module!(log::log_api).into());

@@ -71,6 +71,9 @@ impl Ran {
 pub fn kuroko() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kuroko"));
     cmd.env_remove("DISPLAY")
+        // Never the developer's desktop session: ui:: would see its windows.
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("AT_SPI_BUS_ADDRESS")
         .env_remove("KUROKO_ABORT_HOTKEY")
         .env_remove("KUROKO_CAPTURE")
         // Never the user's own ledger; tests that look at the ledger pass their own.
@@ -380,4 +383,68 @@ pub fn signal(pid: u32, name: &str) {
         .args([&format!("-{name}"), &pid.to_string()])
         .status()
         .unwrap();
+}
+
+/// A private D-Bus session bus on an Xvfb display: the accessibility bus (AT-SPI) starts on it
+/// when a program first asks, so GTK and Qt windows started with `command` publish their
+/// controls to kuroko started with `kuroko`.
+pub struct SessionBus {
+    child: Child,
+    pub address: String,
+    display: String,
+}
+
+impl SessionBus {
+    pub fn start(x: &Xvfb) -> SessionBus {
+        assert!(
+            which("dbus-daemon"),
+            "dbus-daemon is not installed (run scripts/test.sh, which installs it)"
+        );
+        let mut child = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .env("DISPLAY", &x.display)
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert!(line.starts_with("unix:"), "dbus-daemon said {line:?}");
+        SessionBus {
+            child,
+            address: line.trim().to_string(),
+            display: x.display.clone(),
+        }
+    }
+
+    /// A program on the display and this bus, with Qt's accessibility on.
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .env_remove("AT_SPI_BUS_ADDRESS")
+            .env_remove("NO_AT_BRIDGE")
+            .env("QT_LINUX_ACCESSIBILITY_ALWAYS_ON", "1");
+        cmd
+    }
+
+    /// kuroko on the display and this bus.
+    pub fn kuroko(&self) -> Command {
+        let mut cmd = kuroko();
+        cmd.env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address);
+        cmd
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -781,3 +781,101 @@ fn a_killed_agent_takes_its_run_with_it_and_the_item_in_hand_is_set_aside() {
         "the dead run took no more items"
     );
 }
+
+#[test]
+fn ui_finds_win32_controls_by_role_and_label_sets_300_strings_exactly_and_clicks_by_name() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_ui");
+    // 300 municipal strings set into a Win32 EDIT by WM_SETTEXT, read back, and entered with
+    // Enter: the program itself writes what its field held.
+    let out = dir.join("lines.txt");
+    let _lines = lines_window(&out, "kuroko-ui");
+    let strings = municipal_strings(300);
+    let s = scenario(
+        &dir,
+        &format!(
+            r#"window::wait("kuroko-ui", 20);
+let field = #{{ window: "kuroko-ui", role: "text" }};
+ui::click(field);
+for s in {} {{
+    ui::set_text(field, s);
+    if ui::get_text(field) != s {{ fail(`read back ${{ui::get_text(field)}}, not ${{s}}`); }}
+    keyboard::press("Enter");
+}}
+"#,
+            rhai_array(&strings)
+        ),
+    );
+    run(&s, &[]).expect(0);
+    let got = wait_lines(&out, 300);
+    let wrong: Vec<String> = strings
+        .iter()
+        .enumerate()
+        .filter(|(i, want)| got.get(*i) != Some(want))
+        .map(|(i, want)| format!("#{i}: set {want:?}, got {:?}", got.get(i)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of 300 differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert_eq!(got.len(), 300);
+
+    // The 受付システム: fields found right of their labels, buttons by name, the status label
+    // waited for; one registration, exactly as set.
+    let file = dir.join("registrations.jsonl");
+    let _app = intake(&[file.to_str().unwrap()]);
+    let form = scenario(
+        &dir.join("form"),
+        r#"let w = "受付システム";
+ui::click(#{ window: w, role: "button", name: "新規" });
+ui::set_text(#{ window: w, role: "text", right_of: "受付番号" }, "UI-0001");
+ui::set_text(#{ window: w, role: "text", name: "氏名" }, "髙橋 𠮷男");
+ui::set_text(#{ window: w, role: "text", right_of: "フリガナ" }, "ﾀｶﾊｼ ﾖｼｵ");
+ui::set_text(#{ window: w, role: "text", right_of: "生年月日" }, "S50/01/02");
+ui::set_text(#{ window: w, role: "text", near: "住所" }, "深谷市仲町１１－１");
+let b = ui::find(#{ window: w, role: "button", name: "登録" });
+log::info(`登録 at ${b.cx},${b.cy} ${b.w}x${b.h}`);
+ui::click(#{ window: w, role: "button", name: "登録" });
+ui::wait(#{ window: w, role: "label", name: "登録しました" }, #{ timeout_s: 20 });
+if ui::exists(#{ window: w, role: "label", name: "登録中…" }) { fail("still saving"); }
+log::info(`status: ${ui::get_text(#{ window: w, role: "label", name_contains: "登録" })}`);
+"#,
+    );
+    run(&form, &[])
+        .expect(0)
+        .stderr_has("登録 at ")
+        .stderr_has("status: 登録しました");
+    let rows = registrations(&file);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    for (k, v) in [
+        ("受付番号", "UI-0001"),
+        ("氏名", "髙橋 𠮷男"),
+        ("フリガナ", "ﾀｶﾊｼ ﾖｼｵ"),
+        ("生年月日", "S50/01/02"),
+        ("住所", "深谷市仲町１１－１"),
+    ] {
+        assert_eq!(rows[0][k], v, "{k}");
+    }
+
+    // A missing control names the nearest; an ambiguous one lists the matches; both at their
+    // line, after no wait for the ambiguous one.
+    let missing = scenario(
+        &dir.join("missing"),
+        "let w = \"受付システム\";\nui::click(#{ window: w, role: \"button\", name: \"登緑\", timeout_s: 1 });\n",
+    );
+    run(&missing, &[])
+        .expect(1)
+        .stderr_has("main.rhai:2:")
+        .stderr_has("found nothing within 1 s (Win32 controls); nearest: button \"登録\"");
+    let ambiguous = scenario(
+        &dir.join("ambiguous"),
+        "ui::get_text(#{ window: \"受付システム\", role: \"text\" });\n",
+    );
+    run(&ambiguous, &[])
+        .expect(1)
+        .stderr_has("main.rhai:1:")
+        .stderr_has("matches 6 controls")
+        .stderr_has("add index");
+}

@@ -5,6 +5,7 @@
 
 mod capture;
 mod clipboard;
+mod controls;
 pub(crate) mod doctor;
 mod ime;
 mod input;
@@ -138,6 +139,7 @@ pub fn connect() -> DResult<Desktop> {
         screen: Box::new(GdiScreen),
         windows: Box::new(windows::Win32Windows),
         clipboard: Box::new(clipboard::Win32Clipboard::connect()?),
+        controls: Box::new(controls::Win32Controls),
         stop_triggers: Box::new(triggers::Win32StopTriggers::new(commanded)),
         backend: crate::desktop::Backend::Windows,
     })

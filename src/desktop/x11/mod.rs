@@ -2,6 +2,7 @@
 //! through EWMH (or plain X focus when no window manager runs), capture on a persistent
 //! connection, and the stop triggers (global hotkey, failsafe corner) on their own connections.
 
+mod atspi;
 mod capture;
 mod clipboard;
 
@@ -66,6 +67,9 @@ pub fn connect() -> DResult<Desktop> {
         },
         windows: Box::new(windows::X11Windows::connect()?),
         clipboard: Box::new(clipboard::X11Clipboard::connect()?),
+        controls: Box::new(crate::desktop::ui::Lazy::new("AT-SPI", || {
+            Ok(Box::new(atspi::connect()?))
+        })),
         stop_triggers: Box::new(triggers::X11StopTriggers::new(commanded)),
         backend: crate::desktop::Backend::X11,
     })

@@ -1,0 +1,195 @@
+//! Controls by role and name (`ui::`): one small trait over each system's accessibility tree
+//! (AT-SPI on Linux, the Win32 control tree on Windows, an in-memory tree for dry runs and fast
+//! tests), so a click names its button instead of its picture. UI Automation can plug in behind
+//! the same trait; Wine's is stubs, so none ships untested.
+
+pub mod select;
+
+use crate::geometry::Rect;
+
+use super::DResult;
+
+/// kuroko's names for the kinds of control, mapped to each system's own roles.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    Button,
+    /// A text field (single or multi-line, password fields too).
+    Text,
+    Check,
+    Radio,
+    Combo,
+    List,
+    ListItem,
+    MenuItem,
+    Tab,
+    /// Static text, e.g. the 氏名 beside a field.
+    Label,
+    /// A top-level window or dialog.
+    Window,
+    /// Anything else, by the system's own name for it (shown by `kuroko inspect`).
+    Other(String),
+}
+
+impl Role {
+    /// The names a selector's `role` accepts, in the order the docs list them.
+    pub const NAMES: &'static [&'static str] = &[
+        "button",
+        "text",
+        "check",
+        "radio",
+        "combo",
+        "list",
+        "list_item",
+        "menu_item",
+        "tab",
+        "label",
+        "window",
+    ];
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Some(match name {
+            "button" => Role::Button,
+            "text" => Role::Text,
+            "check" => Role::Check,
+            "radio" => Role::Radio,
+            "combo" => Role::Combo,
+            "list" => Role::List,
+            "list_item" => Role::ListItem,
+            "menu_item" => Role::MenuItem,
+            "tab" => Role::Tab,
+            "label" => Role::Label,
+            "window" => Role::Window,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Role::Button => "button",
+            Role::Text => "text",
+            Role::Check => "check",
+            Role::Radio => "radio",
+            Role::Combo => "combo",
+            Role::List => "list",
+            Role::ListItem => "list_item",
+            Role::MenuItem => "menu_item",
+            Role::Tab => "tab",
+            Role::Label => "label",
+            Role::Window => "window",
+            Role::Other(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One control as a backend reports it. Only controls that are showing and have a size on the
+/// screen are reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Control {
+    /// The backend's own reference (an AT-SPI object, a window handle); opaque to everyone else.
+    pub handle: String,
+    /// The title of its top-level window.
+    pub window: String,
+    pub role: Role,
+    /// The system's own role or class name (for `kuroko inspect` and error messages).
+    pub platform_role: String,
+    /// What a person reads on or beside it: a button's caption, a field's label. Mnemonic marks
+    /// (`&`, `_`) are removed.
+    pub name: String,
+    /// The automation or widget id, when the program set one ("" otherwise).
+    pub id: String,
+    /// On the screen, in pixels.
+    pub rect: Rect,
+    pub enabled: bool,
+}
+
+impl Control {
+    pub fn centre(&self) -> (i32, i32) {
+        (
+            self.rect.x as i32 + self.rect.w as i32 / 2,
+            self.rect.y as i32 + self.rect.h as i32 / 2,
+        )
+    }
+}
+
+/// A system's accessibility tree.
+pub trait Controls {
+    /// The system's name for its tree, for messages ("AT-SPI", "Win32 controls").
+    fn kind(&self) -> &'static str;
+    /// The controls of every showing top-level window whose title contains `window` (every
+    /// window when `None`), each window's controls in the order the system lists them (the
+    /// window itself first), windows from the bottom of the stack to the top.
+    fn controls(&mut self, window: Option<&str>) -> DResult<Vec<Control>>;
+    /// Performs the control's own action (press, toggle, select). `Ok(false)` when it has
+    /// none: the caller clicks its centre.
+    fn press(&mut self, control: &Control) -> DResult<bool>;
+    /// Replaces the control's text. `Ok(false)` when it cannot be set that way: the caller
+    /// focuses it and types.
+    fn set_text(&mut self, control: &Control, text: &str) -> DResult<bool>;
+    /// The control's text: a field's contents, else its name.
+    fn text(&mut self, control: &Control) -> DResult<String>;
+    /// Gives the control the keyboard focus. `Ok(false)` when the system cannot: the caller
+    /// clicks it.
+    fn focus(&mut self, control: &Control) -> DResult<bool>;
+}
+
+/// How a backend is connected.
+pub type Connector = fn() -> DResult<Box<dyn Controls>>;
+
+/// Connects a backend the first time a script asks for a control, so a run that never calls
+/// `ui::` needs no accessibility service; a failed connection gives its message to every call.
+pub struct Lazy {
+    kind: &'static str,
+    connect: Option<Connector>,
+    backend: Option<Result<Box<dyn Controls>, super::DesktopError>>,
+}
+
+impl Lazy {
+    pub fn new(kind: &'static str, connect: Connector) -> Lazy {
+        Lazy {
+            kind,
+            connect: Some(connect),
+            backend: None,
+        }
+    }
+
+    fn backend(&mut self) -> DResult<&mut Box<dyn Controls>> {
+        if let Some(connect) = self.connect.take() {
+            self.backend = Some(connect());
+        }
+        match &mut self.backend {
+            Some(Ok(backend)) => Ok(backend),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(super::DesktopError::new(format!(
+                "{} is not connected",
+                self.kind
+            ))),
+        }
+    }
+}
+
+impl Controls for Lazy {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn controls(&mut self, window: Option<&str>) -> DResult<Vec<Control>> {
+        self.backend()?.controls(window)
+    }
+    fn press(&mut self, control: &Control) -> DResult<bool> {
+        self.backend()?.press(control)
+    }
+    fn set_text(&mut self, control: &Control, text: &str) -> DResult<bool> {
+        self.backend()?.set_text(control, text)
+    }
+    fn text(&mut self, control: &Control) -> DResult<String> {
+        self.backend()?.text(control)
+    }
+    fn focus(&mut self, control: &Control) -> DResult<bool> {
+        self.backend()?.focus(control)
+    }
+}
