@@ -33,6 +33,7 @@ mod job;
 pub mod ledger;
 mod memory;
 mod props;
+pub mod record;
 mod redact;
 pub mod report;
 pub mod run;

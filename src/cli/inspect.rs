@@ -141,6 +141,7 @@ mod tests {
                 h: rect.3,
             },
             enabled: true,
+            password: false,
         }
     }
 

@@ -262,10 +262,4 @@ impl crate::desktop::ui::Controls for FakeControls {
             .cloned()
             .unwrap_or_else(|| control.name.clone()))
     }
-    fn focus(&mut self, control: &crate::desktop::ui::Control) -> DResult<bool> {
-        self.log
-            .borrow_mut()
-            .push(format!("focus {:?}", control.handle));
-        Ok(true)
-    }
 }

@@ -128,13 +128,28 @@ impl Query {
     }
 }
 
-/// One look at the screen: the control, or why not.
-fn look(run: &RunContext, sel: &Selector) -> RhaiResult<Result<Control, Miss>> {
-    let controls = run.with_desktop(|d| d.controls.controls(sel.window.as_deref()))?;
+/// One look at the screen.
+enum Look {
+    Found(Control),
+    Missed(Miss),
+    /// The accessibility tree did not answer (a program busy or closing): looked again until
+    /// the deadline.
+    Failed(String),
+}
+
+fn look(run: &RunContext, sel: &Selector) -> RhaiResult<Look> {
+    let listed = run.with_desktop(|d| Ok(d.controls.controls(sel.window.as_deref())))?;
+    let controls = match listed {
+        Ok(controls) => controls,
+        Err(e) => return Ok(Look::Failed(e.0)),
+    };
     if controls.is_empty() && run.dry_run {
-        return Ok(Ok(invented(run, sel)?));
+        return Ok(Look::Found(invented(run, sel)?));
     }
-    Ok(select::resolve(&controls, sel))
+    Ok(match select::resolve(&controls, sel) {
+        Ok(c) => Look::Found(c),
+        Err(miss) => Look::Missed(miss),
+    })
 }
 
 /// A dry run's desktop has no controls: every one a script asks for "is there", at the centre
@@ -153,12 +168,13 @@ fn invented(run: &RunContext, sel: &Selector) -> RhaiResult<Control> {
             .unwrap_or_default(),
         id: sel.id.clone().unwrap_or_default(),
         rect: Rect {
-            x: w / 2 - 50,
-            y: h / 2 - 15,
-            w: 100,
-            h: 30,
+            x: w.saturating_sub(100) / 2,
+            y: h.saturating_sub(30) / 2,
+            w: w.min(100),
+            h: h.min(30),
         },
         enabled: true,
+        password: false,
     })
 }
 
@@ -222,31 +238,37 @@ fn wait_for(run: &RunContext, q: &Query, usable: bool) -> RhaiResult<Control> {
     let timeout = q.timeout_or_default();
     let deadline = Instant::now() + timeout;
     loop {
-        let miss = match look(run, &q.selector)? {
-            Ok(c) if c.enabled || !usable => return Ok(c),
-            Ok(c) => {
-                if Instant::now() >= deadline {
-                    return Err(script_error(format!(
-                        "{} stayed disabled (greyed out) for {} s: {}",
-                        q.selector,
-                        timeout.as_secs_f64(),
-                        select::describe(&c)
-                    )));
-                }
-                None
-            }
-            Err(miss @ (Miss::Ambiguous { .. } | Miss::IndexOutOfRange { .. })) => {
+        let last = match look(run, &q.selector)? {
+            Look::Found(c) if c.enabled || !usable => return Ok(c),
+            Look::Found(c) => format!(
+                "{} stayed disabled (greyed out) for {} s: {}",
+                q.selector,
+                timeout.as_secs_f64(),
+                select::describe(&c)
+            ),
+            Look::Missed(miss @ Miss::Ambiguous { .. }) => {
                 return Err(script_error(missed(run, &q.selector, miss, None)));
             }
-            Err(miss) => Some(miss),
+            Look::Missed(miss) => missed(run, &q.selector, miss, Some(timeout)),
+            Look::Failed(e) => format!(
+                "{} could not be looked up within {} s: {e}",
+                q.selector,
+                timeout.as_secs_f64()
+            ),
         };
-        if let Some(miss) = miss
-            && Instant::now() >= deadline
-        {
-            return Err(script_error(missed(run, &q.selector, miss, Some(timeout))));
+        if Instant::now() >= deadline {
+            return Err(script_error(last));
         }
         run.sleep(Duration::from_millis(100))?;
     }
+}
+
+/// Brings the control's window to the front, as a person's click would.
+fn activate_window(run: &RunContext, c: &Control) -> RhaiResult<()> {
+    run.with_desktop(|d| match d.windows.find(&c.window)? {
+        Some(w) => d.windows.activate(&w),
+        None => Ok(()),
+    })
 }
 
 fn to_map(c: &Control) -> Map {
@@ -269,10 +291,8 @@ fn to_map(c: &Control) -> Map {
 /// Brings the control's window to the front and clicks its centre.
 fn click_centre(run: &RunContext, c: &Control) -> RhaiResult<()> {
     let (x, y) = c.centre();
+    activate_window(run, c)?;
     run.with_desktop(|d| {
-        if let Some(w) = d.windows.find(&c.window)? {
-            d.windows.activate(&w)?;
-        }
         d.mouse.move_to(x, y)?;
         d.mouse.button_down(crate::desktop::Button::Left)?;
         d.mouse.button_up(crate::desktop::Button::Left)
@@ -283,6 +303,7 @@ fn click_impl(ctx: &NativeCallContext, sel: &Map) -> RhaiResult<Map> {
     let run = run_context(ctx)?;
     let q = Query::parse(sel)?;
     let c = wait_for(&run, &q, true)?;
+    activate_window(&run, &c)?;
     if run.with_desktop(|d| d.controls.press(&c))? {
         run.action(format!("ui click {}", select::describe(&c)));
     } else {
@@ -305,11 +326,9 @@ fn set_text_impl(ctx: &NativeCallContext, sel: &Map, text: &str) -> RhaiResult<(
         return Ok(());
     }
     let set = run.with_desktop(|d| d.controls.set_text(&c, text))?;
-    if !set || run.with_desktop(|d| d.controls.text(&c))? != text {
+    if !set || (!c.password && run.with_desktop(|d| d.controls.text(&c))? != text) {
         // The control takes no text that way (or changed it): type it as a person would.
-        if !run.with_desktop(|d| d.controls.focus(&c))? {
-            click_centre(&run, &c)?;
-        }
+        click_centre(&run, &c)?;
         run.with_desktop(|d| {
             let (ctrl, a) = (Key::Named(NamedKey::Ctrl), Key::Char('a'));
             d.keyboard.key_down(ctrl)?;
@@ -319,14 +338,25 @@ fn set_text_impl(ctx: &NativeCallContext, sel: &Map, text: &str) -> RhaiResult<(
         })?;
         crate::script::keyboard::type_with(ctx, text, Method::Auto, false)?;
     }
-    let got = run.with_desktop(|d| d.controls.text(&c))?;
-    if got != text {
-        return Err(script_error(format!(
-            "the field {} holds {got:?}, not {text:?} as set",
-            select::describe(&c)
-        )));
+    if c.password {
+        // Its text cannot be read back, and is never shown.
+        return Ok(());
     }
-    Ok(())
+    // Typed keys may still be on their way: the field gets a moment to show them.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let got = run.with_desktop(|d| d.controls.text(&c))?;
+        if got == text {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(script_error(format!(
+                "the field {} holds {got:?}, not {text:?} as set",
+                select::describe(&c)
+            )));
+        }
+        run.sleep(Duration::from_millis(50))?;
+    }
 }
 
 fn get_text_impl(ctx: &NativeCallContext, sel: &Map) -> RhaiResult<String> {
@@ -334,6 +364,12 @@ fn get_text_impl(ctx: &NativeCallContext, sel: &Map) -> RhaiResult<String> {
     let q = Query::parse(sel)?;
     let c = wait_for(&run, &q, false)?;
     run.action(format!("ui get_text {}", select::describe(&c)));
+    if c.password {
+        return Err(script_error(format!(
+            "{} is a password field: its text cannot be read",
+            select::describe(&c)
+        )));
+    }
     run.with_desktop(|d| d.controls.text(&c))
 }
 
@@ -368,28 +404,29 @@ fn wait_gone_impl(ctx: &NativeCallContext, sel: &Map, timeout: Option<Duration>)
     }
     let deadline = Instant::now() + timeout;
     loop {
-        match look(&run, &q.selector)? {
-            Err(Miss::NotFound { .. } | Miss::NoAnchor { .. } | Miss::IndexOutOfRange { .. }) => {
-                return Ok(());
-            }
-            Ok(c) if Instant::now() >= deadline => {
-                return Err(script_error(format!(
-                    "{} was still showing after {} s: {}",
-                    q.selector,
-                    timeout.as_secs_f64(),
-                    select::describe(&c)
-                )));
-            }
-            Err(Miss::Ambiguous { matches }) if Instant::now() >= deadline => {
-                return Err(script_error(format!(
-                    "{} was still showing after {} s: {}",
-                    q.selector,
-                    timeout.as_secs_f64(),
-                    listed(&matches)
-                )));
-            }
-            _ => run.sleep(Duration::from_millis(100))?,
+        let showing = match look(&run, &q.selector)? {
+            Look::Missed(
+                Miss::NotFound { .. } | Miss::NoAnchor { .. } | Miss::IndexOutOfRange { .. },
+            ) => return Ok(()),
+            Look::Found(c) => format!(
+                "was still showing after {} s: {}",
+                timeout.as_secs_f64(),
+                select::describe(&c)
+            ),
+            Look::Missed(Miss::Ambiguous { matches }) => format!(
+                "was still showing after {} s: {}",
+                timeout.as_secs_f64(),
+                listed(&matches)
+            ),
+            Look::Failed(e) => format!(
+                "could not be looked up within {} s: {e}",
+                timeout.as_secs_f64()
+            ),
+        };
+        if Instant::now() >= deadline {
+            return Err(script_error(format!("{} {showing}", q.selector)));
         }
+        run.sleep(Duration::from_millis(100))?;
     }
 }
 
@@ -430,9 +467,12 @@ pub mod ui_api {
 
     /// Puts `text` into a text field found by its selector (see `ui::find`), replacing what it
     /// held, and reads it back: an error if the field then holds anything else. The field's
-    /// value is set directly where the system allows it; otherwise the field is focused, its
-    /// text selected and `text` typed as `keyboard::type_text` does. Japanese comes out exact
-    /// either way, also with the IME on.
+    /// value is set directly where the system allows it (AT-SPI's EditableText, Win32's
+    /// WM_SETTEXT: no key events, so a field that reacts only to keys may not notice — use
+    /// `keyboard::type_text` there); where it does not, or the field then holds something else,
+    /// it is clicked, its text selected (Ctrl+A) and `text` typed as `keyboard::type_text`
+    /// does. Japanese comes out exact either way, also with the IME on. A password field is
+    /// not read back (no system lets another program read it).
     ///
     /// ```rhai
     /// ui::set_text(#{ window: "申請入力", role: "text", right_of: "氏名" }, "髙橋 𠮷男");
@@ -445,8 +485,9 @@ pub mod ui_api {
         located(&ctx, || set_text_impl(&ctx, &selector, text))
     }
 
-    /// The text of a control: what a field holds, or a label's or button's caption. Waits for
-    /// the control as `ui::click` does.
+    /// The text of a control: what a field holds, or a label's or button's caption. Waits up
+    /// to 10 s for the control to show (disabled ones too). A password field's text cannot be
+    /// read: that is an error.
     ///
     /// ```rhai
     /// let status = ui::get_text(#{ window: "受付", role: "label", name_contains: "登録" });
@@ -473,9 +514,15 @@ pub mod ui_api {
             let deadline = Instant::now() + q.timeout.unwrap_or_default();
             loop {
                 match look(&run, &q.selector)? {
-                    Ok(_) | Err(Miss::Ambiguous { .. }) => return Ok(true),
-                    Err(_) if Instant::now() >= deadline => return Ok(false),
-                    Err(_) => run.sleep(Duration::from_millis(100))?,
+                    Look::Found(_) | Look::Missed(Miss::Ambiguous { .. }) => return Ok(true),
+                    Look::Failed(e) if Instant::now() >= deadline => {
+                        return Err(script_error(format!(
+                            "{} could not be looked up: {e}",
+                            q.selector
+                        )));
+                    }
+                    Look::Missed(_) if Instant::now() >= deadline => return Ok(false),
+                    _ => run.sleep(Duration::from_millis(100))?,
                 }
             }
         })
@@ -497,8 +544,9 @@ pub mod ui_api {
     /// - `timeout_s`: how long to wait for it (default 10).
     ///
     /// `kuroko inspect` prints the selector of the control under the pointer. On Linux the
-    /// controls come from AT-SPI (GTK, Qt with `QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1`, browsers,
-    /// LibreOffice), on Windows from the Win32 control tree (classic Win32, VB6, WinForms).
+    /// controls come from AT-SPI (GTK, Qt with `QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1`,
+    /// LibreOffice), on Windows from the Win32 control tree (classic Win32, VB6, WinForms). In
+    /// a dry run every control "is there" at the centre of the screen.
     ///
     /// ```rhai
     /// let b = ui::find(#{ window: "申請入力", role: "button", name: "登録" });

@@ -106,6 +106,9 @@ pub struct Control {
     /// On the screen, in pixels.
     pub rect: Rect,
     pub enabled: bool,
+    /// A password field: its text cannot be read back (Windows hides it from other programs,
+    /// toolkits show bullets), and is never shown.
+    pub password: bool,
 }
 
 impl Control {
@@ -133,9 +136,6 @@ pub trait Controls {
     fn set_text(&mut self, control: &Control, text: &str) -> DResult<bool>;
     /// The control's text: a field's contents, else its name.
     fn text(&mut self, control: &Control) -> DResult<String>;
-    /// Gives the control the keyboard focus. `Ok(false)` when the system cannot: the caller
-    /// clicks it.
-    fn focus(&mut self, control: &Control) -> DResult<bool>;
 }
 
 /// How a backend is connected.
@@ -188,8 +188,5 @@ impl Controls for Lazy {
     }
     fn text(&mut self, control: &Control) -> DResult<String> {
         self.backend()?.text(control)
-    }
-    fn focus(&mut self, control: &Control) -> DResult<bool> {
-        self.backend()?.focus(control)
     }
 }

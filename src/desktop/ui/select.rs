@@ -118,15 +118,32 @@ fn own_matches(sel: &Selector, c: &Control) -> bool {
             .is_none_or(|w| c.window.contains(w.as_str()))
 }
 
-/// Reading order: by rows (tops within half the shorter height count as one row), then left
-/// to right.
-fn reading_order(a: &Control, b: &Control) -> std::cmp::Ordering {
-    let (ay, by) = (a.rect.y as i64, b.rect.y as i64);
-    let slack = (a.rect.h.min(b.rect.h) as i64 / 2).max(1);
-    if (ay - by).abs() < slack {
-        a.rect.x.cmp(&b.rect.x).then(ay.cmp(&by))
-    } else {
-        ay.cmp(&by)
+/// Puts controls in reading order: rows from the top (a control whose top is within half the
+/// row's first control's height of it joins that row), each row left to right. A total order,
+/// so every sort of the same controls gives the same `index`.
+fn in_reading_order(controls: &mut [&Control]) {
+    controls.sort_by_key(|c| (c.rect.y, c.rect.x));
+    let mut row_of = Vec::with_capacity(controls.len());
+    let (mut row, mut row_top, mut row_slack) = (0usize, None::<u32>, 0u32);
+    for c in controls.iter() {
+        match row_top {
+            Some(top) if c.rect.y < top + row_slack => {}
+            _ => {
+                row += usize::from(row_top.is_some());
+                row_top = Some(c.rect.y);
+                row_slack = (c.rect.h / 2).max(1);
+            }
+        }
+        row_of.push(row);
+    }
+    let mut keyed: Vec<(usize, u32, u32, &Control)> = controls
+        .iter()
+        .zip(row_of)
+        .map(|(c, r)| (r, c.rect.x, c.rect.y, *c))
+        .collect();
+    keyed.sort_by_key(|(r, x, y, _)| (*r, *x, *y));
+    for (slot, (_, _, _, c)) in controls.iter_mut().zip(keyed) {
+        *slot = c;
     }
 }
 
@@ -200,8 +217,18 @@ pub fn resolve(controls: &[Control], sel: &Selector) -> Result<Control, Miss> {
         // Each candidate is measured from the closest label of its own window; the closest
         // candidates win (ties are ambiguous, and `index` picks among them).
         // A field named after its label (Win32, AT-SPI's labelled-by) is not its own anchor.
+        // Nor is the window or a panel holding the label, unless the selector asks for a
+        // window.
+        let holds = |c: &Control, l: &Control| {
+            c.rect.x <= l.rect.x
+                && c.rect.y <= l.rect.y
+                && c.rect.x + c.rect.w >= l.rect.x + l.rect.w
+                && c.rect.y + c.rect.h >= l.rect.y + l.rect.h
+        };
         let mut measured: Vec<(i64, &Control)> = matches
             .iter()
+            .filter(|c| c.role != Role::Window || sel.role == Some(Role::Window))
+            .filter(|c| !labels.iter().any(|l| l.handle != c.handle && holds(c, l)))
             .filter_map(|c| {
                 labels
                     .iter()
@@ -219,7 +246,7 @@ pub fn resolve(controls: &[Control], sel: &Selector) -> Result<Control, Miss> {
             .map(|(_, c)| c)
             .collect();
     }
-    matches.sort_by(|a, b| reading_order(a, b));
+    in_reading_order(&mut matches);
     match (matches.len(), sel.index) {
         (0, _) => Err(Miss::NotFound {
             nearest: nearest(controls, sel),
@@ -348,7 +375,7 @@ pub fn selector_for(controls: &[Control], target: &Control) -> Selector {
         ..Selector::default()
     };
     let mut same: Vec<&Control> = controls.iter().filter(|c| own_matches(&sel, c)).collect();
-    same.sort_by(|a, b| reading_order(a, b));
+    in_reading_order(&mut same);
     sel.index = same.iter().position(|c| c.handle == target.handle);
     sel
 }
@@ -368,6 +395,7 @@ mod tests {
             id: String::new(),
             rect: Rect { x, y, w, h },
             enabled: true,
+            password: false,
         }
     }
 
@@ -463,6 +491,40 @@ mod tests {
             ..both
         };
         assert_eq!(resolve(&form(), &by_label).unwrap().handle, "b2");
+    }
+
+    #[test]
+    fn reading_order_is_the_same_whatever_order_the_controls_come_in() {
+        let a = control("a", Role::Button, "x", 100, 0, 20, 20);
+        let b = control("b", Role::Button, "x", 50, 8, 20, 20);
+        let c = control("c", Role::Button, "x", 0, 16, 20, 20);
+        let d = control("d", Role::Button, "x", 0, 40, 20, 20);
+        let mut one = vec![&a, &b, &c, &d];
+        let mut two = vec![&d, &c, &b, &a];
+        in_reading_order(&mut one);
+        in_reading_order(&mut two);
+        let handles = |v: &[&Control]| v.iter().map(|c| c.handle.clone()).collect::<Vec<_>>();
+        assert_eq!(handles(&one), handles(&two));
+        assert_eq!(handles(&one), ["b", "a", "c", "d"]);
+    }
+
+    #[test]
+    fn near_a_label_is_never_the_window_or_a_panel_holding_it() {
+        let mut controls = form();
+        controls.insert(
+            1,
+            control("p", Role::Other("panel".into()), "", 5, 5, 300, 100),
+        );
+        let s = sel(|s| s.anchor = Some((Anchor::Near, "氏名".into())));
+        // The field right of it and the label under it are equally near: both are named; the
+        // window and the panel, at distance 0, are not.
+        match resolve(&controls, &s) {
+            Err(Miss::Ambiguous { matches }) => {
+                let handles: Vec<_> = matches.iter().map(|c| c.handle.as_str()).collect();
+                assert_eq!(handles, ["t1", "l2"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

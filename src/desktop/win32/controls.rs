@@ -15,6 +15,10 @@ use windows_sys::Win32::UI::WindowsAndMessaging::{
 use crate::desktop::ui::{Control, Controls, Role};
 use crate::desktop::{DResult, DesktopError, Rect, Windows};
 
+/// Edit styles (winuser.h): a password field, a read-only one.
+const ES_PASSWORD: u32 = 0x0020;
+const ES_READONLY: u32 = 0x0800;
+
 /// How long a hung program may keep kuroko waiting for one message.
 const MESSAGE_TIMEOUT_MS: u32 = 2_000;
 
@@ -203,10 +207,12 @@ fn label_before(hwnd: HWND) -> String {
 
 fn control_of(hwnd: HWND, window: &str) -> Option<Control> {
     // SAFETY: plain queries on a handle that may have closed (they then return 0).
+    // A control under an open modal dialog is as unusable as a disabled one: its window is
+    // disabled while the dialog shows.
     let (visible, enabled, style, id) = unsafe {
         (
             IsWindowVisible(hwnd) != 0,
-            IsWindowEnabled(hwnd) != 0,
+            IsWindowEnabled(hwnd) != 0 && IsWindowEnabled(GetAncestor(hwnd, GA_ROOT)) != 0,
             GetWindowLongPtrW(hwnd, GWL_STYLE) as u32,
             GetDlgCtrlID(hwnd),
         )
@@ -217,6 +223,7 @@ fn control_of(hwnd: HWND, window: &str) -> Option<Control> {
     let rect = rect_of(hwnd)?;
     let class = class_name(hwnd);
     let role = role_of(&class, style);
+    let is_edit = role == Role::Text && family(&class) == "edit";
     let name = if named_by_label(&role) {
         label_before(hwnd)
     } else {
@@ -235,6 +242,7 @@ fn control_of(hwnd: HWND, window: &str) -> Option<Control> {
         },
         rect,
         enabled,
+        password: is_edit && style & ES_PASSWORD != 0,
     })
 }
 
@@ -289,6 +297,12 @@ impl Controls for Win32Controls {
             return Ok(false);
         }
         let hwnd = handle_of(control)?;
+        // WM_SETTEXT writes into a read-only field too, which a person cannot: type instead
+        // (and the read-back says what the field kept).
+        // SAFETY: a plain query.
+        if unsafe { GetWindowLongPtrW(hwnd, GWL_STYLE) } as u32 & ES_READONLY != 0 {
+            return Ok(false);
+        }
         let wide = super::wide(text);
         match send(hwnd, WM_SETTEXT, 0, wide.as_ptr() as LPARAM) {
             Some(1) => Ok(true),
@@ -307,11 +321,6 @@ impl Controls for Win32Controls {
         } else {
             Ok(without_mnemonic(&text_of(hwnd)?))
         }
-    }
-
-    fn focus(&mut self, _control: &Control) -> DResult<bool> {
-        // SetFocus works only within one thread's windows; a click focuses the control.
-        Ok(false)
     }
 }
 

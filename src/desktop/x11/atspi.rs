@@ -277,24 +277,39 @@ impl AtSpi {
                 node.get_children(),
             )
             .await;
-            let children = children.map_err(|e| failed("read the children", &object, e))?;
+            let children = match children {
+                Ok(children) => children,
+                Err(e) if is_gone(&e) => return Ok(Vec::new()),
+                Err(e) => return Err(failed("read the children", &object, e)),
+            };
+            // A program may list an empty reference among the children: there is nothing there.
             let below = try_join_all(
                 children
                     .into_iter()
+                    .filter(|child| !child.is_null())
                     .map(|child| self.visit(child.into(), window, depth + 1, read)),
             );
             let mut out = Vec::new();
             if let Some(rect) = rect
                 && states.contains(State::Visible)
             {
-                let platform_role = role_name.map_err(|e| failed("read the role", &object, e))?;
+                let platform_role = match role_name {
+                    Ok(role) => role,
+                    Err(e) if is_gone(&e) => return Ok(Vec::new()),
+                    Err(e) => return Err(failed("read the role", &object, e)),
+                };
                 // The window itself is a window, whatever the toolkit calls it (Qt: "filler").
                 let role = match depth {
                     0 => Role::Window,
                     _ => role_of(&platform_role, states),
                 };
-                let name = name.map_err(|e| failed("read the name", &object, e))?;
+                let name = match name {
+                    Ok(name) => name,
+                    Err(e) if is_gone(&e) => return Ok(Vec::new()),
+                    Err(e) => return Err(failed("read the name", &object, e)),
+                };
                 out.push(Control {
+                    password: platform_role == "password text",
                     handle: object.handle(),
                     window: window.to_string(),
                     role,
@@ -436,6 +451,13 @@ impl Controls for AtSpi {
     }
 
     fn press(&mut self, control: &Control) -> DResult<bool> {
+        // A field's own action is "activate" (Enter): a click on it must not submit the form.
+        if !matches!(
+            control.role,
+            Role::Button | Role::Check | Role::Radio | Role::MenuItem | Role::Tab | Role::ListItem
+        ) {
+            return Ok(false);
+        }
         let object = Object::from_handle(&control.handle)?;
         block_on(async {
             if !self.has(&object, Interface::Action).await? {
@@ -449,7 +471,7 @@ impl Controls for AtSpi {
             let named = actions
                 .iter()
                 .position(|a| PRESS_ACTIONS.iter().any(|p| a.name.eq_ignore_ascii_case(p)));
-            let Some(index) = named.or((!actions.is_empty()).then_some(0)) else {
+            let Some(index) = named else {
                 return Ok(false);
             };
             let index = i32::try_from(index).unwrap_or(0);
@@ -483,18 +505,6 @@ impl Controls for AtSpi {
             let node: AccessibleProxy = self.proxy(&object).await?;
             let name = node.name().await;
             name.map_err(|e| failed("read the name", &object, e))
-        })
-    }
-
-    fn focus(&mut self, control: &Control) -> DResult<bool> {
-        let object = Object::from_handle(&control.handle)?;
-        block_on(async {
-            if !self.has(&object, Interface::Component).await? {
-                return Ok(false);
-            }
-            let component: ComponentProxy = self.proxy(&object).await?;
-            let grabbed = component.grab_focus().await;
-            grabbed.map_err(|e| failed("take the focus", &object, e))
         })
     }
 }
