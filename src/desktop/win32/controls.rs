@@ -7,9 +7,10 @@
 use windows_sys::Win32::Foundation::{HWND, LPARAM, RECT, WPARAM};
 use windows_sys::Win32::UI::Input::KeyboardAndMouse::IsWindowEnabled;
 use windows_sys::Win32::UI::WindowsAndMessaging::{
-    BM_CLICK, EnumChildWindows, GW_HWNDPREV, GWL_STYLE, GetClassNameW, GetDlgCtrlID, GetParent,
-    GetWindow, GetWindowLongPtrW, GetWindowRect, IsWindow, IsWindowVisible, SMTO_ABORTIFHUNG,
-    SendMessageTimeoutW, WM_GETTEXT, WM_GETTEXTLENGTH, WM_SETTEXT,
+    BM_CLICK, EnumChildWindows, GA_ROOT, GW_HWNDPREV, GWL_STYLE, GetAncestor, GetClassNameW,
+    GetDlgCtrlID, GetParent, GetWindow, GetWindowLongPtrW, GetWindowRect, IsWindow,
+    IsWindowVisible, SMTO_ABORTIFHUNG, SendMessageTimeoutW, WM_GETTEXT, WM_GETTEXTLENGTH,
+    WM_SETTEXT,
 };
 
 use crate::desktop::ui::{Control, Controls, Role};
