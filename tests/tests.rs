@@ -31,5 +31,6 @@ mod x11_abort;
 mod x11_images;
 mod x11_input;
 mod x11_japanese;
+mod x11_record;
 mod x11_ui;
 mod x11_window_manager;

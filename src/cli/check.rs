@@ -14,6 +14,13 @@ pub struct Args {
     path: PathBuf,
 }
 
+/// `kuroko check` of a folder (what `kuroko record` runs on what it wrote).
+pub fn check_folder(path: &std::path::Path) -> Result<i32> {
+    execute(Args {
+        path: path.to_path_buf(),
+    })
+}
+
 pub fn execute(args: Args) -> Result<i32> {
     let mut problems: Vec<String> = Vec::new();
     let (script_path, loaded) = match Scenario::load(&args.path) {

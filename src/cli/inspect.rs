@@ -3,7 +3,7 @@
 //! nothing else, so the ICT office can write `ui::` calls by hand.
 
 use crate::desktop::ui::select::{self, Selector};
-use crate::desktop::ui::{Control, Role};
+use crate::desktop::ui::{Control, Role, at_point};
 use crate::error::{Error, Result};
 
 #[derive(clap::Args, Debug)]
@@ -33,24 +33,6 @@ fn parse_point(text: &str) -> Result<(i32, i32)> {
 
 fn desktop_error(e: crate::desktop::DesktopError) -> Error {
     Error::Desktop { message: e.0 }
-}
-
-fn contains(c: &Control, (x, y): (i32, i32)) -> bool {
-    let r = &c.rect;
-    x >= r.x as i32 && y >= r.y as i32 && x < (r.x + r.w) as i32 && y < (r.y + r.h) as i32
-}
-
-/// The control a click at `point` lands on: in the topmost window there, the smallest control
-/// holding the point.
-pub fn at_point(controls: &[Control], point: (i32, i32)) -> Option<&Control> {
-    let window = controls
-        .iter()
-        .rev()
-        .find(|c| c.role == Role::Window && contains(c, point))?;
-    controls
-        .iter()
-        .filter(|c| c.window == window.window && contains(c, point))
-        .min_by_key(|c| c.rect.w as u64 * c.rect.h as u64)
 }
 
 /// The call a script would make, e.g. `ui::click(#{…});` or `ui::set_text(#{…}, "…");`.
@@ -142,6 +124,7 @@ mod tests {
             },
             enabled: true,
             password: false,
+            focused: false,
         }
     }
 

@@ -10,6 +10,7 @@ mod ledger;
 mod list;
 mod locate;
 mod queue;
+mod record;
 mod report;
 mod run;
 mod schedule;
@@ -67,6 +68,8 @@ enum Command {
     /// The control under the pointer (or at --at X,Y, or every control of --window) with the
     /// ui:: selector that finds it.
     Inspect(inspect::Args),
+    /// Record a task done once on this desktop as a scenario (Shift+Esc ends the recording).
+    Record(record::Args),
     /// Look at the ledger of runs, import history from before kuroko, export it.
     Ledger(ledger::Args),
     /// The time-saved report for a month, a fiscal year or a range of days (xlsx, csv, table).
@@ -112,6 +115,7 @@ pub fn main() -> i32 {
         Command::Doctor(args) => doctor::execute(args),
         Command::Locate(args) => locate::execute(args),
         Command::Inspect(args) => inspect::execute(args),
+        Command::Record(args) => record::execute(args),
         Command::Ledger(args) => ledger::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Schedule(args) => schedule::execute(args),

@@ -2,6 +2,7 @@
 //! bundled in one `Desktop`. The engine and the script API import nothing OS-specific; each
 //! backend (X11, Win32; the fake one for dry runs and fast tests) lives behind `cfg`.
 
+pub mod capture;
 pub mod doctor;
 pub mod fake;
 pub mod keys;

@@ -1,7 +1,444 @@
-//! `kuroko record`: a task done once by a person becomes a scenario. The capture (X11 RECORD,
-//! Windows hooks) only timestamps input; what each click and each typed text means — a
-//! control by role and name, else a picture kuroko cut itself — is decided afterwards, and
-//! written by `script`.
+//! `kuroko record`: a task done once by a person becomes a scenario. The capture (X11 RECORD)
+//! only timestamps input; here each input gets its meaning — a click names its control by role
+//! and name where the system exposes one, else becomes a picture kuroko cut itself; typing
+//! becomes the text the field holds afterwards (the 漢字 the IME committed, not the keys); a
+//! window that opens becomes a wait — and `script` writes the steps.
 
 pub mod crop;
 pub mod script;
+
+use std::time::{Duration, Instant};
+
+use image::RgbaImage;
+
+use crate::abort::AbortSignal;
+use crate::desktop::capture::{Input, InputCapture};
+use crate::desktop::ui::select;
+use crate::desktop::ui::{Control, Role, at_point};
+use crate::desktop::{Button, Desktop, Key, NamedKey};
+use script::{Action, Step};
+
+/// Typing into a field is written out after this long without input (the field is read then).
+const TYPING_PAUSE: Duration = Duration::from_millis(1500);
+/// Two clicks this close in time (and place) are a double click.
+const DOUBLE_CLICK: Duration = Duration::from_millis(500);
+/// Editing chords inside a field: their effect is in the field's text.
+const EDITING: [char; 6] = ['a', 'c', 'v', 'x', 'z', 'y'];
+
+/// What a recording produced.
+#[derive(Debug, Default)]
+pub struct Recording {
+    pub steps: Vec<Step>,
+    /// (file name under images/, picture) for the clicks replayed by picture.
+    pub images: Vec<(String, RgbaImage)>,
+    /// Things the person should know (a click nothing could name, a field not read).
+    pub notes: Vec<String>,
+}
+
+/// Typing in progress: the field it goes to (when the system names one) and the characters
+/// of the keys, for where no field can be read.
+#[derive(Default)]
+struct Typing {
+    field: Option<(Control, Vec<Control>)>,
+    /// The field's text when it was clicked: a change without keys (an IME's commit, a paste
+    /// by mouse) is typing too.
+    before: Option<String>,
+    keys: String,
+    started: Option<Instant>,
+    last: Option<Instant>,
+}
+
+struct Recorder<'a> {
+    desktop: &'a mut Desktop,
+    out: Recording,
+    typing: Typing,
+    held: Vec<NamedKey>,
+    /// When the input of the last step came (for the pause before the next).
+    last_step: Option<Instant>,
+    /// The last click: when, where, and its step.
+    last_click: Option<(Instant, (i32, i32), usize)>,
+    /// Titles of the windows open at the last look.
+    windows: Vec<String>,
+}
+
+fn is_modifier(k: NamedKey) -> bool {
+    matches!(
+        k,
+        NamedKey::Shift | NamedKey::Ctrl | NamedKey::Alt | NamedKey::Meta
+    )
+}
+
+fn key_name(k: Key) -> String {
+    k.to_string()
+}
+
+/// A short label for file names and comments: the control's name, else its role.
+fn label_of(c: Option<&Control>) -> String {
+    match c {
+        Some(c) if !c.name.trim().is_empty() => select::plain(&c.name),
+        Some(c) => c.role.to_string(),
+        None => "クリック".to_string(),
+    }
+}
+
+/// A file name part from a label: characters that are not safe in file names become `_`.
+fn file_part(label: &str) -> String {
+    let cleaned: String = label
+        .chars()
+        .filter(|c| !c.is_control())
+        .map(|c| if "/\\:*?\"<>| ".contains(c) { '_' } else { c })
+        .take(24)
+        .collect();
+    if cleaned.is_empty() {
+        "click".into()
+    } else {
+        cleaned
+    }
+}
+
+impl Recorder<'_> {
+    fn push(&mut self, at: Instant, action: Action) {
+        let pause = self
+            .last_step
+            .map_or(Duration::ZERO, |last| at.saturating_duration_since(last));
+        self.out.steps.push(Step { action, pause });
+        self.last_step = Some(at);
+    }
+
+    fn controls(&mut self) -> Vec<Control> {
+        match self.desktop.controls.controls(None) {
+            Ok(controls) => controls,
+            Err(e) => {
+                self.out
+                    .notes
+                    .push(format!("the controls could not be read: {e}"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Windows that opened since the last look become waits.
+    fn new_windows(&mut self, at: Instant) {
+        let Ok(now) = self.desktop.windows.list() else {
+            return;
+        };
+        let titles: Vec<String> = now.into_iter().map(|w| w.title).collect();
+        for title in &titles {
+            if !self.windows.contains(title) && !self.out.steps.is_empty() {
+                self.push(
+                    at,
+                    Action::WaitWindow {
+                        title: title.clone(),
+                    },
+                );
+            }
+        }
+        self.windows = titles;
+    }
+
+    /// Writes out the typing in progress: the field's text as it is now, else the keys.
+    fn flush_typing(&mut self) {
+        let typing = std::mem::take(&mut self.typing);
+        let Some(started) = typing.started else {
+            return;
+        };
+        if let Some((field, controls)) = &typing.field {
+            match self.desktop.controls.text(field) {
+                Ok(text) if typing.keys.is_empty() && typing.before.as_ref() == Some(&text) => {
+                    return;
+                }
+                Ok(text) if !field.password => {
+                    let selector = select::selector_for(controls, field);
+                    if selector.index.is_none() {
+                        self.push(
+                            started,
+                            Action::SetText {
+                                selector,
+                                label: label_of(Some(field)),
+                                text,
+                            },
+                        );
+                        return;
+                    }
+                }
+                Ok(_) => {
+                    self.out.notes.push(format!(
+                        "what was typed into the password field {:?} is not recorded: set it \
+                         with secret::get",
+                        field.name
+                    ));
+                    return;
+                }
+                Err(e) => self.out.notes.push(format!(
+                    "the text of {:?} could not be read ({e}); the keys are kept",
+                    field.name
+                )),
+            }
+        }
+        if !typing.keys.is_empty() {
+            self.push(started, Action::TypeText { text: typing.keys });
+        }
+    }
+
+    fn click(&mut self, at: Instant, (x, y): (i32, i32)) {
+        self.flush_typing();
+        self.new_windows(at);
+        if let Some((when, (px, py), step)) = self.last_click
+            && at.saturating_duration_since(when) <= DOUBLE_CLICK
+            && (px - x).abs() <= 4
+            && (py - y).abs() <= 4
+        {
+            match &mut self.out.steps[step].action {
+                Action::ClickControl { double, .. } | Action::ClickImage { double, .. } => {
+                    *double = true;
+                }
+                _ => {}
+            }
+            self.last_click = None;
+            return;
+        }
+        let controls = self.controls();
+        let control = at_point(&controls, (x, y)).cloned();
+        let label = label_of(control.as_ref());
+        // Named where the control has a selector of its own (no index: an index breaks as
+        // soon as the screen gains a control).
+        if let Some(c) = control.as_ref().filter(|c| c.role != Role::Window) {
+            let selector = select::selector_for(&controls, c);
+            if selector.index.is_none() && c.role != Role::Label {
+                if c.role == Role::Text {
+                    // What the field holds when the person moves on is what they typed.
+                    self.typing = Typing {
+                        before: self.desktop.controls.text(c).ok(),
+                        field: Some((c.clone(), controls.clone())),
+                        started: Some(at),
+                        last: Some(at),
+                        keys: String::new(),
+                    };
+                }
+                self.push(
+                    at,
+                    Action::ClickControl {
+                        selector,
+                        label,
+                        double: false,
+                    },
+                );
+                self.last_click = Some((at, (x, y), self.out.steps.len() - 1));
+                return;
+            }
+        }
+        // Else a picture: the control's rectangle (a button without a usable name), or a box
+        // round the click, grown until it is on the screen once.
+        let screen = match self.desktop.screen.capture() {
+            Ok(s) => s,
+            Err(e) => {
+                self.out.notes.push(format!(
+                    "the click at {x},{y} is not recorded: the screen could not be read ({e})"
+                ));
+                return;
+            }
+        };
+        let start = control
+            .as_ref()
+            .filter(|c| c.role != Role::Window && c.rect.w <= 300 && c.rect.h <= 120)
+            .map(|c| c.rect)
+            .unwrap_or_else(|| crop::around((x, y), crop::CLICK_BOX, screen.dimensions()));
+        let Some(cut) = crop::unique_crop(&screen, start, (x, y)) else {
+            self.out.notes.push(format!(
+                "the click at {x},{y} ({label}) is not recorded: no picture of it is unique on \
+                 the screen"
+            ));
+            return;
+        };
+        let name = format!(
+            "images/{:03}_{}.png",
+            self.out.images.len() + 1,
+            file_part(&label)
+        );
+        let picture =
+            image::imageops::crop_imm(&screen, cut.rect.x, cut.rect.y, cut.rect.w, cut.rect.h)
+                .to_image();
+        self.out.images.push((name.clone(), picture));
+        self.push(
+            at,
+            Action::ClickImage {
+                image: name,
+                label,
+                offset: cut.offset,
+                double: false,
+            },
+        );
+        self.last_click = Some((at, (x, y), self.out.steps.len() - 1));
+    }
+
+    /// A key press; `true` when it ends the recording (the abort hotkey, Shift+Escape).
+    fn key_down(&mut self, at: Instant, key: Key) -> bool {
+        let chord: Vec<NamedKey> = self
+            .held
+            .iter()
+            .copied()
+            .filter(|k| *k != NamedKey::Shift)
+            .collect();
+        match key {
+            Key::Named(k) if is_modifier(k) => {
+                if !self.held.contains(&k) {
+                    self.held.push(k);
+                }
+            }
+            Key::Named(NamedKey::Escape) if self.held == [NamedKey::Shift] => return true,
+            Key::Char(c) if !chord.is_empty() => {
+                if chord == [NamedKey::Ctrl]
+                    && EDITING.contains(&c)
+                    && self.typing.started.is_some()
+                {
+                    // Select all, copy, paste… inside a field: the field's text says the result.
+                    self.typing.last = Some(at);
+                    return false;
+                }
+                self.flush_typing();
+                self.new_windows(at);
+                let mut keys: Vec<String> =
+                    self.held.iter().map(|k| key_name(Key::Named(*k))).collect();
+                keys.push(key_name(key));
+                self.push(at, Action::Hotkey { keys });
+            }
+            Key::Char(c) => self.typed(at, Some(c)),
+            Key::Named(
+                NamedKey::Backspace
+                | NamedKey::Delete
+                | NamedKey::Left
+                | NamedKey::Right
+                | NamedKey::Home
+                | NamedKey::End
+                | NamedKey::Space
+                | NamedKey::Henkan
+                | NamedKey::Muhenkan
+                | NamedKey::ZenkakuHankaku
+                | NamedKey::HiraganaKatakana,
+            ) => {
+                // Editing and the IME's keys: the field's text is what counts.
+                let c = (key == Key::Named(NamedKey::Space)).then_some(' ');
+                self.typed(at, c);
+            }
+            Key::Named(k) => {
+                self.flush_typing();
+                self.new_windows(at);
+                let mut keys: Vec<String> =
+                    self.held.iter().map(|k| key_name(Key::Named(*k))).collect();
+                keys.push(key_name(Key::Named(k)));
+                if keys.len() == 1 {
+                    self.push(
+                        at,
+                        Action::Press {
+                            key: keys.remove(0),
+                        },
+                    );
+                } else {
+                    self.push(at, Action::Hotkey { keys });
+                }
+            }
+        }
+        false
+    }
+
+    /// A key that types (or edits): the field it goes to is looked up at the first one.
+    fn typed(&mut self, at: Instant, c: Option<char>) {
+        if self.typing.started.is_none() {
+            self.new_windows(at);
+            let controls = self.controls();
+            let field = controls
+                .iter()
+                .find(|c| c.focused && c.role == Role::Text)
+                .cloned();
+            self.typing.field = field.map(|f| (f, controls));
+            self.typing.started = Some(at);
+        }
+        if let Some(c) = c {
+            let shifted = self.held.contains(&NamedKey::Shift);
+            self.typing
+                .keys
+                .push(if shifted { c.to_ascii_uppercase() } else { c });
+        }
+        self.typing.last = Some(at);
+    }
+
+    fn key_up(&mut self, key: Key) {
+        if let Key::Named(k) = key {
+            self.held.retain(|h| *h != k);
+        }
+    }
+
+    /// After a pause the typing is written out while the field still holds its text.
+    fn idle(&mut self, now: Instant) {
+        if self
+            .typing
+            .last
+            .is_some_and(|last| now.saturating_duration_since(last) >= TYPING_PAUSE)
+        {
+            self.flush_typing();
+        }
+        self.new_windows(now);
+    }
+}
+
+/// Records until Shift+Escape, a stop (Ctrl+C), or the end of the capture. `progress` is told
+/// each step as it is recorded.
+pub fn record(
+    desktop: &mut Desktop,
+    capture: &mut dyn InputCapture,
+    abort: &AbortSignal,
+    progress: &mut dyn FnMut(&Step),
+) -> Result<Recording, String> {
+    let windows = desktop
+        .windows
+        .list()
+        .map_err(|e| format!("cannot list the windows: {e}"))?
+        .into_iter()
+        .map(|w| w.title)
+        .collect();
+    let mut r = Recorder {
+        desktop,
+        out: Recording::default(),
+        typing: Typing::default(),
+        held: Vec::new(),
+        last_step: None,
+        last_click: None,
+        windows,
+    };
+    let mut shown = 0;
+    loop {
+        if abort.is_requested() {
+            break;
+        }
+        let next = capture
+            .next(Duration::from_millis(200))
+            .map_err(|e| e.to_string())?;
+        match next {
+            None => r.idle(Instant::now()),
+            Some(captured) => match captured.input {
+                Input::ButtonDown {
+                    button: Button::Left,
+                    x,
+                    y,
+                } => r.click(captured.at, (x, y)),
+                Input::ButtonDown { .. } | Input::ButtonUp { .. } => {}
+                Input::KeyDown(key) => {
+                    if r.key_down(captured.at, key) {
+                        break;
+                    }
+                }
+                Input::KeyUp(key) => r.key_up(key),
+            },
+        }
+        while shown < r.out.steps.len() {
+            progress(&r.out.steps[shown]);
+            shown += 1;
+        }
+    }
+    r.flush_typing();
+    while shown < r.out.steps.len() {
+        progress(&r.out.steps[shown]);
+        shown += 1;
+    }
+    Ok(r.out)
+}

@@ -65,11 +65,21 @@ pub struct Metadata {
 pub struct Data {
     /// As the script reads it, relative to the scenario folder (`input/申請.xlsx`).
     pub path: String,
-    /// (column, value as typed) of the sheet's first data row, in the sheet's order.
-    pub first_row: Vec<(String, String)>,
+    /// The sheet's first data row, in the sheet's order.
+    pub first_row: Vec<DataCell>,
     /// The column that names an item (`task::item_done`); the sheet's first column unless
     /// given.
     pub key: String,
+}
+
+/// One cell of `--data`'s first row.
+#[derive(Debug, Clone)]
+pub struct DataCell {
+    pub column: String,
+    /// As it would be typed (a number as its digits).
+    pub value: String,
+    /// A text cell (`row["列"]` is a string); others are written as `` `${row["列"]}` ``.
+    pub text: bool,
 }
 
 /// A Rhai string literal for any text (kuroko's own escaping, so 髙 and "\" survive).
@@ -101,24 +111,25 @@ fn comment(text: &str) -> String {
 }
 
 impl Data {
-    /// The column whose first-row value is exactly `text`, if any (the first such column).
-    fn column_for(&self, text: &str) -> Option<&str> {
+    /// The cell whose first-row value is exactly `text`, if any (the first such column).
+    fn cell_for(&self, text: &str) -> Option<&DataCell> {
         if text.trim().is_empty() {
             return None;
         }
-        self.first_row
-            .iter()
-            .find(|(_, v)| v == text)
-            .map(|(c, _)| c.as_str())
+        self.first_row.iter().find(|c| c.value == text)
     }
 }
 
 /// The text as the script writes it: the literal, or `row["列"]` when `--data` has it.
 fn text_expr(text: &str, data: Option<&Data>) -> (String, Option<String>) {
-    match data.and_then(|d| d.column_for(text)) {
-        Some(column) => (
-            format!("row[{}]", literal(column)),
-            Some(column.to_string()),
+    match data.and_then(|d| d.cell_for(text)) {
+        Some(cell) if cell.text => (
+            format!("row[{}]", literal(&cell.column)),
+            Some(cell.column.clone()),
+        ),
+        Some(cell) => (
+            format!("`${{row[{}]}}`", literal(&cell.column)),
+            Some(cell.column.clone()),
         ),
         None => (literal(text), None),
     }
@@ -143,7 +154,7 @@ pub fn main_rhai(meta: &Metadata, steps: &[Step], data: Option<&Data>) -> String
     let _ = writeln!(out, "// {}", comment(title));
     let _ = writeln!(
         out,
-        "// kuroko record で記録（{}、{} 操作）。各操作は必要なものが現れるのを待つので、sleep は不要です。",
+        "// kuroko record で記録（{}、{} 操作）。各操作は必要なものが現れるまで待ちます（待ち時間を書く必要はありません）。",
         comment(&meta.recorded_at),
         steps.len()
     );
@@ -401,9 +412,21 @@ mod tests {
         let data = Data {
             path: "input/申請.xlsx".into(),
             first_row: vec![
-                ("受付番号".into(), "R6-00001".into()),
-                ("氏名".into(), "髙橋 \"𠮷\" 男\\".into()),
-                ("備考".into(), "".into()),
+                DataCell {
+                    column: "受付番号".into(),
+                    value: "R6-00001".into(),
+                    text: true,
+                },
+                DataCell {
+                    column: "氏名".into(),
+                    value: "髙橋 \"𠮷\" 男\\".into(),
+                    text: true,
+                },
+                DataCell {
+                    column: "番地".into(),
+                    value: "11".into(),
+                    text: false,
+                },
             ],
             key: "受付番号".into(),
         };

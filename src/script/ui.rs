@@ -175,6 +175,7 @@ fn invented(run: &RunContext, sel: &Selector) -> RhaiResult<Control> {
         },
         enabled: true,
         password: false,
+        focused: false,
     })
 }
 

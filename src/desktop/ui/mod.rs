@@ -109,6 +109,8 @@ pub struct Control {
     /// A password field: its text cannot be read back (Windows hides it from other programs,
     /// toolkits show bullets), and is never shown.
     pub password: bool,
+    /// It has the keyboard focus (where typing goes).
+    pub focused: bool,
 }
 
 impl Control {
@@ -118,6 +120,26 @@ impl Control {
             self.rect.y as i32 + self.rect.h as i32 / 2,
         )
     }
+}
+
+/// The control a click at `point` lands on, among `controls` as `Controls::controls` lists
+/// them: in the topmost window there, the smallest control holding the point.
+pub fn at_point(controls: &[Control], point: (i32, i32)) -> Option<&Control> {
+    let holds = |c: &Control| {
+        let r = &c.rect;
+        point.0 >= r.x as i32
+            && point.1 >= r.y as i32
+            && point.0 < (r.x + r.w) as i32
+            && point.1 < (r.y + r.h) as i32
+    };
+    let window = controls
+        .iter()
+        .rev()
+        .find(|c| c.role == Role::Window && holds(c))?;
+    controls
+        .iter()
+        .filter(|c| c.window == window.window && holds(c))
+        .min_by_key(|c| c.rect.w as u64 * c.rect.h as u64)
 }
 
 /// A system's accessibility tree.

@@ -396,6 +396,7 @@ mod tests {
             rect: Rect { x, y, w, h },
             enabled: true,
             password: false,
+            focused: false,
         }
     }
 

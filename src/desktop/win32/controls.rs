@@ -7,10 +7,10 @@
 use windows_sys::Win32::Foundation::{HWND, LPARAM, RECT, WPARAM};
 use windows_sys::Win32::UI::Input::KeyboardAndMouse::IsWindowEnabled;
 use windows_sys::Win32::UI::WindowsAndMessaging::{
-    BM_CLICK, EnumChildWindows, GA_ROOT, GW_HWNDPREV, GWL_STYLE, GetAncestor, GetClassNameW,
-    GetDlgCtrlID, GetParent, GetWindow, GetWindowLongPtrW, GetWindowRect, IsWindow,
-    IsWindowVisible, SMTO_ABORTIFHUNG, SendMessageTimeoutW, WM_GETTEXT, WM_GETTEXTLENGTH,
-    WM_SETTEXT,
+    BM_CLICK, EnumChildWindows, GA_ROOT, GUITHREADINFO, GW_HWNDPREV, GWL_STYLE, GetAncestor,
+    GetClassNameW, GetDlgCtrlID, GetForegroundWindow, GetGUIThreadInfo, GetParent, GetWindow,
+    GetWindowLongPtrW, GetWindowRect, GetWindowThreadProcessId, IsWindow, IsWindowVisible,
+    SMTO_ABORTIFHUNG, SendMessageTimeoutW, WM_GETTEXT, WM_GETTEXTLENGTH, WM_SETTEXT,
 };
 
 use crate::desktop::ui::{Control, Controls, Role};
@@ -206,7 +206,23 @@ fn label_before(hwnd: HWND) -> String {
     String::new()
 }
 
-fn control_of(hwnd: HWND, window: &str) -> Option<Control> {
+/// The control with the keyboard focus: the foreground thread's (another thread's focus is
+/// not visible to GetFocus).
+fn focused_window() -> HWND {
+    // SAFETY: GetGUIThreadInfo fills the struct whose size it is given.
+    unsafe {
+        let mut info: GUITHREADINFO = std::mem::zeroed();
+        info.cbSize = std::mem::size_of::<GUITHREADINFO>() as u32;
+        let thread = GetWindowThreadProcessId(GetForegroundWindow(), std::ptr::null_mut());
+        if thread != 0 && GetGUIThreadInfo(thread, &mut info) != 0 {
+            info.hwndFocus
+        } else {
+            std::ptr::null_mut()
+        }
+    }
+}
+
+fn control_of(hwnd: HWND, window: &str, focus: HWND) -> Option<Control> {
     // SAFETY: plain queries on a handle that may have closed (they then return 0).
     // A control under an open modal dialog is as unusable as a disabled one: its window is
     // disabled while the dialog shows.
@@ -244,6 +260,7 @@ fn control_of(hwnd: HWND, window: &str) -> Option<Control> {
         rect,
         enabled,
         password: is_edit && style & ES_PASSWORD != 0,
+        focused: hwnd == focus,
     })
 }
 
@@ -253,13 +270,14 @@ impl Controls for Win32Controls {
     }
 
     fn controls(&mut self, window: Option<&str>) -> DResult<Vec<Control>> {
+        let focus = focused_window();
         let mut out = Vec::new();
         for top in super::windows::Win32Windows.list()? {
             if window.is_some_and(|w| !top.title.contains(w)) {
                 continue;
             }
             let hwnd = top.id as usize as HWND;
-            if let Some(mut c) = control_of(hwnd, &top.title) {
+            if let Some(mut c) = control_of(hwnd, &top.title, focus) {
                 c.role = Role::Window;
                 c.name = top.title.clone();
                 out.push(c);
@@ -273,7 +291,7 @@ impl Controls for Win32Controls {
                     hidden.push(child);
                     continue;
                 }
-                match control_of(child, &top.title) {
+                match control_of(child, &top.title, focus) {
                     Some(c) => out.push(c),
                     None => hidden.push(child),
                 }

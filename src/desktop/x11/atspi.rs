@@ -319,6 +319,7 @@ impl AtSpi {
                     id: id.unwrap_or_default(),
                     rect,
                     enabled: states.contains(State::Enabled) || states.contains(State::Sensitive),
+                    focused: states.contains(State::Focused),
                 });
             }
             out.extend(below.await?.into_iter().flatten());

@@ -9,6 +9,7 @@ mod clipboard;
 pub use clipboard::keep_from_stdin as keep_clipboard;
 mod input;
 mod keymap;
+pub mod record;
 mod triggers;
 mod windows;
 

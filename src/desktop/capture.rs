@@ -1,0 +1,44 @@
+//! What a person does with the mouse and keyboard, as `kuroko record` sees it: each press and
+//! release with the moment it happened, nothing more. The capture backends (X11 RECORD,
+//! Windows low-level hooks) only timestamp; what an input means is decided by the recorder.
+
+use std::time::{Duration, Instant};
+
+use super::{Button, DResult, Key};
+
+/// One input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    ButtonDown { button: Button, x: i32, y: i32 },
+    ButtonUp { button: Button, x: i32, y: i32 },
+    KeyDown(Key),
+    KeyUp(Key),
+}
+
+/// An input and when it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Captured {
+    pub at: Instant,
+    pub input: Input,
+}
+
+/// A running capture of the whole desktop's input; it stops when dropped.
+pub trait InputCapture {
+    /// The next input, waiting up to `timeout`; `None` when nothing came meanwhile.
+    fn next(&mut self, timeout: Duration) -> DResult<Option<Captured>>;
+}
+
+/// Starts capturing this desktop's input.
+#[cfg(target_os = "linux")]
+pub fn start() -> DResult<Box<dyn InputCapture>> {
+    Ok(Box::new(super::x11::record::start()?))
+}
+
+/// Starts capturing this desktop's input.
+#[cfg(not(target_os = "linux"))]
+pub fn start() -> DResult<Box<dyn InputCapture>> {
+    Err(super::DesktopError::new(
+        "kuroko record captures input on Linux/X11 in this version; on this system, write the \
+         scenario with `kuroko inspect` and the scripting reference",
+    ))
+}

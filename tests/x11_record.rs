@@ -1,0 +1,182 @@
+//! `kuroko record` on X11: clicks and typing driven by xdotool into the Qt 受付システム while
+//! the recorder runs (Japanese entered as text, through a paste), ended with Shift+Escape; the scenario it writes passes `check`, has no
+//! sleep, and replayed against a fresh instance makes the same registration, exactly.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use crate::support::applications::registrations;
+use crate::support::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn intake(bus: &SessionBus, file: &Path) -> Child {
+    bus.command(&format!("{ROOT}/examples/intake-app.py"))
+        .arg(file)
+        .args(["--save-delay", "0.3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The centre of the first control `kuroko inspect --window` lists whose line starts with
+/// `prefix` (e.g. `button "新規"`), waiting for the window to show it.
+fn centre(bus: &SessionBus, window: &str, prefix: &str) -> (u32, u32) {
+    let mut line = None;
+    wait_until(&format!("{prefix} in {window}"), || {
+        let out = bus
+            .kuroko()
+            .args(["inspect", "--window", window])
+            .output()
+            .unwrap();
+        line = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .map(str::to_string);
+        line.is_some()
+    });
+    let line = line.unwrap();
+    let n: Vec<u32> = line
+        .split(" at ")
+        .nth(1)
+        .unwrap()
+        .split([',', ' ', 'x'])
+        .take(4)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    (n[0] + n[2] / 2, n[1] + n[3] / 2)
+}
+
+fn click(x: &Xvfb, (cx, cy): (u32, u32)) {
+    x.xdotool(&["mousemove", &cx.to_string(), &cy.to_string(), "click", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// ASCII as keys; Japanese as text, the way an IME or a paste delivers it: through the
+/// clipboard and Ctrl+V (xdotool's own typing of characters the keymap lacks remaps keys, which
+/// Qt sometimes reads late).
+fn type_text(x: &Xvfb, text: &str) {
+    if text.is_ascii() {
+        x.xdotool(&["type", "--delay", "30", text]);
+    } else {
+        let mut xclip = x
+            .command("xclip")
+            .args(["-selection", "clipboard"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut xclip.stdin.take().unwrap(), text.as_bytes()).unwrap();
+        // xclip goes on serving the clipboard in the background; it ends with the display.
+        xclip.wait().unwrap();
+        x.xdotool(&["key", "ctrl+v"]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
+    let x = Xvfb::start();
+    let bus = SessionBus::start(&x);
+    let dir = temp_dir("x11_record");
+    let recorded = dir.join("recorded.jsonl");
+    let mut app = intake(&bus, &recorded);
+    let w = "受付システム";
+    let new = centre(&bus, w, "button \"新規\"");
+
+    let scenario = dir.join("受付");
+    let mut recorder = bus
+        .kuroko()
+        .arg("record")
+        .arg(&scenario)
+        .args([
+            "--id",
+            "uketsuke",
+            "--department",
+            "市民課",
+            "--task",
+            "受付入力",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    click(&x, new);
+    for (field, text) in [
+        ("受付番号", "R6-00001"),
+        ("氏名", "髙橋 𠮷男"),
+        ("フリガナ", "ﾀｶﾊｼ ﾖｼｵ"),
+        ("生年月日", "S50/01/02"),
+        ("住所", "深谷市仲町１１－１"),
+    ] {
+        click(&x, centre(&bus, w, &format!("text \"{field}\"")));
+        type_text(&x, text);
+    }
+    click(&x, centre(&bus, w, "button \"登録\""));
+    wait_until("the registration", || registrations(&recorded).len() == 1);
+    std::thread::sleep(Duration::from_millis(500));
+    x.xdotool(&["key", "shift+Escape"]);
+    let out = {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if recorder.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = recorder.kill();
+        Ran::from(recorder.wait_with_output().unwrap())
+    };
+    out.expect(0)
+        .stderr_has("記録中")
+        .stderr_has("新規 をクリック")
+        .stdout_has("ok: ");
+    let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
+    assert!(!script.contains("sleep"), "{script}");
+    assert!(
+        script.contains("ui::click(#{window: \"受付システム — 住民票交付申請\", role: \"button\", name: \"新規\"});"),
+        "{script}"
+    );
+    assert!(
+        script.contains("role: \"text\", name: \"氏名\"}, \"髙橋 𠮷男\");"),
+        "{script}"
+    );
+    assert!(script.contains("// 1. 新規 をクリック"), "{script}");
+    let manifest = std::fs::read_to_string(scenario.join("scenario.toml")).unwrap();
+    assert!(manifest.contains("department = \"市民課\""), "{manifest}");
+    assert!(manifest.contains("要記入"), "{manifest}");
+    Ran::from(bus.kuroko().arg("check").arg(&scenario).output().unwrap()).expect(0);
+    let _ = app.kill();
+    let _ = app.wait();
+
+    // The replay, against a fresh instance: the same registration.
+    let replayed = dir.join("replayed.jsonl");
+    let mut fresh = intake(&bus, &replayed);
+    Ran::from(
+        bus.kuroko()
+            .arg("run")
+            .arg(&scenario)
+            .arg("--runs-dir")
+            .arg(dir.join("runs"))
+            .arg("--ledger")
+            .arg(dir.join("ledger.sqlite3"))
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    wait_until("the replayed registration", || {
+        registrations(&replayed).len() == 1
+    });
+    let (mut a, mut b) = (
+        registrations(&recorded).remove(0),
+        registrations(&replayed).remove(0),
+    );
+    a.remove("registered_at");
+    b.remove("registered_at");
+    assert_eq!(a, b);
+    assert_eq!(a["氏名"], "髙橋 𠮷男");
+    let _ = fresh.kill();
+    let _ = fresh.wait();
+}
