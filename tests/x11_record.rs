@@ -75,6 +75,62 @@ fn type_text(x: &Xvfb, text: &str) {
     std::thread::sleep(Duration::from_millis(300));
 }
 
+const FIELDS: [&str; 5] = ["受付番号", "氏名", "フリガナ", "生年月日", "住所"];
+
+/// Records one registration into the running 受付システム: 新規, each field clicked and its
+/// value entered, 登録, then Shift+Escape. Returns what `kuroko record` printed.
+fn record_registration(
+    x: &Xvfb,
+    bus: &SessionBus,
+    scenario: &Path,
+    extra: &[&str],
+    values: &[&str; 5],
+    registered: &Path,
+) -> Ran {
+    let w = "受付システム";
+    let new = centre(bus, w, "button \"新規\"");
+    let mut recorder = bus
+        .kuroko()
+        .arg("record")
+        .arg(scenario)
+        .args(["--department", "市民課", "--task", "受付入力"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    click(x, new);
+    for (field, text) in FIELDS.iter().zip(values) {
+        click(x, centre(bus, w, &format!("text \"{field}\"")));
+        type_text(x, text);
+    }
+    click(x, centre(bus, w, "button \"登録\""));
+    wait_until("the registration", || registrations(registered).len() == 1);
+    std::thread::sleep(Duration::from_millis(500));
+    x.xdotool(&["key", "shift+Escape"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while recorder.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = recorder.kill();
+    Ran::from(recorder.wait_with_output().unwrap())
+}
+
+fn run_on(bus: &SessionBus, scenario: &Path, dir: &Path) -> Ran {
+    Ran::from(
+        bus.kuroko()
+            .arg("run")
+            .arg(scenario)
+            .arg("--runs-dir")
+            .arg(dir.join("runs"))
+            .arg("--ledger")
+            .arg(dir.join("ledger.sqlite3"))
+            .output()
+            .unwrap(),
+    )
+}
+
 #[test]
 fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
     let x = Xvfb::start();
@@ -82,57 +138,26 @@ fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
     let dir = temp_dir("x11_record");
     let recorded = dir.join("recorded.jsonl");
     let mut app = intake(&bus, &recorded);
-    let w = "受付システム";
-    let new = centre(&bus, w, "button \"新規\"");
-
     let scenario = dir.join("受付");
-    let mut recorder = bus
-        .kuroko()
-        .arg("record")
-        .arg(&scenario)
-        .args([
-            "--id",
-            "uketsuke",
-            "--department",
-            "市民課",
-            "--task",
-            "受付入力",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    click(&x, new);
-    for (field, text) in [
-        ("受付番号", "R6-00001"),
-        ("氏名", "髙橋 𠮷男"),
-        ("フリガナ", "ﾀｶﾊｼ ﾖｼｵ"),
-        ("生年月日", "S50/01/02"),
-        ("住所", "深谷市仲町１１－１"),
-    ] {
-        click(&x, centre(&bus, w, &format!("text \"{field}\"")));
-        type_text(&x, text);
-    }
-    click(&x, centre(&bus, w, "button \"登録\""));
-    wait_until("the registration", || registrations(&recorded).len() == 1);
-    std::thread::sleep(Duration::from_millis(500));
-    x.xdotool(&["key", "shift+Escape"]);
-    let out = {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if recorder.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = recorder.kill();
-        Ran::from(recorder.wait_with_output().unwrap())
-    };
-    out.expect(0)
-        .stderr_has("記録中")
-        .stderr_has("新規 をクリック")
-        .stdout_has("ok: ");
+    let values = [
+        "R6-00001",
+        "髙橋 𠮷男",
+        "ﾀｶﾊｼ ﾖｼｵ",
+        "S50/01/02",
+        "深谷市仲町１１－１",
+    ];
+    record_registration(
+        &x,
+        &bus,
+        &scenario,
+        &["--id", "uketsuke"],
+        &values,
+        &recorded,
+    )
+    .expect(0)
+    .stderr_has("記録中")
+    .stderr_has("新規 をクリック")
+    .stdout_has("ok: ");
     let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
     assert!(!script.contains("sleep"), "{script}");
     assert!(
@@ -154,18 +179,7 @@ fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
     // The replay, against a fresh instance: the same registration.
     let replayed = dir.join("replayed.jsonl");
     let mut fresh = intake(&bus, &replayed);
-    Ran::from(
-        bus.kuroko()
-            .arg("run")
-            .arg(&scenario)
-            .arg("--runs-dir")
-            .arg(dir.join("runs"))
-            .arg("--ledger")
-            .arg(dir.join("ledger.sqlite3"))
-            .output()
-            .unwrap(),
-    )
-    .expect(0);
+    run_on(&bus, &scenario, &dir).expect(0);
     wait_until("the replayed registration", || {
         registrations(&replayed).len() == 1
     });
@@ -177,6 +191,114 @@ fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
     b.remove("registered_at");
     assert_eq!(a, b);
     assert_eq!(a["氏名"], "髙橋 𠮷男");
+    let _ = fresh.kill();
+    let _ = fresh.wait();
+}
+
+#[test]
+fn one_application_recorded_with_data_enters_every_row_of_the_sheet_once() {
+    let x = Xvfb::start();
+    let bus = SessionBus::start(&x);
+    let dir = temp_dir("x11_record_data");
+    // Ten applications as an xlsx, written by kuroko itself.
+    let names = [
+        "髙橋 𠮷男",
+        "渡邊 花子",
+        "齋藤 一郎",
+        "佐々木 ﾐﾂｺ",
+        "山﨑 健",
+        "中村 さくら",
+        "小林 ①太",
+        "加藤 次郎",
+        "吉田 美咲",
+        "𠮷田 翔",
+    ];
+    let kana = [
+        "ﾀｶﾊｼ ﾖｼｵ",
+        "ﾜﾀﾅﾍﾞ ﾊﾅｺ",
+        "ｻｲﾄｳ ｲﾁﾛｳ",
+        "ｻｻｷ ﾐﾂｺ",
+        "ﾔﾏｻﾞｷ ｹﾝ",
+        "ﾅｶﾑﾗ ｻｸﾗ",
+        "ｺﾊﾞﾔｼ ｲﾁﾀ",
+        "ｶﾄｳ ｼﾞﾛｳ",
+        "ﾖｼﾀﾞ ﾐｻｷ",
+        "ﾖｼﾀﾞ ｼｮｳ",
+    ];
+    let rows: Vec<String> = names
+        .iter()
+        .zip(kana)
+        .enumerate()
+        .map(|(i, (name, kana))| {
+            format!(
+                "#{{ \"受付番号\": \"R6-{:05}\", \"氏名\": \"{name}\", \"フリガナ\": \"{kana}\", \"生年月日\": \"S50/01/{:02}\", \"住所\": \"深谷市仲町{}－１\" }}",
+                i + 1,
+                i + 1,
+                i + 1
+            )
+        })
+        .collect();
+    let maker = scenario(
+        &dir,
+        "maker",
+        MANIFEST,
+        &format!(
+            "sheet::write(\"output/申請.xlsx\", [{}], #{{ columns: [\"受付番号\", \"氏名\", \"フリガナ\", \"生年月日\", \"住所\"] }});\n",
+            rows.join(", ")
+        ),
+    );
+    run_scenario(&maker, None, &[]).expect(0);
+    let sheet = maker.join("output/申請.xlsx");
+
+    let recorded = dir.join("recorded.jsonl");
+    let mut app = intake(&bus, &recorded);
+    let scenario = dir.join("shinsei");
+    let first = [
+        "R6-00001",
+        "髙橋 𠮷男",
+        "ﾀｶﾊｼ ﾖｼｵ",
+        "S50/01/01",
+        "深谷市仲町1－１",
+    ];
+    record_registration(
+        &x,
+        &bus,
+        &scenario,
+        &["--data", sheet.to_str().unwrap()],
+        &first,
+        &recorded,
+    )
+    .expect(0)
+    .stdout_has("ok: ");
+    let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
+    assert!(script.contains("for row in rows {"), "{script}");
+    assert!(script.contains("}, row[\"氏名\"]);"), "{script}");
+    assert!(
+        script.contains("task::item_done(row[\"受付番号\"]);"),
+        "{script}"
+    );
+    assert!(scenario.join("input/申請.xlsx").is_file());
+    let _ = app.kill();
+    let _ = app.wait();
+
+    let replayed = dir.join("replayed.jsonl");
+    let mut fresh = intake(&bus, &replayed);
+    run_on(&bus, &scenario, &dir)
+        .expect(0)
+        .stderr_has("10 item(s) done");
+    wait_until("ten registrations", || registrations(&replayed).len() == 10);
+    let got = registrations(&replayed);
+    for (i, name) in names.iter().enumerate() {
+        let number = format!("R6-{:05}", i + 1);
+        let rows: Vec<_> = got.iter().filter(|r| r["受付番号"] == number).collect();
+        assert_eq!(rows.len(), 1, "{number}: {got:?}");
+        assert_eq!(rows[0]["氏名"], *name);
+        assert_eq!(rows[0]["生年月日"], format!("S50/01/{:02}", i + 1));
+    }
+    // Run again: every row is done, nothing is entered twice.
+    run_on(&bus, &scenario, &dir).expect(0);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(registrations(&replayed).len(), 10);
     let _ = fresh.kill();
     let _ = fresh.wait();
 }

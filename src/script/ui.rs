@@ -308,6 +308,9 @@ fn click_impl(ctx: &NativeCallContext, sel: &Map) -> RhaiResult<Map> {
     if run.with_desktop(|d| d.controls.press(&c))? {
         run.action(format!("ui click {}", select::describe(&c)));
     } else {
+        // No action (a field), or none just now (a toolkit drops a button's actions while it
+        // is disabled): clicked as a person would, once it is there and enabled.
+        let c = wait_for(&run, &q, true)?;
         let (x, y) = c.centre();
         run.action(format!(
             "ui click {} (at its centre {x} {y})",

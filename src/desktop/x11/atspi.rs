@@ -36,6 +36,9 @@ const MAX_DEPTH: usize = 64;
 const MAX_OBJECTS: usize = 5_000;
 const REGISTRY: &str = "org.a11y.atspi.Registry";
 const ROOT: &str = "/org/a11y/atspi/accessible/root";
+/// How long after Qt's "Press" action its click has happened (animateClick's 100 ms, and a
+/// margin for a busy program).
+const QT_PRESS_DELAY: Duration = Duration::from_millis(200);
 /// The action names that mean "do what a click does", in any case.
 const PRESS_ACTIONS: [&str; 4] = ["click", "press", "activate", "toggle"];
 const HELP: &str = "run the program and kuroko in a desktop session with a D-Bus session bus \
@@ -475,9 +478,16 @@ impl Controls for AtSpi {
             let Some(index) = named else {
                 return Ok(false);
             };
+            let deferred = actions[index].name == "Press";
             let index = i32::try_from(index).unwrap_or(0);
             let done = action.do_action(index).await;
-            done.map_err(|e| failed("do the action", &object, e))
+            let done = done.map_err(|e| failed("do the action", &object, e))?;
+            if done && deferred {
+                // Qt's "Press" is QAbstractButton::animateClick: the click comes 100 ms later.
+                // The next step must see what it did (a button disabled while saving).
+                std::thread::sleep(QT_PRESS_DELAY);
+            }
+            Ok(done)
         })
     }
 
