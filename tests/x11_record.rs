@@ -302,3 +302,120 @@ fn one_application_recorded_with_data_enters_every_row_of_the_sheet_once() {
     let _ = fresh.kill();
     let _ = fresh.wait();
 }
+
+/// The window of twins.py, with accessibility off; returns it and the rectangle of the 登録
+/// beside `label`.
+fn twins(x: &Xvfb, label: &str) -> (Child, (u32, u32, u32, u32)) {
+    let mut child = x
+        .command(&format!("{ROOT}/tests/fixtures/qt/twins.py"))
+        .env("QT_ACCESSIBILITY", "0")
+        .env_remove("QT_LINUX_ACCESSIBILITY_ALWAYS_ON")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut rect = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line == "ready" {
+            break;
+        }
+        let parts: Vec<&str> = line.split(' ').collect();
+        if parts[0] == label {
+            let n: Vec<u32> = parts[1..].iter().map(|p| p.parse().unwrap()).collect();
+            rect = Some((n[0], n[1], n[2], n[3]));
+        }
+    }
+    // The rest of its output (the label a click prints) is read by the caller.
+    let out = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    child.stdout = None;
+    TWINS_OUT.with(|o| *o.borrow_mut() = Some(out));
+    (child, rect.expect("twins.py printed no rectangle"))
+}
+
+thread_local! {
+    static TWINS_OUT: std::cell::RefCell<Option<std::thread::JoinHandle<Vec<String>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// What the last twins.py printed after "ready", once it exited.
+fn twins_printed(mut child: Child) -> Vec<String> {
+    let (code, _) = finish_child(&mut child);
+    assert_eq!(code, Some(0), "twins.py was not clicked");
+    TWINS_OUT.with(|o| o.borrow_mut().take().unwrap().join().unwrap())
+}
+
+fn finish_child(child: &mut Child) -> (Option<i32>, ()) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), ());
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (None, ());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_button_that_is_on_the_screen_twice_is_recorded_by_a_picture_that_takes_in_its_label() {
+    let x = Xvfb::start();
+    let bus = SessionBus::start(&x);
+    let dir = temp_dir("x11_record_twins");
+    let (app, (bx, by, bw, bh)) = twins(&x, "転出");
+    let scenario = dir.join("twins");
+    let mut recorder = bus
+        .kuroko()
+        .arg("record")
+        .arg(&scenario)
+        .args(["--name", "双子"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    click(&x, (bx + bw / 2 + 10, by + bh / 2));
+    assert_eq!(twins_printed(app), ["転出"]);
+    x.xdotool(&["key", "shift+Escape"]);
+    let (code, _) = finish_child(&mut recorder);
+    let ran = Ran::from(recorder.wait_with_output().unwrap());
+    assert_eq!(code, Some(0), "{}", ran.stderr);
+    let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
+    assert!(
+        script.contains(
+            "screen::click_image(\"images/001_クリック.png\", #{ timeout_s: 15, offset: #{ x: "
+        ),
+        "{script}"
+    );
+    // The picture is wider than the button: it grew left to take in 転出.
+    let picture = image::open(scenario.join("images/001_クリック.png"))
+        .unwrap()
+        .to_rgba8();
+    assert!(
+        picture.width() > bw,
+        "{}x{}",
+        picture.width(),
+        picture.height()
+    );
+    Ran::from(bus.kuroko().arg("check").arg(&scenario).output().unwrap()).expect(0);
+
+    // Replayed against a fresh window: the 登録 beside 転出, not the one beside 転入.
+    let (fresh, _) = twins(&x, "転出");
+    Ran::from(
+        bus.kuroko()
+            .arg("run")
+            .arg(&scenario)
+            .arg("--runs-dir")
+            .arg(dir.join("runs"))
+            .arg("--ledger")
+            .arg(dir.join("ledger.sqlite3"))
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    assert_eq!(twins_printed(fresh), ["転出"]);
+}

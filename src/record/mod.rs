@@ -59,6 +59,15 @@ struct Recorder<'a> {
     last_click: Option<(Instant, (i32, i32), usize)>,
     /// Titles of the windows open at the last look.
     windows: Vec<String>,
+    /// The screen and its controls as they were at the last quiet moment: a click is read
+    /// from what was there before it (the window it closes is gone by the time it is seen).
+    seen: Option<Seen>,
+}
+
+struct Seen {
+    at: Instant,
+    screen: RgbaImage,
+    controls: Vec<Control>,
 }
 
 fn is_modifier(k: NamedKey) -> bool {
@@ -197,7 +206,10 @@ impl Recorder<'_> {
             self.last_click = None;
             return;
         }
-        let controls = self.controls();
+        let (screen, controls) = match self.seen.take().filter(|seen| seen.at <= at) {
+            Some(seen) => (Some(seen.screen), seen.controls),
+            None => (None, self.controls()),
+        };
         let control = at_point(&controls, (x, y)).cloned();
         let label = label_of(control.as_ref());
         // Named where the control has a selector of its own (no index: an index breaks as
@@ -229,7 +241,7 @@ impl Recorder<'_> {
         }
         // Else a picture: the control's rectangle (a button without a usable name), or a box
         // round the click, grown until it is on the screen once.
-        let screen = match self.desktop.screen.capture() {
+        let screen = match screen.map_or_else(|| self.desktop.screen.capture(), Ok) {
             Ok(s) => s,
             Err(e) => {
                 self.out.notes.push(format!(
@@ -368,7 +380,22 @@ impl Recorder<'_> {
         }
     }
 
-    /// After a pause the typing is written out while the field still holds its text.
+    /// Looks at the screen and its controls, for the next click.
+    fn look(&mut self) {
+        let Ok(screen) = self.desktop.screen.capture() else {
+            self.seen = None;
+            return;
+        };
+        let controls = self.desktop.controls.controls(None).unwrap_or_default();
+        self.seen = Some(Seen {
+            at: Instant::now(),
+            screen,
+            controls,
+        });
+    }
+
+    /// After a pause the typing is written out while the field still holds its text, and the
+    /// screen is looked at again.
     fn idle(&mut self, now: Instant) {
         if self
             .typing
@@ -378,6 +405,7 @@ impl Recorder<'_> {
             self.flush_typing();
         }
         self.new_windows(now);
+        self.look();
     }
 }
 
@@ -404,7 +432,9 @@ pub fn record(
         last_step: None,
         last_click: None,
         windows,
+        seen: None,
     };
+    r.look();
     let mut shown = 0;
     loop {
         if abort.is_requested() {
