@@ -117,20 +117,6 @@ fn record_registration(
     Ran::from(recorder.wait_with_output().unwrap())
 }
 
-fn run_on(bus: &SessionBus, scenario: &Path, dir: &Path) -> Ran {
-    Ran::from(
-        bus.kuroko()
-            .arg("run")
-            .arg(scenario)
-            .arg("--runs-dir")
-            .arg(dir.join("runs"))
-            .arg("--ledger")
-            .arg(dir.join("ledger.sqlite3"))
-            .output()
-            .unwrap(),
-    )
-}
-
 #[test]
 fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
     let x = Xvfb::start();
@@ -179,7 +165,7 @@ fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
     // The replay, against a fresh instance: the same registration.
     let replayed = dir.join("replayed.jsonl");
     let mut fresh = intake(&bus, &replayed);
-    run_on(&bus, &scenario, &dir).expect(0);
+    bus.run(&scenario).expect(0);
     wait_until("the replayed registration", || {
         registrations(&replayed).len() == 1
     });
@@ -283,9 +269,7 @@ fn one_application_recorded_with_data_enters_every_row_of_the_sheet_once() {
 
     let replayed = dir.join("replayed.jsonl");
     let mut fresh = intake(&bus, &replayed);
-    run_on(&bus, &scenario, &dir)
-        .expect(0)
-        .stderr_has("10 item(s) done");
+    bus.run(&scenario).expect(0).stderr_has("10 item(s) done");
     wait_until("ten registrations", || registrations(&replayed).len() == 10);
     let got = registrations(&replayed);
     for (i, name) in names.iter().enumerate() {
@@ -296,7 +280,7 @@ fn one_application_recorded_with_data_enters_every_row_of_the_sheet_once() {
         assert_eq!(rows[0]["生年月日"], format!("S50/01/{:02}", i + 1));
     }
     // Run again: every row is done, nothing is entered twice.
-    run_on(&bus, &scenario, &dir).expect(0);
+    bus.run(&scenario).expect(0);
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(registrations(&replayed).len(), 10);
     let _ = fresh.kill();
@@ -405,17 +389,6 @@ fn a_button_that_is_on_the_screen_twice_is_recorded_by_a_picture_that_takes_in_i
 
     // Replayed against a fresh window: the 登録 beside 転出, not the one beside 転入.
     let (fresh, _) = twins(&x, "転出");
-    Ran::from(
-        bus.kuroko()
-            .arg("run")
-            .arg(&scenario)
-            .arg("--runs-dir")
-            .arg(dir.join("runs"))
-            .arg("--ledger")
-            .arg(dir.join("ledger.sqlite3"))
-            .output()
-            .unwrap(),
-    )
-    .expect(0);
+    bus.run(&scenario).expect(0);
     assert_eq!(twins_printed(fresh), ["転出"]);
 }

@@ -13,21 +13,6 @@ use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-fn run_on(bus: &SessionBus, dir: &std::path::Path) -> Ran {
-    let parent = dir.parent().unwrap();
-    Ran::from(
-        bus.kuroko()
-            .arg("run")
-            .arg(dir)
-            .arg("--runs-dir")
-            .arg(parent.join("runs"))
-            .arg("--ledger")
-            .arg(parent.join("ledger.sqlite3"))
-            .output()
-            .unwrap(),
-    )
-}
-
 #[test]
 fn a_gtk_form_is_filled_by_label_read_back_exactly_and_answered_by_its_ok_button() {
     let x = Xvfb::start();
@@ -67,7 +52,7 @@ ui::wait_gone(#{{ window: w, role: "button", name: "OK" }});
             rhai_array(&strings)
         ),
     );
-    run_on(&bus, &s).expect(0);
+    bus.run(&s).expect(0);
     let (code, out) = finish(form, Duration::from_secs(10));
     assert_eq!(code, Some(0), "zenity was not answered OK");
     assert_eq!(
@@ -115,9 +100,7 @@ log::info(`status: ${{ui::get_text(#{{ window: w, role: "label", name_contains: 
             rhai_array(&strings)
         ),
     );
-    run_on(&bus, &s)
-        .expect(0)
-        .stderr_has("status: 登録しました");
+    bus.run(&s).expect(0).stderr_has("status: 登録しました");
     let rows = registrations(&file);
     assert_eq!(rows.len(), 1, "{rows:?}");
     for (k, v) in [
@@ -136,7 +119,7 @@ log::info(`status: ${{ui::get_text(#{{ window: w, role: "label", name_contains: 
         "let w = \"受付システム\";\nui::click(#{ window: w, role: \"button\", name: \"登緑\", timeout_s: 1 });\n",
     )
     .unwrap();
-    run_on(&bus, &s)
+    bus.run(&s)
         .expect(1)
         .stderr_has("main.rhai:2:")
         .stderr_has("found nothing within 1 s (AT-SPI); nearest: button \"登録\"");
@@ -145,7 +128,7 @@ log::info(`status: ${{ui::get_text(#{{ window: w, role: "label", name_contains: 
         "ui::get_text(#{ window: \"受付システム\", role: \"text\" });\n",
     )
     .unwrap();
-    run_on(&bus, &s)
+    bus.run(&s)
         .expect(1)
         .stderr_has("main.rhai:1:")
         .stderr_has("matches 6 controls")

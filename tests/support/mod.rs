@@ -433,6 +433,23 @@ impl SessionBus {
         cmd
     }
 
+    /// `kuroko run <dir> --runs-dir <parent>/runs --ledger <parent>/ledger.sqlite3` on the
+    /// display and this bus.
+    pub fn run(&self, dir: &Path) -> Ran {
+        let parent = dir.parent().unwrap();
+        Ran::from(
+            self.kuroko()
+                .arg("run")
+                .arg(dir)
+                .arg("--runs-dir")
+                .arg(parent.join("runs"))
+                .arg("--ledger")
+                .arg(parent.join("ledger.sqlite3"))
+                .output()
+                .unwrap(),
+        )
+    }
+
     /// kuroko on the display and this bus.
     pub fn kuroko(&self) -> Command {
         let mut cmd = kuroko();

@@ -147,6 +147,25 @@ fn wait_lines(out: &Path, n: usize) -> Vec<String> {
     }
 }
 
+/// The one-field window wrote exactly `strings`, one per line, in order.
+fn assert_lines_are(out: &Path, strings: &[String]) {
+    let got = wait_lines(out, strings.len());
+    let wrong: Vec<String> = strings
+        .iter()
+        .enumerate()
+        .filter(|(i, want)| got.get(*i) != Some(want))
+        .map(|(i, want)| format!("#{i}: entered {want:?}, got {:?}", got.get(i)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ:\n{}",
+        wrong.len(),
+        strings.len(),
+        wrong.join("\n")
+    );
+    assert_eq!(got.len(), strings.len());
+}
+
 #[test]
 fn ascii_named_keys_and_hotkeys_arrive_exactly_in_a_win32_edit_control() {
     let _desktop = desktop();
@@ -216,20 +235,7 @@ for s in {} {{
     );
     let ran = run(&s, &[]);
     ran.expect(0);
-    let got = wait_lines(&out, 300);
-    let wrong: Vec<String> = strings
-        .iter()
-        .enumerate()
-        .filter(|(i, want)| got.get(*i) != Some(want))
-        .map(|(i, want)| format!("#{i}: typed {want:?}, got {:?}", got.get(i)))
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "{} of 300 differ:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
-    assert_eq!(got.len(), 300);
+    assert_lines_are(&out, &strings);
 }
 
 #[test]
@@ -807,20 +813,7 @@ for s in {} {{
         ),
     );
     run(&s, &[]).expect(0);
-    let got = wait_lines(&out, 300);
-    let wrong: Vec<String> = strings
-        .iter()
-        .enumerate()
-        .filter(|(i, want)| got.get(*i) != Some(want))
-        .map(|(i, want)| format!("#{i}: set {want:?}, got {:?}", got.get(i)))
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "{} of 300 differ:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
-    assert_eq!(got.len(), 300);
+    assert_lines_are(&out, &strings);
 
     // The 受付システム: fields found right of their labels, buttons by name, the status label
     // waited for; one registration, exactly as set.
