@@ -37,16 +37,7 @@ fn centre(bus: &SessionBus, window: &str, prefix: &str) -> (u32, u32) {
             .map(str::to_string);
         line.is_some()
     });
-    let line = line.unwrap();
-    let n: Vec<u32> = line
-        .split(" at ")
-        .nth(1)
-        .unwrap()
-        .split([',', ' ', 'x'])
-        .take(4)
-        .map(|n| n.parse().unwrap())
-        .collect();
-    (n[0] + n[2] / 2, n[1] + n[3] / 2)
+    inspected_centre(&line.unwrap())
 }
 
 fn click(x: &Xvfb, (cx, cy): (u32, u32)) {

@@ -152,16 +152,8 @@ log::info(`status: ${{ui::get_text(#{{ window: w, role: "label", name_contains: 
         .find(|l| l.starts_with("button \"新規\""))
         .unwrap()
         .to_string();
-    // "button "新規" at X,Y WxH in …": the point at its centre.
-    let at: Vec<u32> = button
-        .split(" at ")
-        .nth(1)
-        .unwrap()
-        .split([',', ' ', 'x'])
-        .take(4)
-        .map(|n| n.parse().unwrap())
-        .collect();
-    let point = format!("{},{}", at[0] + at[2] / 2, at[1] + at[3] / 2);
+    let (cx, cy) = inspected_centre(&button);
+    let point = format!("{cx},{cy}");
     Ran::from(
         bus.kuroko()
             .args(["inspect", "--at", &point])

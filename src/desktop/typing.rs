@@ -90,7 +90,8 @@ pub fn plan(text: &str, method: Method, has_key: &mut dyn FnMut(char) -> bool) -
 /// How long an application may take to read a paste or answer a copy.
 const CLIPBOARD_TIMEOUT: Duration = Duration::from_secs(3);
 
-fn chord(desktop: &mut Desktop, modifier: NamedKey, key: char) -> DResult<()> {
+/// `modifier`+`key` (Ctrl+A); the modifier is released even when the key fails.
+pub(crate) fn chord(desktop: &mut Desktop, modifier: NamedKey, key: char) -> DResult<()> {
     let (m, k) = (Key::Named(modifier), Key::Char(key));
     desktop.keyboard.key_down(m)?;
     let pressed = desktop

@@ -51,28 +51,23 @@ fn places(screen: &RgbaImage, crop: Rect) -> usize {
     vision::find_all(screen, &template, &opts).map_or(usize::MAX, |f| f.matches.len().min(2))
 }
 
+/// One axis of a crop (`pos`, `len`) grown by `by` toward 0, the rest toward the far edge
+/// `end` once at 0; unchanged at `max` or longer.
+fn grown_axis(pos: u32, len: u32, by: u32, end: u32, max: u32) -> (u32, u32) {
+    if len >= max {
+        return (pos, len);
+    }
+    let before = by.min(pos);
+    let after = (by - before).min(end - (pos + len));
+    (pos - before, (len + before + after).min(max))
+}
+
 /// Grows `r` by about a quarter of its size (at least 16 px) to the left and up; once at the
 /// screen's left or top edge, to the right or down instead. `None` when it cannot grow.
 fn grown(r: Rect, (sw, sh): (u32, u32)) -> Option<Rect> {
-    let dx = (r.w / 4).max(16);
-    let dy = (r.h / 4).max(8);
-    let mut next = r;
-    if r.w < MAX_CROP.0 {
-        let left = dx.min(r.x);
-        next.x -= left;
-        next.w += left;
-        let right = (dx - left).min(sw - (r.x + r.w));
-        next.w += right;
-    }
-    if r.h < MAX_CROP.1 {
-        let up = dy.min(r.y);
-        next.y -= up;
-        next.h += up;
-        let down = (dy - up).min(sh - (r.y + r.h));
-        next.h += down;
-    }
-    next.w = next.w.min(MAX_CROP.0.max(r.w));
-    next.h = next.h.min(MAX_CROP.1.max(r.h));
+    let (x, w) = grown_axis(r.x, r.w, (r.w / 4).max(16), sw, MAX_CROP.0);
+    let (y, h) = grown_axis(r.y, r.h, (r.h / 4).max(8), sh, MAX_CROP.1);
+    let next = Rect { x, y, w, h };
     (next != r).then_some(next)
 }
 

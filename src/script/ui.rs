@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use rhai::plugin::*;
 use rhai::{FLOAT, INT, Map};
 
+use crate::desktop::NamedKey;
 use crate::desktop::typing::Method;
 use crate::desktop::ui::select::{self, Anchor, Miss, Selector};
 use crate::desktop::ui::{Control, Role};
-use crate::desktop::{Key, NamedKey};
 use crate::geometry::Rect;
 use crate::script::context::{RhaiResult, RunContext, located, run_context, script_error};
 use crate::script::images::DEFAULT_TIMEOUT_S;
@@ -330,18 +330,17 @@ fn set_text_impl(ctx: &NativeCallContext, sel: &Map, text: &str) -> RhaiResult<(
         return Ok(());
     }
     let set = run.with_desktop(|d| d.controls.set_text(&c, text))?;
-    if !set || (!c.password && run.with_desktop(|d| d.controls.text(&c))? != text) {
-        // The control takes no text that way (or changed it): type it as a person would.
-        click_centre(&run, &c)?;
-        run.with_desktop(|d| {
-            let (ctrl, a) = (Key::Named(NamedKey::Ctrl), Key::Char('a'));
-            d.keyboard.key_down(ctrl)?;
-            d.keyboard.key_down(a)?;
-            d.keyboard.key_up(a)?;
-            d.keyboard.key_up(ctrl)
-        })?;
-        crate::script::keyboard::type_with(ctx, text, Method::Auto, false)?;
+    if set && c.password {
+        // Its text cannot be read back, and is never shown.
+        return Ok(());
     }
+    if set && run.with_desktop(|d| d.controls.text(&c))? == text {
+        return Ok(());
+    }
+    // The control takes no text that way (or changed it): type it as a person would.
+    click_centre(&run, &c)?;
+    run.with_desktop(|d| crate::desktop::typing::chord(d, NamedKey::Ctrl, 'a'))?;
+    crate::script::keyboard::type_with(ctx, text, Method::Auto, false)?;
     if c.password {
         // Its text cannot be read back, and is never shown.
         return Ok(());

@@ -385,6 +385,19 @@ pub fn signal(pid: u32, name: &str) {
         .unwrap();
 }
 
+/// The centre of a control as `kuroko inspect` prints it: `button "新規" … at X,Y WxH in …`.
+pub fn inspected_centre(line: &str) -> (u32, u32) {
+    let n: Vec<u32> = line
+        .split(" at ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no \" at \" in {line:?}"))
+        .split([',', ' ', 'x'])
+        .take(4)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    (n[0] + n[2] / 2, n[1] + n[3] / 2)
+}
+
 /// A private D-Bus session bus on an Xvfb display: the accessibility bus (AT-SPI) starts on it
 /// when a program first asks, so GTK and Qt windows started with `command` publish their
 /// controls to kuroko started with `kuroko`.
