@@ -11,14 +11,18 @@ use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The 受付システム, once its 新規 button is on the accessibility bus.
 fn intake(bus: &SessionBus, file: &Path) -> Child {
-    bus.command(&format!("{ROOT}/examples/intake-app.py"))
-        .arg(file)
-        .args(["--save-delay", "0.3"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    let start = || {
+        bus.command(&format!("{ROOT}/examples/intake-app.py"))
+            .arg(file)
+            .args(["--save-delay", "0.3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    bus.spawn_accessible(start, "受付システム", "button \"新規\"")
 }
 
 /// The centre of the first control `kuroko inspect --window` lists whose line starts with

@@ -67,14 +67,16 @@ fn the_qt_intake_system_registers_by_role_and_name_and_misses_are_named() {
     let bus = SessionBus::start(&x);
     let dir = temp_dir("x11_ui_qt");
     let file = dir.join("registrations.jsonl");
-    let mut app = bus
-        .command(&format!("{ROOT}/examples/intake-app.py"))
-        .arg(&file)
-        .args(["--save-delay", "0.3"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let start = || {
+        bus.command(&format!("{ROOT}/examples/intake-app.py"))
+            .arg(&file)
+            .args(["--save-delay", "0.3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut app = bus.spawn_accessible(start, "受付システム", "button \"新規\"");
     let strings = municipal_strings(300);
     let s = scenario(
         &dir,

@@ -22,7 +22,8 @@ pub struct Captured {
     pub input: Input,
 }
 
-/// A running capture of the whole desktop's input; it stops when dropped.
+/// A running capture of the whole desktop's input, shown by a small always-on-top indicator
+/// while it runs; it stops, and the indicator goes, when dropped.
 pub trait InputCapture {
     /// The next input, waiting up to `timeout`; `None` when nothing came meanwhile.
     fn next(&mut self, timeout: Duration) -> DResult<Option<Captured>>;
@@ -35,10 +36,16 @@ pub fn start() -> DResult<Box<dyn InputCapture>> {
 }
 
 /// Starts capturing this desktop's input.
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+pub fn start() -> DResult<Box<dyn InputCapture>> {
+    Ok(Box::new(super::win32::record::start()?))
+}
+
+/// Starts capturing this desktop's input.
+#[cfg(not(any(target_os = "linux", windows)))]
 pub fn start() -> DResult<Box<dyn InputCapture>> {
     Err(super::DesktopError::new(
-        "kuroko record captures input on Linux/X11 in this version; on this system, write the \
+        "kuroko record captures input on Linux/X11 and Windows; on this system, write the \
          scenario with `kuroko inspect` and the scripting reference",
     ))
 }

@@ -446,6 +446,45 @@ impl SessionBus {
         cmd
     }
 
+    /// Starts a program that publishes its controls and returns once `kuroko inspect --window
+    /// WINDOW` lists a line starting with `prefix`. Under load a Qt program sometimes asks for
+    /// the accessibility bus while the bus is still being started, gets no answer, and never
+    /// publishes anything; such a program is stopped and started again (three tries, 20 s each).
+    pub fn spawn_accessible(
+        &self,
+        mut start: impl FnMut() -> Child,
+        window: &str,
+        prefix: &str,
+    ) -> Child {
+        for attempt in 1..=3 {
+            let mut child = start();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                let out = self
+                    .kuroko()
+                    .args(["inspect", "--window", window])
+                    .output()
+                    .unwrap();
+                if String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .any(|l| l.starts_with(prefix))
+                {
+                    return child;
+                }
+                if let Some(status) = child.try_wait().unwrap() {
+                    panic!("{window} exited ({status}) before it showed {prefix}");
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            eprintln!(
+                "{window} published no {prefix} within 20 s (try {attempt}); starting it again"
+            );
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("{window} never published {prefix} on the accessibility bus in three tries");
+    }
+
     /// `kuroko run <dir> --runs-dir <parent>/runs --ledger <parent>/ledger.sqlite3` on the
     /// display and this bus.
     pub fn run(&self, dir: &Path) -> Ran {

@@ -872,3 +872,128 @@ log::info(`status: ${ui::get_text(#{ window: w, role: "label", name_contains: "�
         .stderr_has("matches 6 controls")
         .stderr_has("add index");
 }
+
+/// The centre of the first control `kuroko.exe inspect --window` lists whose line starts with
+/// `prefix`.
+fn inspected(window: &str, prefix: &str) -> (u32, u32) {
+    let mut line = None;
+    wait_until(&format!("{prefix} in {window}"), || {
+        let out = kuroko_exe()
+            .args(["inspect", "--window", window])
+            .output()
+            .unwrap();
+        line = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .map(str::to_string);
+        line.is_some()
+    });
+    support::inspected_centre(&line.unwrap())
+}
+
+/// X windows named `name` (the indicator is a Wine window like any other).
+fn x_windows_named(name: &str) -> usize {
+    let out = Command::new("xdotool")
+        .args(["search", "--name", name])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// What the fields of the 受付システム hold, as `kuroko.exe inspect` shows them.
+fn field_texts(window: &str) -> Vec<String> {
+    let out = kuroko_exe()
+        .args(["inspect", "--window", window])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("  text \""))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn clicks_and_typed_words_in_a_win32_window_are_recorded_by_the_hooks_and_replay_exactly() {
+    let _desktop = desktop();
+    let dir = temp_dir("win_record");
+    let app = intake(&[dir.join("recorded.jsonl").to_str().unwrap()]);
+    let w = "受付システム";
+    let new = inspected(w, "button \"新規\"");
+    let number = inspected(w, "text \"受付番号\"");
+    let name = inspected(w, "text \"氏名\"");
+    let address = inspected(w, "text \"住所\"");
+    let scenario = dir.join("rec");
+    let err = dir.join("record.err");
+    let mut recorder = kuroko_exe()
+        .arg("record")
+        .arg(&scenario)
+        .args(["--department", "市民課", "--task", "受付入力"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until("the recorder to start", || {
+        std::fs::read_to_string(&err)
+            .unwrap_or_default()
+            .contains("記録中")
+    });
+    assert_eq!(
+        x_windows_named("kuroko 記録中"),
+        1,
+        "no recording indicator"
+    );
+    let click = |(x, y): (u32, u32)| {
+        xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+        std::thread::sleep(Duration::from_millis(400));
+    };
+    // ASCII only: xdotool's remapped non-ASCII keys are unreliable under Wine.
+    let type_word = |text: &str| {
+        xdotool(&["type", "--delay", "40", text]);
+        std::thread::sleep(Duration::from_millis(400));
+    };
+    click(new);
+    click(number);
+    type_word("R7-0042");
+    click(name);
+    type_word("Takahashi Yoshio");
+    click(address);
+    type_word("Fukaya 11-1");
+    let entered = field_texts(w);
+    assert!(
+        entered.contains(&"text \"Takahashi Yoshio\"".to_string()),
+        "{entered:?}"
+    );
+    // The pointer is still over the window, which therefore has the keys.
+    xdotool(&["key", "shift+Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while recorder.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = recorder.kill();
+    let out = recorder.wait_with_output().unwrap();
+    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ok: "),
+        "{stderr}"
+    );
+    assert_eq!(x_windows_named("kuroko 記録中"), 0, "the indicator stayed");
+    let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
+    assert!(!script.contains("sleep"), "{script}");
+    for want in [
+        "// 1. 新規 をクリック",
+        "role: \"button\", name: \"新規\"});",
+        "role: \"text\", name: \"受付番号\"}, \"R7-0042\");",
+        "role: \"text\", name: \"氏名\"}, \"Takahashi Yoshio\");",
+        "role: \"text\", name: \"住所\"}, \"Fukaya 11-1\");",
+    ] {
+        assert!(script.contains(want), "{want} not in\n{script}");
+    }
+    drop(app);
+
+    // Replayed against a fresh instance: the fields hold what was typed, exactly.
+    let _fresh = intake(&[dir.join("replayed.jsonl").to_str().unwrap()]);
+    run(&scenario, &[]).expect(0);
+    assert_eq!(field_texts(w), entered);
+}

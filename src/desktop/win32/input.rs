@@ -22,7 +22,7 @@ use super::{Commanded, pack};
 use crate::desktop::{Button, DResult, DesktopError, Key, Keyboard, Mouse, NamedKey};
 
 /// Marks kuroko's own events (`dwExtraInfo`), "KRKO".
-const KUROKO_EVENT: usize = 0x4B52_4B4F;
+pub(crate) const KUROKO_EVENT: usize = 0x4B52_4B4F;
 
 /// A key as Windows sends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ mod controls;
 pub(crate) mod doctor;
 mod ime;
 mod input;
+pub(crate) mod record;
 mod triggers;
 mod uipi;
 mod windows;
