@@ -1,6 +1,7 @@
-//! `kuroko record` on X11: clicks and typing driven by xdotool into the Qt 受付システム while
-//! the recorder runs (Japanese entered as text, through a paste), ended with Shift+Escape; the scenario it writes passes `check`, has no
-//! sleep, and replayed against a fresh instance makes the same registration, exactly.
+//! `kuroko record` on X11: clicks and typing driven by xdotool into the Qt 受付システム and a
+//! GTK form (zenity) while the recorder runs and shows its indicator (Japanese entered as text,
+//! through a paste), ended with Shift+Escape; the scenario it writes passes `check`, has no
+//! sleep, and replayed against a fresh instance makes the same registration or answer, exactly.
 
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -42,6 +43,41 @@ fn centre(bus: &SessionBus, window: &str, prefix: &str) -> (u32, u32) {
         line.is_some()
     });
     inspected_centre(&line.unwrap())
+}
+
+/// The centre of the control `kuroko inspect --window` shows with `call` among its lines (the
+/// `ui::` call that finds it, e.g. `right_of: "氏名"` for a GTK field that has no name).
+fn centre_of(bus: &SessionBus, window: &str, call: &str) -> (u32, u32) {
+    let mut line = None;
+    wait_until(&format!("{call} in {window}"), || {
+        let out = bus
+            .kuroko()
+            .args(["inspect", "--window", window])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut first = None;
+        for l in text.lines() {
+            if !l.starts_with(' ') {
+                first = Some(l.to_string());
+            } else if l.contains(call) {
+                line = first.clone();
+                break;
+            }
+        }
+        line.is_some()
+    });
+    inspected_centre(&line.unwrap())
+}
+
+/// How many recording indicators are on the display.
+fn indicators(x: &Xvfb) -> usize {
+    let out = x
+        .command("xdotool")
+        .args(["search", "--classname", "kuroko-record-indicator"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
 fn click(x: &Xvfb, (cx, cy): (u32, u32)) {
@@ -95,6 +131,7 @@ fn record_registration(
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(indicators(x), 1, "no recording indicator");
     click(x, new);
     for (field, text) in FIELDS.iter().zip(values) {
         click(x, centre(bus, w, &format!("text \"{field}\"")));
@@ -109,6 +146,7 @@ fn record_registration(
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = recorder.kill();
+    assert_eq!(indicators(x), 0, "the recording indicator stayed");
     Ran::from(recorder.wait_with_output().unwrap())
 }
 
@@ -386,4 +424,79 @@ fn a_button_that_is_on_the_screen_twice_is_recorded_by_a_picture_that_takes_in_i
     let (fresh, _) = twins(&x, "転出");
     bus.run(&scenario).expect(0);
     assert_eq!(twins_printed(fresh), ["転出"]);
+}
+
+/// A zenity form on the bus, once its OK button is published.
+fn gtk_form(bus: &SessionBus) -> Child {
+    let start = || {
+        bus.command("zenity")
+            .args([
+                "--forms",
+                "--title=申請入力",
+                "--text=登録",
+                "--add-entry=氏名",
+                "--add-entry=住所",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    bus.spawn_accessible(start, "申請入力", "button \"OK\"")
+}
+
+#[test]
+fn a_gtk_form_recorded_once_is_answered_the_same_by_the_replay() {
+    let x = Xvfb::start();
+    let bus = SessionBus::start(&x);
+    let dir = temp_dir("x11_record_gtk");
+    let form = gtk_form(&bus);
+    let w = "申請入力";
+    let name = centre_of(&bus, w, "right_of: \"氏名\"");
+    let address = centre_of(&bus, w, "right_of: \"住所\"");
+    let ok = centre_of(&bus, w, "name: \"OK\"");
+    let scenario = dir.join("form");
+    let mut recorder = bus
+        .kuroko()
+        .arg("record")
+        .arg(&scenario)
+        .args(["--name", "申請入力"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(indicators(&x), 1, "no recording indicator");
+    click(&x, name);
+    type_text(&x, "髙橋 𠮷男");
+    click(&x, address);
+    type_text(&x, "Fukaya ");
+    type_text(&x, "深谷市仲町１１－１");
+    click(&x, ok);
+    let (code, answered) = finish(form, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "zenity was not answered OK");
+    assert_eq!(answered, "髙橋 𠮷男|Fukaya 深谷市仲町１１－１\n");
+    x.xdotool(&["key", "shift+Escape"]);
+    let (code, _) = finish_child(&mut recorder);
+    let ran = Ran::from(recorder.wait_with_output().unwrap());
+    assert_eq!(code, Some(0), "{}", ran.stderr);
+    assert_eq!(indicators(&x), 0, "the recording indicator stayed");
+    let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
+    assert!(!script.contains("sleep"), "{script}");
+    for want in [
+        "// 2. 氏名 に「髙橋 𠮷男」を入力",
+        "role: \"text\", right_of: \"氏名\"}, \"髙橋 𠮷男\");",
+        "role: \"text\", right_of: \"住所\"}, \"Fukaya 深谷市仲町１１－１\");",
+        "role: \"button\", name: \"OK\"});",
+    ] {
+        assert!(script.contains(want), "{want} not in\n{script}");
+    }
+    Ran::from(bus.kuroko().arg("check").arg(&scenario).output().unwrap()).expect(0);
+
+    // Replayed against a fresh form: the same answer, exactly.
+    let fresh = gtk_form(&bus);
+    bus.run(&scenario).expect(0);
+    let (code, replayed) = finish(fresh, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "the replay did not answer OK");
+    assert_eq!(replayed, answered);
 }

@@ -43,6 +43,9 @@ struct Typing {
     /// The field's text when it was clicked: a change without keys (an IME's commit, a paste
     /// by mouse) is typing too.
     before: Option<String>,
+    /// The field's text at the last quiet moment: what was typed when the click that moves on
+    /// also closes the window (a dialog's OK), so the field cannot be read any more.
+    latest: Option<String>,
     keys: String,
     started: Option<Instant>,
     last: Option<Instant>,
@@ -81,11 +84,15 @@ fn key_name(k: Key) -> String {
     k.to_string()
 }
 
-/// A short label for file names and comments: the control's name, else its role.
-fn label_of(c: Option<&Control>) -> String {
+/// A short label for file names and comments: the control's name, else the label it is found
+/// by (a GTK field right of 氏名 is "氏名"), else its role.
+fn label_of(c: Option<&Control>, selector: Option<&select::Selector>) -> String {
     match c {
         Some(c) if !c.name.trim().is_empty() => select::plain(&c.name),
-        Some(c) => c.role.to_string(),
+        Some(c) => match selector.and_then(|s| s.anchor.as_ref()) {
+            Some((_, label)) if !label.trim().is_empty() => select::plain(label),
+            _ => c.role.to_string(),
+        },
         None => "クリック".to_string(),
     }
 }
@@ -152,7 +159,11 @@ impl Recorder<'_> {
             return;
         };
         if let Some((field, controls)) = &typing.field {
-            match self.desktop.controls.text(field) {
+            let text = match (self.desktop.controls.text(field), typing.latest) {
+                (Err(_), Some(latest)) => Ok(latest),
+                (read, _) => read,
+            };
+            match text {
                 Ok(text) if typing.keys.is_empty() && typing.before.as_ref() == Some(&text) => {
                     return;
                 }
@@ -162,8 +173,8 @@ impl Recorder<'_> {
                         self.push(
                             started,
                             Action::SetText {
+                                label: label_of(Some(field), Some(&selector)),
                                 selector,
-                                label: label_of(Some(field)),
                                 text,
                             },
                         );
@@ -211,16 +222,18 @@ impl Recorder<'_> {
             None => (None, self.controls()),
         };
         let control = at_point(&controls, (x, y)).cloned();
-        let label = label_of(control.as_ref());
+        let mut label = label_of(control.as_ref(), None);
         // Named where the control has a selector of its own (no index: an index breaks as
         // soon as the screen gains a control).
         if let Some(c) = control.as_ref().filter(|c| c.role != Role::Window) {
             let selector = select::selector_for(&controls, c);
+            label = label_of(Some(c), Some(&selector));
             if selector.index.is_none() && c.role != Role::Label {
                 if c.role == Role::Text {
                     // What the field holds when the person moves on is what they typed.
                     self.typing = Typing {
                         before: self.desktop.controls.text(c).ok(),
+                        latest: None,
                         field: Some((c.clone(), controls.clone())),
                         started: Some(at),
                         last: Some(at),
@@ -387,6 +400,13 @@ impl Recorder<'_> {
             return;
         };
         let controls = self.desktop.controls.controls(None).unwrap_or_default();
+        if self.typing.started.is_some()
+            && let Some((field, _)) = &self.typing.field
+            && !field.password
+            && let Ok(text) = self.desktop.controls.text(field)
+        {
+            self.typing.latest = Some(text);
+        }
         self.seen = Some(Seen {
             at: Instant::now(),
             screen,

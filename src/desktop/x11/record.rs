@@ -49,6 +49,8 @@ pub struct X11Capture {
     /// Why the capture ended, once the thread has said so; repeated on every later `next`.
     ended: Option<DesktopError>,
     thread: Option<JoinHandle<()>>,
+    /// Shows that recording is on; it goes with the capture.
+    _indicator: Option<super::indicator::Indicator>,
 }
 
 /// Starts recording the whole display's key and button presses and releases; returns once the
@@ -122,6 +124,7 @@ pub fn start() -> DResult<X11Capture> {
         inputs,
         ended: None,
         thread: None,
+        _indicator: None,
     };
     // From here on, dropping `capture` disables and frees the context.
     let thread = std::thread::Builder::new()
@@ -130,7 +133,10 @@ pub fn start() -> DResult<X11Capture> {
         .map_err(|e| x_error("cannot start the input recording thread", e))?;
     capture.thread = Some(thread);
     match ready_rx.recv_timeout(START_WAIT) {
-        Ok(Ok(())) => Ok(capture),
+        Ok(Ok(())) => {
+            capture._indicator = super::indicator::Indicator::show();
+            Ok(capture)
+        }
         Ok(Err(e)) => Err(e),
         Err(RecvTimeoutError::Timeout) => Err(DesktopError::new(format!(
             "the X server did not start recording the keyboard and mouse within {} s",
