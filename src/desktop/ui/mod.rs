@@ -164,34 +164,51 @@ pub trait Controls {
 pub type Connector = fn() -> DResult<Box<dyn Controls>>;
 
 /// Connects a backend the first time a script asks for a control, so a run that never calls
-/// `ui::` needs no accessibility service; a failed connection gives its message to every call.
+/// `ui::` needs no accessibility service. A failed connection gives its message to the calls
+/// of the next second and is tried again after that (the accessibility bus of a session that
+/// is still starting comes up a moment later).
 pub struct Lazy {
     kind: &'static str,
-    connect: Option<Connector>,
-    backend: Option<Result<Box<dyn Controls>, super::DesktopError>>,
+    connect: Connector,
+    backend: Option<Box<dyn Controls>>,
+    /// The last failure and when it happened.
+    failed: Option<(super::DesktopError, std::time::Instant)>,
 }
+
+/// How long a failed connection's message stands before the next try.
+const RECONNECT_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Lazy {
     pub fn new(kind: &'static str, connect: Connector) -> Lazy {
         Lazy {
             kind,
-            connect: Some(connect),
+            connect,
             backend: None,
+            failed: None,
         }
     }
 
     fn backend(&mut self) -> DResult<&mut Box<dyn Controls>> {
-        if let Some(connect) = self.connect.take() {
-            self.backend = Some(connect());
+        if self.backend.is_none() {
+            if let Some((e, at)) = &self.failed
+                && at.elapsed() < RECONNECT_AFTER
+            {
+                return Err(e.clone());
+            }
+            match (self.connect)() {
+                Ok(backend) => {
+                    self.backend = Some(backend);
+                    self.failed = None;
+                }
+                Err(e) => {
+                    self.failed = Some((e.clone(), std::time::Instant::now()));
+                    return Err(e);
+                }
+            }
         }
-        match &mut self.backend {
-            Some(Ok(backend)) => Ok(backend),
-            Some(Err(e)) => Err(e.clone()),
-            None => Err(super::DesktopError::new(format!(
-                "{} is not connected",
-                self.kind
-            ))),
-        }
+        self.backend
+            .as_mut()
+            .ok_or_else(|| super::DesktopError::new(format!("{} is not connected", self.kind)))
     }
 }
 
@@ -210,5 +227,43 @@ impl Controls for Lazy {
     }
     fn text(&mut self, control: &Control) -> DResult<String> {
         self.backend()?.text(control)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    static TRIES: AtomicUsize = AtomicUsize::new(0);
+
+    /// Fails the first time, as a session's accessibility bus that is still starting does.
+    fn late_bus() -> DResult<Box<dyn Controls>> {
+        if TRIES.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(crate::desktop::DesktopError::new(
+                "no accessibility bus yet",
+            ));
+        }
+        Ok(Box::new(crate::desktop::fake::FakeControls::new(
+            Vec::new(),
+            Default::default(),
+        )))
+    }
+
+    #[test]
+    fn a_failed_connection_is_tried_again_after_a_second_not_on_every_call() {
+        let mut lazy = Lazy::new("test", late_bus);
+        let first = lazy.controls(None).unwrap_err();
+        assert!(first.0.contains("no accessibility bus yet"), "{first}");
+        // Within the second: the same message, no new try.
+        assert!(lazy.controls(None).is_err());
+        assert_eq!(TRIES.load(Ordering::SeqCst), 1);
+        std::thread::sleep(RECONNECT_AFTER + std::time::Duration::from_millis(50));
+        assert_eq!(lazy.controls(None).unwrap(), Vec::new());
+        assert_eq!(TRIES.load(Ordering::SeqCst), 2);
+        // Connected: no more tries.
+        lazy.controls(None).unwrap();
+        assert_eq!(TRIES.load(Ordering::SeqCst), 2);
     }
 }

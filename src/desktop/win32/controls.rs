@@ -4,13 +4,16 @@
 //! clients many 基幹系 terminals still are, and Wine runs it. UI Automation would plug in beside
 //! it behind the same trait; Wine's is stubs, so none ships untested.
 
+use std::cell::Cell;
+
 use windows_sys::Win32::Foundation::{HWND, LPARAM, RECT, WPARAM};
 use windows_sys::Win32::UI::Input::KeyboardAndMouse::IsWindowEnabled;
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     BM_CLICK, EnumChildWindows, GA_ROOT, GUITHREADINFO, GW_HWNDPREV, GWL_STYLE, GetAncestor,
     GetClassNameW, GetDlgCtrlID, GetForegroundWindow, GetGUIThreadInfo, GetParent, GetWindow,
-    GetWindowLongPtrW, GetWindowRect, GetWindowThreadProcessId, IsWindow, IsWindowVisible,
-    SMTO_ABORTIFHUNG, SendMessageTimeoutW, WM_GETTEXT, WM_GETTEXTLENGTH, WM_SETTEXT,
+    GetWindowLongPtrW, GetWindowRect, GetWindowThreadProcessId, IsHungAppWindow, IsWindow,
+    IsWindowVisible, SMTO_ABORTIFHUNG, SendMessageTimeoutW, WM_GETTEXT, WM_GETTEXTLENGTH,
+    WM_SETTEXT,
 };
 
 use crate::desktop::ui::{Control, Controls, Role};
@@ -63,6 +66,38 @@ fn class_name(hwnd: HWND) -> String {
     String::from_utf16_lossy(&buf[..len.max(0) as usize])
 }
 
+/// Asks one program's windows questions. A program that leaves one unanswered (busy, or hung)
+/// is asked nothing more by this asker: every further question would cost another 2 s, on
+/// every poll of a `ui::wait`.
+#[derive(Default)]
+struct Asker {
+    silent: Cell<bool>,
+}
+
+impl Asker {
+    /// An asker for the windows of `top`: one that asks nothing at all when Windows already
+    /// knows the program is not responding.
+    fn for_window(top: HWND) -> Asker {
+        // SAFETY: a plain query.
+        let hung = unsafe { IsHungAppWindow(top) } != 0;
+        Asker {
+            silent: Cell::new(hung),
+        }
+    }
+
+    /// A message to a window of another process that gives up on a hung program.
+    fn send(&self, hwnd: HWND, message: u32, wparam: WPARAM, lparam: LPARAM) -> Option<usize> {
+        if self.silent.get() {
+            return None;
+        }
+        let answer = send(hwnd, message, wparam, lparam);
+        if answer.is_none() {
+            self.silent.set(true);
+        }
+        answer
+    }
+}
+
 /// A message to a window of another process that gives up on a hung program.
 fn send(hwnd: HWND, message: u32, wparam: WPARAM, lparam: LPARAM) -> Option<usize> {
     let mut result = 0usize;
@@ -82,19 +117,43 @@ fn send(hwnd: HWND, message: u32, wparam: WPARAM, lparam: LPARAM) -> Option<usiz
 }
 
 /// A control's text as its program holds it (GetWindowText cannot read other programs' fields).
-fn text_of(hwnd: HWND) -> DResult<String> {
-    let unreadable =
-        || DesktopError::new("the program did not answer when asked for a control's text");
-    let len = send(hwnd, WM_GETTEXTLENGTH, 0, 0).ok_or_else(unreadable)?;
+fn text_of(hwnd: HWND, asker: &Asker) -> DResult<String> {
+    let unreadable = || {
+        DesktopError::new(
+            "the program did not answer when asked for a control's text (it is busy or not responding)",
+        )
+    };
+    let len = asker
+        .send(hwnd, WM_GETTEXTLENGTH, 0, 0)
+        .ok_or_else(unreadable)?;
     // Some controls report the length in bytes of a multibyte string: room for either.
     let mut buf = vec![0u16; len.min(1 << 20) * 2 + 1];
-    let got =
-        send(hwnd, WM_GETTEXT, buf.len(), buf.as_mut_ptr() as LPARAM).ok_or_else(unreadable)?;
+    let got = asker
+        .send(hwnd, WM_GETTEXT, buf.len(), buf.as_mut_ptr() as LPARAM)
+        .ok_or_else(unreadable)?;
     Ok(String::from_utf16_lossy(&buf[..got.min(buf.len())]))
 }
 
-/// A caption as people read it: `&` marks the access key, `&&` is an ampersand.
+/// A caption as people read it: `&` marks the access key, `&&` is an ampersand, and the
+/// Japanese way of showing an access key, `氏名(&N)`, goes altogether (`氏名`), also before a
+/// trailing `...`, `…`, `:` or `：`.
 fn without_mnemonic(text: &str) -> String {
+    let trimmed = text.trim_end();
+    let tail = [":", "：", "...", "…"]
+        .iter()
+        .find(|t| trimmed.ends_with(**t))
+        .copied()
+        .unwrap_or("");
+    let body = &trimmed[..trimmed.len() - tail.len()];
+    let chars: Vec<char> = body.chars().collect();
+    if let [.., open, '&', key, close] = chars.as_slice()
+        && matches!((open, close), ('(', ')') | ('（', '）'))
+        && key.is_ascii_alphanumeric()
+        && chars.len() > 4
+    {
+        let rest: String = chars[..chars.len() - 4].iter().collect();
+        return format!("{}{tail}", without_mnemonic(rest.trim_end()));
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -116,6 +175,22 @@ fn family(class: &str) -> String {
     let lower = class.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("windowsforms10.") {
         return rest.split('.').next().unwrap_or("").to_string();
+    }
+    // Delphi and C++Builder (VCL): TEdit and the rest subclass the Win32 controls. TLabel
+    // and TSpeedButton are drawn by their form and are no windows at all.
+    match lower.as_str() {
+        "tedit" | "tmemo" | "tmaskedit" | "tlabelededit" | "tdbedit" | "tdbmemo" | "trichedit"
+        | "tdbrichedit" => return "edit".into(),
+        "tbutton" | "tbitbtn" => return "button".into(),
+        "tcheckbox" | "tdbcheckbox" => return "vb-check".into(),
+        "tradiobutton" => return "vb-radio".into(),
+        "tcombobox" | "tdbcombobox" | "tdblookupcombobox" => return "combobox".into(),
+        "tlistbox" | "tdblistbox" | "tchecklistbox" => return "listbox".into(),
+        "tlistview" => return "syslistview32".into(),
+        "tstatictext" => return "static".into(),
+        "tgroupbox" | "tradiogroup" => return "vb-frame".into(),
+        "tpagecontrol" | "ttabcontrol" => return "systabcontrol32".into(),
+        _ => {}
     }
     let vb = lower
         .strip_prefix("thunderrt6")
@@ -184,7 +259,7 @@ fn rect_of(hwnd: HWND) -> Option<Rect> {
 
 /// The text of the visible STATIC just before `hwnd` among its siblings (what UI Automation
 /// also names a Win32 field by).
-fn label_before(hwnd: HWND) -> String {
+fn label_before(hwnd: HWND, asker: &Asker) -> String {
     let mut sibling = hwnd;
     for _ in 0..8 {
         // SAFETY: walks sibling handles; a null one ends the walk.
@@ -197,7 +272,7 @@ fn label_before(hwnd: HWND) -> String {
             continue;
         }
         if family(&class_name(sibling)) == "static" {
-            return text_of(sibling)
+            return text_of(sibling, asker)
                 .map(|t| without_mnemonic(&t))
                 .unwrap_or_default();
         }
@@ -222,7 +297,7 @@ fn focused_window() -> HWND {
     }
 }
 
-fn control_of(hwnd: HWND, window: &str, focus: HWND) -> Option<Control> {
+fn control_of(hwnd: HWND, window: &str, focus: HWND, asker: &Asker) -> Option<Control> {
     // SAFETY: plain queries on a handle that may have closed (they then return 0).
     // A control under an open modal dialog is as unusable as a disabled one: its window is
     // disabled while the dialog shows.
@@ -242,9 +317,9 @@ fn control_of(hwnd: HWND, window: &str, focus: HWND) -> Option<Control> {
     let role = role_of(&class, style);
     let is_edit = role == Role::Text && family(&class) == "edit";
     let name = if named_by_label(&role) {
-        label_before(hwnd)
+        label_before(hwnd, asker)
     } else {
-        without_mnemonic(&text_of(hwnd).unwrap_or_default())
+        without_mnemonic(&text_of(hwnd, asker).unwrap_or_default())
     };
     Some(Control {
         handle: (hwnd as usize).to_string(),
@@ -277,7 +352,8 @@ impl Controls for Win32Controls {
                 continue;
             }
             let hwnd = top.id as usize as HWND;
-            if let Some(mut c) = control_of(hwnd, &top.title, focus) {
+            let asker = Asker::for_window(hwnd);
+            if let Some(mut c) = control_of(hwnd, &top.title, focus, &asker) {
                 c.role = Role::Window;
                 c.name = top.title.clone();
                 out.push(c);
@@ -291,7 +367,7 @@ impl Controls for Win32Controls {
                     hidden.push(child);
                     continue;
                 }
-                match control_of(child, &top.title, focus) {
+                match control_of(child, &top.title, focus, &asker) {
                     Some(c) => out.push(c),
                     None => hidden.push(child),
                 }
@@ -335,10 +411,11 @@ impl Controls for Win32Controls {
 
     fn text(&mut self, control: &Control) -> DResult<String> {
         let hwnd = handle_of(control)?;
+        let asker = Asker::default();
         if named_by_label(&control.role) {
-            text_of(hwnd)
+            text_of(hwnd, &asker)
         } else {
-            Ok(without_mnemonic(&text_of(hwnd)?))
+            Ok(without_mnemonic(&text_of(hwnd, &asker)?))
         }
     }
 }
@@ -371,7 +448,26 @@ mod tests {
 
     #[test]
     fn access_key_marks_are_not_part_of_a_name() {
-        assert_eq!(without_mnemonic("登録(&S)"), "登録(S)");
+        assert_eq!(without_mnemonic("登録(&S)"), "登録");
+        assert_eq!(without_mnemonic("氏名(&N):"), "氏名:");
+        assert_eq!(without_mnemonic("開く（&O）..."), "開く...");
         assert_eq!(without_mnemonic("&Save && close"), "Save & close");
+        assert_eq!(without_mnemonic("(&A)"), "(A)");
+        assert_eq!(without_mnemonic("R&D(&R)"), "RD");
+    }
+
+    #[test]
+    fn delphi_vcl_classes_map_to_roles() {
+        assert_eq!(role_of("TEdit", 0), Role::Text);
+        assert_eq!(role_of("TMaskEdit", 0), Role::Text);
+        assert_eq!(role_of("TButton", 0), Role::Button);
+        assert_eq!(role_of("TBitBtn", 0), Role::Button);
+        assert_eq!(role_of("TCheckBox", 0), Role::Check);
+        assert_eq!(role_of("TRadioButton", 0), Role::Radio);
+        assert_eq!(role_of("TComboBox", 0), Role::Combo);
+        assert_eq!(role_of("TListBox", 0), Role::List);
+        assert_eq!(role_of("TStaticText", 0), Role::Label);
+        assert_eq!(role_of("TPageControl", 0), Role::Tab);
+        assert_eq!(role_of("TGroupBox", 0), Role::Other("group".into()));
     }
 }

@@ -20,7 +20,7 @@ use atspi::proxy::editable_text::EditableTextProxy;
 use atspi::proxy::text::TextProxy;
 use atspi::{CoordType, Interface, ObjectRefOwned, RelationType, State, StateSet};
 use futures_lite::future::block_on;
-use futures_util::future::{join, join4, try_join_all};
+use futures_util::future::{join, join_all, join4, try_join_all};
 use zbus::Connection;
 use zbus::proxy::{CacheProperties, ProxyImpl};
 
@@ -32,7 +32,7 @@ use crate::geometry::Rect;
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 /// Deeper than any real form; a deeper tree is a loop or a document, not a dialog.
 const MAX_DEPTH: usize = 64;
-/// Objects read per `controls` call; a window past this is a big table or document.
+/// Objects read per window; a window past this is a big table or document.
 const MAX_OBJECTS: usize = 5_000;
 const REGISTRY: &str = "org.a11y.atspi.Registry";
 const ROOT: &str = "/org/a11y/atspi/accessible/root";
@@ -333,7 +333,9 @@ impl AtSpi {
     /// Names the nameless fields and lists after the label that is LABEL_FOR them (Qt's
     /// buddies and form rows, GTK's mnemonic widgets; zenity's forms have neither).
     async fn name_from_labels(&self, controls: &mut [Control]) -> DResult<()> {
-        let nameless = |c: &Control| c.name.is_empty() && matches!(c.role, Role::Text | Role::List);
+        let nameless = |c: &Control| {
+            c.name.is_empty() && matches!(c.role, Role::Text | Role::List | Role::Combo)
+        };
         if !controls.iter().any(nameless) {
             return Ok(());
         }
@@ -372,13 +374,13 @@ impl AtSpi {
     }
 
     /// The top-level windows of one program whose title contains `window`, each as its
-    /// title and object; `None` when the program did not answer in time. A program that quit
-    /// since the registry listed it has none.
+    /// title, object and whether it is the active window; `None` when the program did not
+    /// answer in time. A program that quit since the registry listed it has none.
     async fn windows_of(
         &self,
         app: Object,
         window: Option<&str>,
-    ) -> DResult<Option<Vec<(String, Object)>>> {
+    ) -> DResult<Option<Vec<(String, Object, bool)>>> {
         let node: AccessibleProxy = self.proxy(&app).await?;
         let tops = match node.get_children().await {
             Ok(tops) => tops,
@@ -389,8 +391,10 @@ impl AtSpi {
         let titled = try_join_all(tops.into_iter().map(|top| async move {
             let top = Object::from(top);
             let node: AccessibleProxy = self.proxy(&top).await?;
-            match node.name().await {
-                Ok(title) => Ok(Some((title, top))),
+            let (title, states) = join(node.name(), node.get_state()).await;
+            let active = states.is_ok_and(|s| s.contains(State::Active));
+            match title {
+                Ok(title) => Ok(Some((title, top, active))),
                 Err(e) if is_gone(&e) => Ok(None),
                 Err(e) => Err(failed("read the title", &top, e)),
             }
@@ -400,7 +404,7 @@ impl AtSpi {
             titled
                 .into_iter()
                 .flatten()
-                .filter(|(title, _)| window.is_none_or(|part| title.contains(part)))
+                .filter(|(title, _, _)| window.is_none_or(|part| title.contains(part)))
                 .collect(),
         ))
     }
@@ -423,7 +427,11 @@ impl AtSpi {
         // A hung program is left out unless nothing else matched: its windows cannot be
         // driven anyway, and it must not stop kuroko from driving the others.
         let silent = answers.iter().filter(|a| a.is_none()).count();
-        let windows: Vec<(String, Object)> = answers.into_iter().flatten().flatten().collect();
+        let mut windows: Vec<(String, Object, bool)> =
+            answers.into_iter().flatten().flatten().collect();
+        // AT-SPI knows no stacking order; the active window is the one on top, so it goes
+        // last (the others stay in the registry's order).
+        windows.sort_by_key(|(_, _, active)| *active);
         if windows.is_empty() && silent > 0 {
             return Err(DesktopError::new(format!(
                 "AT-SPI: no window{} answered; {silent} program(s) did not answer within {} s \
@@ -432,14 +440,25 @@ impl AtSpi {
                 CALL_TIMEOUT.as_secs()
             )));
         }
-        let read = Cell::new(0);
-        let walked = try_join_all(
+        let reads: Vec<Cell<usize>> = windows.iter().map(|_| Cell::new(0)).collect();
+        let walked = join_all(
             windows
                 .iter()
-                .map(|(title, top)| self.visit(top.clone(), title, 0, &read)),
+                .zip(&reads)
+                .map(|((title, top, _), read)| self.visit(top.clone(), title, 0, read)),
         )
-        .await?;
-        let mut controls = walked.concat();
+        .await;
+        // Every window at once (the recorder, `inspect --at`): one too big to read (a
+        // spreadsheet) is left out rather than hiding all the others; a window asked for by
+        // title says why it cannot be read.
+        let mut controls = Vec::new();
+        for result in walked {
+            match result {
+                Ok(found) => controls.extend(found),
+                Err(e) if window.is_some() => return Err(e),
+                Err(_) => {}
+            }
+        }
         self.name_from_labels(&mut controls).await?;
         Ok(controls)
     }
