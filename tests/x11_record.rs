@@ -12,64 +12,6 @@ use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// The 受付システム, once its 新規 button is on the accessibility bus.
-fn intake(bus: &SessionBus, file: &Path) -> Child {
-    let start = || {
-        bus.command(&format!("{ROOT}/examples/intake-app.py"))
-            .arg(file)
-            .args(["--save-delay", "0.3"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    bus.spawn_accessible(start, "受付システム", "button \"新規\"")
-}
-
-/// The centre of the first control `kuroko inspect --window` lists whose line starts with
-/// `prefix` (e.g. `button "新規"`), waiting for the window to show it.
-fn centre(bus: &SessionBus, window: &str, prefix: &str) -> (u32, u32) {
-    let mut line = None;
-    wait_until(&format!("{prefix} in {window}"), || {
-        let out = bus
-            .kuroko()
-            .args(["inspect", "--window", window])
-            .output()
-            .unwrap();
-        line = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .map(str::to_string);
-        line.is_some()
-    });
-    inspected_centre(&line.unwrap())
-}
-
-/// The centre of the control `kuroko inspect --window` shows with `call` among its lines (the
-/// `ui::` call that finds it, e.g. `right_of: "氏名"` for a GTK field that has no name).
-fn centre_of(bus: &SessionBus, window: &str, call: &str) -> (u32, u32) {
-    let mut line = None;
-    wait_until(&format!("{call} in {window}"), || {
-        let out = bus
-            .kuroko()
-            .args(["inspect", "--window", window])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let mut first = None;
-        for l in text.lines() {
-            if !l.starts_with(' ') {
-                first = Some(l.to_string());
-            } else if l.contains(call) {
-                line = first.clone();
-                break;
-            }
-        }
-        line.is_some()
-    });
-    inspected_centre(&line.unwrap())
-}
-
 /// How many recording indicators are on the display.
 fn indicators(x: &Xvfb) -> usize {
     let out = x
@@ -119,25 +61,18 @@ fn record_registration(
     registered: &Path,
 ) -> Ran {
     let w = "受付システム";
-    let new = centre(bus, w, "button \"新規\"");
-    let mut recorder = bus
-        .kuroko()
-        .arg("record")
-        .arg(scenario)
-        .args(["--department", "市民課", "--task", "受付入力"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let new = bus.control_centre(w, "button \"新規\"");
+    let mut args = vec!["--department", "市民課", "--task", "受付入力"];
+    args.extend(extra);
+    let mut recorder = bus.recorder(scenario, &args);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(indicators(x), 1, "no recording indicator");
     click(x, new);
     for (field, text) in FIELDS.iter().zip(values) {
-        click(x, centre(bus, w, &format!("text \"{field}\"")));
+        click(x, bus.control_centre(w, &format!("text \"{field}\"")));
         type_text(x, text);
     }
-    click(x, centre(bus, w, "button \"登録\""));
+    click(x, bus.control_centre(w, "button \"登録\""));
     wait_until("the registration", || registrations(registered).len() == 1);
     std::thread::sleep(Duration::from_millis(500));
     x.xdotool(&["key", "shift+Escape"]);
@@ -156,7 +91,7 @@ fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
     let bus = SessionBus::start(&x);
     let dir = temp_dir("x11_record");
     let recorded = dir.join("recorded.jsonl");
-    let mut app = intake(&bus, &recorded);
+    let mut app = bus.qt_intake(&recorded);
     let scenario = dir.join("受付");
     let values = [
         "R6-00001",
@@ -197,7 +132,7 @@ fn a_registration_recorded_once_replays_exactly_against_a_fresh_system() {
 
     // The replay, against a fresh instance: the same registration.
     let replayed = dir.join("replayed.jsonl");
-    let mut fresh = intake(&bus, &replayed);
+    let mut fresh = bus.qt_intake(&replayed);
     bus.run(&scenario).expect(0);
     wait_until("the replayed registration", || {
         registrations(&replayed).len() == 1
@@ -270,7 +205,7 @@ fn one_application_recorded_with_data_enters_every_row_of_the_sheet_once() {
     let sheet = maker.join("output/申請.xlsx");
 
     let recorded = dir.join("recorded.jsonl");
-    let mut app = intake(&bus, &recorded);
+    let mut app = bus.qt_intake(&recorded);
     let scenario = dir.join("shinsei");
     let first = [
         "R6-00001",
@@ -301,7 +236,7 @@ fn one_application_recorded_with_data_enters_every_row_of_the_sheet_once() {
     let _ = app.wait();
 
     let replayed = dir.join("replayed.jsonl");
-    let mut fresh = intake(&bus, &replayed);
+    let mut fresh = bus.qt_intake(&replayed);
     bus.run(&scenario).expect(0).stderr_has("10 item(s) done");
     wait_until("ten registrations", || registrations(&replayed).len() == 10);
     let got = registrations(&replayed);
@@ -385,15 +320,7 @@ fn a_button_that_is_on_the_screen_twice_is_recorded_by_a_picture_that_takes_in_i
     let dir = temp_dir("x11_record_twins");
     let (app, (bx, by, bw, bh)) = twins(&x, "転出");
     let scenario = dir.join("twins");
-    let mut recorder = bus
-        .kuroko()
-        .arg("record")
-        .arg(&scenario)
-        .args(["--name", "双子"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut recorder = bus.recorder(&scenario, &["--name", "双子"]);
     std::thread::sleep(Duration::from_millis(1500));
     click(&x, (bx + bw / 2 + 10, by + bh / 2));
     assert_eq!(twins_printed(app), ["転出"]);
@@ -426,45 +353,18 @@ fn a_button_that_is_on_the_screen_twice_is_recorded_by_a_picture_that_takes_in_i
     assert_eq!(twins_printed(fresh), ["転出"]);
 }
 
-/// A zenity form on the bus, once its OK button is published.
-fn gtk_form(bus: &SessionBus) -> Child {
-    let start = || {
-        bus.command("zenity")
-            .args([
-                "--forms",
-                "--title=申請入力",
-                "--text=登録",
-                "--add-entry=氏名",
-                "--add-entry=住所",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    bus.spawn_accessible(start, "申請入力", "button \"OK\"")
-}
-
 #[test]
 fn a_gtk_form_recorded_once_is_answered_the_same_by_the_replay() {
     let x = Xvfb::start();
     let bus = SessionBus::start(&x);
     let dir = temp_dir("x11_record_gtk");
-    let form = gtk_form(&bus);
+    let form = bus.zenity_form();
     let w = "申請入力";
-    let name = centre_of(&bus, w, "right_of: \"氏名\"");
-    let address = centre_of(&bus, w, "right_of: \"住所\"");
-    let ok = centre_of(&bus, w, "name: \"OK\"");
+    let name = bus.control_centre(w, "right_of: \"氏名\"");
+    let address = bus.control_centre(w, "right_of: \"住所\"");
+    let ok = bus.control_centre(w, "name: \"OK\"");
     let scenario = dir.join("form");
-    let mut recorder = bus
-        .kuroko()
-        .arg("record")
-        .arg(&scenario)
-        .args(["--name", "申請入力"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut recorder = bus.recorder(&scenario, &["--name", "申請入力"]);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(indicators(&x), 1, "no recording indicator");
     click(&x, name);
@@ -494,7 +394,7 @@ fn a_gtk_form_recorded_once_is_answered_the_same_by_the_replay() {
     Ran::from(bus.kuroko().arg("check").arg(&scenario).output().unwrap()).expect(0);
 
     // Replayed against a fresh form: the same answer, exactly.
-    let fresh = gtk_form(&bus);
+    let fresh = bus.zenity_form();
     bus.run(&scenario).expect(0);
     let (code, replayed) = finish(fresh, Duration::from_secs(20));
     assert_eq!(code, Some(0), "the replay did not answer OK");

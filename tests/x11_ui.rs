@@ -4,33 +4,18 @@
 //! status label waited for, a missing and an ambiguous control named clearly; and
 //! `kuroko inspect`.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::applications::registrations;
 use crate::support::municipal::{municipal_strings, rhai_array};
 use crate::support::*;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 #[test]
 fn a_gtk_form_is_filled_by_label_read_back_exactly_and_answered_by_its_ok_button() {
     let x = Xvfb::start();
     let bus = SessionBus::start(&x);
     let dir = temp_dir("x11_ui_gtk");
-    let form = bus
-        .command("zenity")
-        .args([
-            "--forms",
-            "--title=申請入力",
-            "--text=登録",
-            "--add-entry=氏名",
-            "--add-entry=住所",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let form = bus.zenity_form();
     let strings = municipal_strings(300);
     let s = scenario(
         &dir,
@@ -67,16 +52,7 @@ fn the_qt_intake_system_registers_by_role_and_name_and_misses_are_named() {
     let bus = SessionBus::start(&x);
     let dir = temp_dir("x11_ui_qt");
     let file = dir.join("registrations.jsonl");
-    let start = || {
-        bus.command(&format!("{ROOT}/examples/intake-app.py"))
-            .arg(&file)
-            .args(["--save-delay", "0.3"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let mut app = bus.spawn_accessible(start, "受付システム", "button \"新規\"");
+    let mut app = bus.qt_intake(&file);
     let strings = municipal_strings(300);
     let s = scenario(
         &dir,

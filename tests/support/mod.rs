@@ -385,6 +385,38 @@ pub fn signal(pid: u32, name: &str) {
         .unwrap();
 }
 
+/// The centre of the first control `kuroko inspect --window` (run by `inspect`) prints whose
+/// lines `pick` accepts — its first line (`button "新規" (id "101") at …`) and the indented
+/// ones under it (role, text, the `ui::` call that finds it) — waiting until one shows.
+pub fn inspected_control(
+    what: &str,
+    mut inspect: impl FnMut() -> Output,
+    pick: impl Fn(&[&str]) -> bool,
+) -> (u32, u32) {
+    let mut found = None;
+    wait_until(what, || {
+        let out = inspect();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        let starts = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.starts_with(' '));
+        for (i, first) in starts {
+            let end = lines[i + 1..]
+                .iter()
+                .position(|l| !l.starts_with(' '))
+                .map_or(lines.len(), |n| i + 1 + n);
+            if pick(&lines[i..end]) {
+                found = Some(first.to_string());
+                break;
+            }
+        }
+        found.is_some()
+    });
+    inspected_centre(&found.unwrap())
+}
+
 /// The centre of a control as `kuroko inspect` prints it: `button "新規" … at X,Y WxH in …`.
 pub fn inspected_centre(line: &str) -> (u32, u32) {
     let n: Vec<u32> = line
@@ -483,6 +515,72 @@ impl SessionBus {
             let _ = child.wait();
         }
         panic!("{window} never published {prefix} on the accessibility bus in three tries");
+    }
+
+    /// The centre of the control of `window` whose inspect lines start with `prefix` (e.g.
+    /// `button "新規"`) or, when `prefix` is a `ui::` selector part such as
+    /// `right_of: "氏名"`, include it.
+    pub fn control_centre(&self, window: &str, prefix: &str) -> (u32, u32) {
+        inspected_control(
+            &format!("{prefix} in {window}"),
+            || {
+                self.kuroko()
+                    .args(["inspect", "--window", window])
+                    .output()
+                    .unwrap()
+            },
+            |lines| lines[0].starts_with(prefix) || lines[1..].iter().any(|l| l.contains(prefix)),
+        )
+    }
+
+    /// The Qt 受付システム (examples/intake-app.py, saving to `file` after 0.3 s), once its 新規
+    /// button is published.
+    pub fn qt_intake(&self, file: &Path) -> Child {
+        let start = || {
+            self.command(&format!(
+                "{}/examples/intake-app.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .arg(file)
+            .args(["--save-delay", "0.3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+        };
+        self.spawn_accessible(start, "受付システム", "button \"新規\"")
+    }
+
+    /// A zenity form titled 申請入力 with the fields 氏名 and 住所, once its OK button is
+    /// published; its answer comes on stdout.
+    pub fn zenity_form(&self) -> Child {
+        let start = || {
+            self.command("zenity")
+                .args([
+                    "--forms",
+                    "--title=申請入力",
+                    "--text=登録",
+                    "--add-entry=氏名",
+                    "--add-entry=住所",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        self.spawn_accessible(start, "申請入力", "button \"OK\"")
+    }
+
+    /// `kuroko record <scenario> ARGS` on this bus, its output piped.
+    pub fn recorder(&self, scenario: &Path, args: &[&str]) -> Child {
+        self.kuroko()
+            .arg("record")
+            .arg(scenario)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// `kuroko run <dir> --runs-dir <parent>/runs --ledger <parent>/ledger.sqlite3` on the

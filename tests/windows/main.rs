@@ -876,19 +876,16 @@ log::info(`status: ${ui::get_text(#{ window: w, role: "label", name_contains: "ç
 /// The centre of the first control `kuroko.exe inspect --window` lists whose line starts with
 /// `prefix`.
 fn inspected(window: &str, prefix: &str) -> (u32, u32) {
-    let mut line = None;
-    wait_until(&format!("{prefix} in {window}"), || {
-        let out = kuroko_exe()
-            .args(["inspect", "--window", window])
-            .output()
-            .unwrap();
-        line = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .map(str::to_string);
-        line.is_some()
-    });
-    support::inspected_centre(&line.unwrap())
+    support::inspected_control(
+        &format!("{prefix} in {window}"),
+        || {
+            kuroko_exe()
+                .args(["inspect", "--window", window])
+                .output()
+                .unwrap()
+        },
+        |lines| lines[0].starts_with(prefix),
+    )
 }
 
 /// X windows named `name` (the indicator is a Wine window like any other).
