@@ -13,6 +13,8 @@ packages=(
   # ui:: on Linux: the accessibility bus (AT-SPI) GTK and Qt publish their controls on, and a
   # private session bus for the tests
   at-spi2-core libatk-bridge2.0-0 dbus-daemon
+  # a real Japanese IME (tests/x11_ime.rs): fcitx5 with Mozc, on as in every office
+  fcitx5 fcitx5-mozc fcitx5-frontend-gtk3
   # the launcher page (`kuroko serve`) is tested in a real, headless Chromium through WebDriver
   chromium chromium-driver
   # the shared ledger of several robot PCs: tests start their own PostgreSQL in a temporary

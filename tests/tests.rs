@@ -29,6 +29,7 @@ mod web;
 mod web_intake;
 mod x11_abort;
 mod x11_images;
+mod x11_ime;
 mod x11_input;
 mod x11_japanese;
 mod x11_record;

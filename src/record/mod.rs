@@ -49,6 +49,27 @@ struct Typing {
     keys: String,
     started: Option<Instant>,
     last: Option<Instant>,
+    /// An Enter pressed in the field, with the field's text just before it: the IME's commit
+    /// or a real Enter, decided once the program has handled it.
+    enter: Option<(Instant, Option<String>)>,
+}
+
+/// Whether `after` is `before` with something inserted at one place — what an IME's commit
+/// (or a new line in a multi-line field) does to a field, unlike an Enter the program acts on
+/// (it empties the field, or leaves it as it was).
+fn is_insertion(before: &str, after: &str) -> bool {
+    let (b, a): (Vec<char>, Vec<char>) = (before.chars().collect(), after.chars().collect());
+    if a.len() <= b.len() {
+        return false;
+    }
+    let prefix = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let suffix = b[prefix..]
+        .iter()
+        .rev()
+        .zip(a.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    prefix + suffix >= b.len()
 }
 
 struct Recorder<'a> {
@@ -201,6 +222,7 @@ impl Recorder<'_> {
     }
 
     fn click(&mut self, at: Instant, (x, y): (i32, i32)) {
+        self.resolve_enter();
         self.flush_typing();
         self.new_windows(at);
         if let Some((when, (px, py), step)) = self.last_click
@@ -234,6 +256,7 @@ impl Recorder<'_> {
                     self.typing = Typing {
                         before: self.desktop.controls.text(c).ok(),
                         latest: None,
+                        enter: None,
                         field: Some((c.clone(), controls.clone())),
                         started: Some(at),
                         last: Some(at),
@@ -296,8 +319,38 @@ impl Recorder<'_> {
         self.last_click = Some((at, (x, y), self.out.steps.len() - 1));
     }
 
+    /// The text of the field being typed into, as it is now.
+    fn field_text(&mut self) -> Option<String> {
+        let (field, _) = self.typing.field.as_ref()?;
+        self.desktop.controls.text(field).ok()
+    }
+
+    /// Decides the Enter pressed in a field: when the field's text is now the text before it
+    /// with something inserted, the Enter committed the IME's composition (or began a new line)
+    /// and belongs to the typing; otherwise it is a step of its own, after the typing.
+    fn resolve_enter(&mut self) {
+        let Some((at, before)) = self.typing.enter.take() else {
+            return;
+        };
+        let after = self.field_text();
+        if let (Some(before), Some(after)) = (&before, &after)
+            && is_insertion(before, after)
+        {
+            return;
+        }
+        self.flush_typing();
+        self.new_windows(at);
+        self.push(
+            at,
+            Action::Press {
+                key: key_name(Key::Named(NamedKey::Enter)),
+            },
+        );
+    }
+
     /// A key press; `true` when it ends the recording (the abort hotkey, Shift+Escape).
     fn key_down(&mut self, at: Instant, key: Key) -> bool {
+        self.resolve_enter();
         let chord: Vec<NamedKey> = self
             .held
             .iter()
@@ -328,6 +381,17 @@ impl Recorder<'_> {
                 self.push(at, Action::Hotkey { keys });
             }
             Key::Char(c) => self.typed(at, Some(c)),
+            // In a field, Enter may only end the IME's composition: the field is read now and
+            // again once the program has handled the key.
+            Key::Named(NamedKey::Enter)
+                if self.held.is_empty()
+                    && self.typing.field.is_some()
+                    && self.typing.enter.is_none() =>
+            {
+                let before = self.field_text();
+                self.typing.enter = Some((at, before));
+                self.typing.last = Some(at);
+            }
             Key::Named(
                 NamedKey::Backspace
                 | NamedKey::Delete
@@ -417,6 +481,7 @@ impl Recorder<'_> {
     /// After a pause the typing is written out while the field still holds its text, and the
     /// screen is looked at again.
     fn idle(&mut self, now: Instant) {
+        self.resolve_enter();
         if self
             .typing
             .last
@@ -485,10 +550,28 @@ pub fn record(
             shown += 1;
         }
     }
+    r.resolve_enter();
     r.flush_typing();
     while shown < r.out.steps.len() {
         progress(&r.out.steps[shown]);
         shown += 1;
     }
     Ok(r.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_insertion;
+
+    #[test]
+    fn an_enter_that_inserts_text_is_the_imes_commit_one_that_empties_the_field_is_not() {
+        assert!(is_insertion("", "高橋"));
+        assert!(is_insertion("深谷市", "深谷市仲町"));
+        assert!(is_insertion("市町", "市仲町"));
+        assert!(is_insertion("一行目", "一行目\n"));
+        assert!(!is_insertion("高橋", "高橋"));
+        assert!(!is_insertion("高橋", ""));
+        assert!(!is_insertion("abc", "xyz1"));
+        assert!(!is_insertion("abc", "abd"));
+    }
 }

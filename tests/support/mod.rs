@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod fukaya;
 pub mod http;
+pub mod ime;
 pub mod municipal;
 pub mod postgres;
 pub mod web_intake;
@@ -385,6 +386,63 @@ pub fn signal(pid: u32, name: &str) {
         .unwrap();
 }
 
+/// Starts a program that publishes its controls and returns once `kuroko inspect --window
+/// WINDOW` (run by `kuroko`) lists a line starting with `prefix`. Under load a Qt program
+/// sometimes asks for the accessibility bus while the bus is still being started, gets no
+/// answer, and never publishes anything; such a program is stopped and started again (three
+/// tries, 20 s each).
+pub fn spawn_accessible(
+    mut start: impl FnMut() -> Child,
+    mut kuroko: impl FnMut() -> Command,
+    window: &str,
+    prefix: &str,
+) -> Child {
+    for attempt in 1..=3 {
+        let mut child = start();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let out = kuroko()
+                .args(["inspect", "--window", window])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.starts_with(prefix))
+            {
+                return child;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("{window} exited ({status}) before it showed {prefix}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        eprintln!("{window} published no {prefix} within 20 s (try {attempt}); starting it again");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("{window} never published {prefix} on the accessibility bus in three tries");
+}
+
+/// The centre of the control of `window` whose inspect lines (`kuroko inspect --window`, run by
+/// `kuroko`) start with `prefix` (e.g. `button "新規"`) or, when `prefix` is a `ui::`
+/// selector part such as `right_of: "氏名"`, include it.
+pub fn control_centre(
+    mut kuroko: impl FnMut() -> Command,
+    window: &str,
+    prefix: &str,
+) -> (u32, u32) {
+    inspected_control(
+        &format!("{prefix} in {window}"),
+        || {
+            kuroko()
+                .args(["inspect", "--window", window])
+                .output()
+                .unwrap()
+        },
+        |lines| lines[0].starts_with(prefix) || lines[1..].iter().any(|l| l.contains(prefix)),
+    )
+}
+
 /// The centre of the first control `kuroko inspect --window` (run by `inspect`) prints whose
 /// lines `pick` accepts — its first line (`button "新規" (id "101") at …`) and the indented
 /// ones under it (role, text, the `ui::` call that finds it) — waiting until one shows.
@@ -478,59 +536,19 @@ impl SessionBus {
         cmd
     }
 
-    /// Starts a program that publishes its controls and returns once `kuroko inspect --window
-    /// WINDOW` lists a line starting with `prefix`. Under load a Qt program sometimes asks for
-    /// the accessibility bus while the bus is still being started, gets no answer, and never
-    /// publishes anything; such a program is stopped and started again (three tries, 20 s each).
+    /// Starts a program that publishes its controls; see [`spawn_accessible`].
     pub fn spawn_accessible(
         &self,
-        mut start: impl FnMut() -> Child,
+        start: impl FnMut() -> Child,
         window: &str,
         prefix: &str,
     ) -> Child {
-        for attempt in 1..=3 {
-            let mut child = start();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                let out = self
-                    .kuroko()
-                    .args(["inspect", "--window", window])
-                    .output()
-                    .unwrap();
-                if String::from_utf8_lossy(&out.stdout)
-                    .lines()
-                    .any(|l| l.starts_with(prefix))
-                {
-                    return child;
-                }
-                if let Some(status) = child.try_wait().unwrap() {
-                    panic!("{window} exited ({status}) before it showed {prefix}");
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            eprintln!(
-                "{window} published no {prefix} within 20 s (try {attempt}); starting it again"
-            );
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("{window} never published {prefix} on the accessibility bus in three tries");
+        spawn_accessible(start, || self.kuroko(), window, prefix)
     }
 
-    /// The centre of the control of `window` whose inspect lines start with `prefix` (e.g.
-    /// `button "新規"`) or, when `prefix` is a `ui::` selector part such as
-    /// `right_of: "氏名"`, include it.
+    /// The centre of a control of `window`; see [`control_centre`].
     pub fn control_centre(&self, window: &str, prefix: &str) -> (u32, u32) {
-        inspected_control(
-            &format!("{prefix} in {window}"),
-            || {
-                self.kuroko()
-                    .args(["inspect", "--window", window])
-                    .output()
-                    .unwrap()
-            },
-            |lines| lines[0].starts_with(prefix) || lines[1..].iter().any(|l| l.contains(prefix)),
-        )
+        control_centre(|| self.kuroko(), window, prefix)
     }
 
     /// The Qt 受付システム (examples/intake-app.py, saving to `file` after 0.3 s), once its 新規

@@ -87,7 +87,9 @@ impl X11Windows {
 
     fn info(&self, window: Window) -> Option<WindowInfo> {
         let attrs = self.conn.get_window_attributes(window).ok()?.reply().ok()?;
-        if attrs.map_state != MapState::VIEWABLE {
+        // Override-redirect windows are menus, tooltips and the IME's candidate window: never
+        // a program's window (a window manager does not list them either).
+        if attrs.map_state != MapState::VIEWABLE || attrs.override_redirect {
             return None;
         }
         let title = self.title(window);

@@ -1,0 +1,106 @@
+//! Japanese typed through a real IME — fcitx5 with Mozc, on as in every Japanese office — into
+//! a GTK form: `kuroko record` writes the 漢字 the IME committed, not the romaji, the
+//! conversion key or the Enter that committed it; and the replay, with the IME still on, gives
+//! the form the same answer.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::support::ime::ImeSession;
+use crate::support::*;
+
+#[test]
+fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays_with_it_on() {
+    let s = ImeSession::start("x11_ime_record");
+    let w = "申請入力";
+    let form = || {
+        s.spawn_accessible(
+            || {
+                s.command("zenity")
+                    .args([
+                        "--forms",
+                        "--title=申請入力",
+                        "--text=登録",
+                        "--add-entry=氏名",
+                    ])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            },
+            w,
+            "button \"OK\"",
+        )
+    };
+    let first = form();
+    let field = s.control_centre(w, "right_of: \"氏名\"");
+    let ok = s.control_centre(w, "name: \"OK\"");
+    let work = s.work_dir("record");
+    let scenario = work.join("ime");
+    let recorder = s
+        .kuroko()
+        .arg("record")
+        .arg(&scenario)
+        .args(["--name", "氏名入力"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    s.click(field);
+    s.ime_on();
+    s.x.xdotool(&["type", "--delay", "50", "takahashi"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // 変換 (space), then 確定 (Enter), each after a pause as a person makes.
+    s.x.xdotool(&["key", "space"]);
+    std::thread::sleep(Duration::from_millis(700));
+    s.x.xdotool(&["key", "Return"]);
+    std::thread::sleep(Duration::from_millis(700));
+    s.wait_candidates_closed();
+    s.click(ok);
+    let (code, answered) = finish(first, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "zenity was not answered OK");
+    assert_eq!(answered, "高橋\n", "the IME did not commit 高橋");
+    s.x.xdotool(&["key", "shift+Escape"]);
+    ended(recorder).expect(0).stdout_has("ok: ");
+    let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap_or_default();
+    assert!(
+        script.contains(
+            "ui::set_text(#{window: \"申請入力\", role: \"text\", right_of: \"氏名\"}, \"高橋\");"
+        ),
+        "{script}"
+    );
+    for absent in ["takahashi", "keyboard::press", "sleep"] {
+        assert!(!script.contains(absent), "{absent} in\n{script}");
+    }
+
+    // The replay with the IME on: ui::set_text sets the value itself, so nothing goes through
+    // the composition.
+    let again = form();
+    s.ime_on();
+    let ran = Ran::from(
+        s.kuroko()
+            .arg("run")
+            .arg(&scenario)
+            .arg("--runs-dir")
+            .arg(work.join("runs"))
+            .arg("--ledger")
+            .arg(work.join("ledger.sqlite3"))
+            .output()
+            .unwrap(),
+    );
+    ran.expect(0);
+    let (code, replayed) = finish(again, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "the replay did not answer OK");
+    assert_eq!(replayed, answered);
+}
+
+/// What a program printed once it ended (killed after 20 s).
+fn ended(mut child: std::process::Child) -> Ran {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    Ran::from(child.wait_with_output().unwrap())
+}
