@@ -279,6 +279,26 @@ fn twins(x: &Xvfb, label: &str) -> (Child, (u32, u32, u32, u32)) {
             rect = Some((n[0], n[1], n[2], n[3]));
         }
     }
+    // Shown is not yet painted on a busy machine: the recorder must see the buttons.
+    let (bx, by, bw, bh) = rect.expect("twins.py printed no rectangle");
+    wait_until("the twins' 登録 to be painted", || {
+        let out = x
+            .command("import")
+            .args([
+                "-window",
+                "root",
+                "-crop",
+                &format!("{bw}x{bh}+{bx}+{by}"),
+                "png:-",
+            ])
+            .output()
+            .unwrap();
+        image::load_from_memory(&out.stdout).is_ok_and(|shot| {
+            let shot = shot.to_rgba8();
+            let first = shot.get_pixel(0, 0);
+            shot.pixels().filter(|p| *p != first).count() > 50
+        })
+    });
     // The rest of its output (the label a click prints) is read by the caller.
     let out = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
     child.stdout = None;

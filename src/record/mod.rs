@@ -49,9 +49,63 @@ struct Typing {
     keys: String,
     started: Option<Instant>,
     last: Option<Instant>,
-    /// An Enter pressed in the field, with the field's text just before it: the IME's commit
-    /// or a real Enter, decided once the program has handled it.
-    enter: Option<(Instant, Option<String>)>,
+    /// The characters typed since `latest` was read, and whether anything else changed the
+    /// text meanwhile (an editing key, a paste): what the keys alone explain of a change.
+    keys_since_look: String,
+    edited_since_look: bool,
+    /// An Enter pressed in the field, decided once the program has handled it.
+    enter: Option<PendingEnter>,
+}
+
+/// An Enter pressed while typing into a field: the IME's commit or a real Enter.
+struct PendingEnter {
+    at: Instant,
+    /// The field's text read when the Enter was handled (on a busy desktop the commit may
+    /// already be in it).
+    read: Option<String>,
+    /// The field's text at the last quiet moment before the Enter, and whether the keys
+    /// typed since then explain a change by themselves (`None` when edited meanwhile).
+    quiet: Option<String>,
+    keys: Option<String>,
+}
+
+impl PendingEnter {
+    /// Whether the Enter committed text (the IME's 確定, or a new line): the field's text after
+    /// it is the text before it with something inserted — compared with the text read at the
+    /// Enter, or with the text of the last quiet moment when what was inserted since then is
+    /// not ASCII and not simply the keys typed since then.
+    fn committed(&self, after: &str) -> bool {
+        if self
+            .read
+            .as_deref()
+            .is_some_and(|read| is_insertion(read, after))
+        {
+            return true;
+        }
+        let (Some(quiet), Some(keys)) = (&self.quiet, &self.keys) else {
+            return false;
+        };
+        if !is_insertion(quiet, after) {
+            return false;
+        }
+        // An IME commits what no key typed (漢字, かな, full-width letters); ASCII is keys the
+        // recorder read imprecisely (Shift+1 is '1' to it), not a commit.
+        let inserted = inserted(quiet, after);
+        !inserted.is_ascii() && inserted != *keys
+    }
+}
+
+/// What `after` has that `before` has not, where `after` is `before` with one insertion.
+fn inserted(before: &str, after: &str) -> String {
+    let (b, a): (Vec<char>, Vec<char>) = (before.chars().collect(), after.chars().collect());
+    let prefix = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let suffix = b[prefix..]
+        .iter()
+        .rev()
+        .zip(a[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    a[prefix..a.len() - suffix].iter().collect()
 }
 
 /// Whether `after` is `before` with something inserted at one place — what an IME's commit
@@ -256,6 +310,8 @@ impl Recorder<'_> {
                     self.typing = Typing {
                         before: self.desktop.controls.text(c).ok(),
                         latest: None,
+                        keys_since_look: String::new(),
+                        edited_since_look: false,
                         enter: None,
                         field: Some((c.clone(), controls.clone())),
                         started: Some(at),
@@ -329,12 +385,13 @@ impl Recorder<'_> {
     /// with something inserted, the Enter committed the IME's composition (or began a new line)
     /// and belongs to the typing; otherwise it is a step of its own, after the typing.
     fn resolve_enter(&mut self) {
-        let Some((at, before)) = self.typing.enter.take() else {
+        let Some(enter) = self.typing.enter.take() else {
             return;
         };
-        let after = self.field_text();
-        if let (Some(before), Some(after)) = (&before, &after)
-            && is_insertion(before, after)
+        let at = enter.at;
+        if self
+            .field_text()
+            .is_some_and(|after| enter.committed(&after))
         {
             return;
         }
@@ -371,6 +428,7 @@ impl Recorder<'_> {
                 {
                     // Select all, copy, paste… inside a field: the field's text says the result.
                     self.typing.last = Some(at);
+                    self.typing.edited_since_look = true;
                     return false;
                 }
                 self.flush_typing();
@@ -388,8 +446,14 @@ impl Recorder<'_> {
                     && self.typing.field.is_some()
                     && self.typing.enter.is_none() =>
             {
-                let before = self.field_text();
-                self.typing.enter = Some((at, before));
+                let read = self.field_text();
+                self.typing.enter = Some(PendingEnter {
+                    at,
+                    read,
+                    quiet: self.typing.latest.clone().or(self.typing.before.clone()),
+                    keys: (!self.typing.edited_since_look)
+                        .then(|| self.typing.keys_since_look.clone()),
+                });
                 self.typing.last = Some(at);
             }
             Key::Named(
@@ -407,6 +471,19 @@ impl Recorder<'_> {
             ) => {
                 // Editing and the IME's keys: the field's text is what counts.
                 let c = (key == Key::Named(NamedKey::Space)).then_some(' ');
+                if matches!(
+                    key,
+                    Key::Named(
+                        NamedKey::Backspace
+                            | NamedKey::Delete
+                            | NamedKey::Left
+                            | NamedKey::Right
+                            | NamedKey::Home
+                            | NamedKey::End
+                    )
+                ) {
+                    self.typing.edited_since_look = true;
+                }
                 self.typed(at, c);
             }
             Key::Named(k) => {
@@ -444,9 +521,9 @@ impl Recorder<'_> {
         }
         if let Some(c) = c {
             let shifted = self.held.contains(&NamedKey::Shift);
-            self.typing
-                .keys
-                .push(if shifted { c.to_ascii_uppercase() } else { c });
+            let c = if shifted { c.to_ascii_uppercase() } else { c };
+            self.typing.keys.push(c);
+            self.typing.keys_since_look.push(c);
         }
         self.typing.last = Some(at);
     }
@@ -470,6 +547,8 @@ impl Recorder<'_> {
             && let Ok(text) = self.desktop.controls.text(field)
         {
             self.typing.latest = Some(text);
+            self.typing.keys_since_look.clear();
+            self.typing.edited_since_look = false;
         }
         self.seen = Some(Seen {
             at: Instant::now(),
@@ -561,7 +640,32 @@ pub fn record(
 
 #[cfg(test)]
 mod tests {
-    use super::is_insertion;
+    use super::{PendingEnter, is_insertion};
+
+    #[test]
+    fn an_enter_is_the_imes_commit_when_the_text_it_inserted_was_not_typed_as_keys() {
+        let enter = |read: Option<&str>, quiet: &str, keys: Option<&str>| PendingEnter {
+            at: std::time::Instant::now(),
+            read: read.map(str::to_string),
+            quiet: Some(quiet.to_string()),
+            keys: keys.map(str::to_string),
+        };
+        // Read before the commit landed.
+        assert!(enter(Some(""), "", Some("")).committed("高橋"));
+        // Read after it (a busy desktop): the text of the quiet moment shows it.
+        assert!(enter(Some("高橋"), "", Some("")).committed("高橋"));
+        assert!(enter(Some("高橋"), "", Some("takahashi ")).committed("高橋"));
+        // ASCII typed and Enter pressed at once: the keys explain the change.
+        assert!(!enter(Some("abc"), "", Some("abc")).committed("abc"));
+        // Shift+1 read as '1': ASCII is never taken for a commit.
+        assert!(!enter(Some("R7!"), "", Some("R71")).committed("R7!"));
+        // Edited since the quiet moment (a paste, a Backspace): only the read counts.
+        assert!(!enter(Some("貼付"), "", None).committed("貼付"));
+        // The program emptied the field.
+        assert!(!enter(Some("abc"), "", Some("abc")).committed(""));
+        assert_eq!(super::inserted("市町", "市仲町"), "仲");
+        assert_eq!(super::inserted("", "高橋"), "高橋");
+    }
 
     #[test]
     fn an_enter_that_inserts_text_is_the_imes_commit_one_that_empties_the_field_is_not() {
