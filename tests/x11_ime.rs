@@ -1,7 +1,8 @@
 //! Japanese typed through a real IME — fcitx5 with Mozc, on as in every Japanese office — into
 //! a GTK form: `kuroko record` writes the 漢字 the IME committed, not the romaji, the
 //! conversion key or the Enter that committed it; and the replay, with the IME still on, gives
-//! the form the same answer.
+//! the form the same answer. And kuroko's own paste of Japanese is not lost to fcitx5's
+//! clipboard, which asks for every new clipboard before the paste does.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -9,29 +10,47 @@ use std::time::Duration;
 use crate::support::ime::ImeSession;
 use crate::support::*;
 
+/// A one-field zenity form (氏名) in the session, once its OK button is published.
+fn form(s: &ImeSession) -> std::process::Child {
+    s.spawn_accessible(
+        || {
+            s.command("zenity")
+                .args([
+                    "--forms",
+                    "--title=申請入力",
+                    "--text=登録",
+                    "--add-entry=氏名",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        },
+        "申請入力",
+        "button \"OK\"",
+    )
+}
+
+/// `kuroko run <scenario>` in the session, its runs and ledger in `work`.
+fn run(s: &ImeSession, scenario: &std::path::Path, work: &std::path::Path) -> Ran {
+    Ran::from(
+        s.kuroko()
+            .arg("run")
+            .arg(scenario)
+            .arg("--runs-dir")
+            .arg(work.join("runs"))
+            .arg("--ledger")
+            .arg(work.join("ledger.sqlite3"))
+            .output()
+            .unwrap(),
+    )
+}
+
 #[test]
 fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays_with_it_on() {
     let s = ImeSession::start("x11_ime_record");
     let w = "申請入力";
-    let form = || {
-        s.spawn_accessible(
-            || {
-                s.command("zenity")
-                    .args([
-                        "--forms",
-                        "--title=申請入力",
-                        "--text=登録",
-                        "--add-entry=氏名",
-                    ])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            },
-            w,
-            "button \"OK\"",
-        )
-    };
+    let form = || form(&s);
     let first = form();
     let field = s.control_centre(w, "right_of: \"氏名\"");
     let ok = s.control_centre(w, "name: \"OK\"");
@@ -78,21 +97,34 @@ fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays
     // the composition.
     let again = form();
     s.ime_on();
-    let ran = Ran::from(
-        s.kuroko()
-            .arg("run")
-            .arg(&scenario)
-            .arg("--runs-dir")
-            .arg(work.join("runs"))
-            .arg("--ledger")
-            .arg(work.join("ledger.sqlite3"))
-            .output()
-            .unwrap(),
-    );
-    ran.expect(0);
+    run(&s, &scenario, &work).expect(0);
     let (code, replayed) = finish(again, Duration::from_secs(20));
     assert_eq!(code, Some(0), "the replay did not answer OK");
     assert_eq!(replayed, answered);
+}
+
+#[test]
+fn japanese_pasted_by_kuroko_arrives_although_the_imes_clipboard_asks_for_it_first() {
+    let s = ImeSession::start("x11_ime_paste");
+    let answer = form(&s);
+    s.ime_on();
+    let work = s.work_dir("paste");
+    let scenario = scenario(
+        &work,
+        "paste",
+        MANIFEST,
+        r#"let field = #{ window: "申請入力", role: "text", right_of: "氏名" };
+ui::click(field);
+keyboard::type_text("髙橋 𠮷男");
+keyboard::type_text("深谷市仲町１１－１", #{ method: "paste" });
+ui::click(#{ window: "申請入力", role: "button", name: "OK" });
+"#,
+    );
+    crate::support::ime::give_to_session_user(&work);
+    run(&s, &scenario, &work).expect(0);
+    let (code, out) = finish(answer, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "zenity was not answered OK");
+    assert_eq!(out, "髙橋 𠮷男深谷市仲町１１－１\n");
 }
 
 /// What a program printed once it ended (killed after 20 s).

@@ -635,12 +635,44 @@ fn answer(
     if answered == Some(true) {
         // A round trip: the server has queued the answer for the requestor before kuroko's
         // next key events, so the pasted text lands before anything typed after it.
-        conn.get_input_focus()?.reply()?;
-        shared_served(shared);
+        let focus = conn.get_input_focus()?.reply()?.focus;
+        // Only the focused program's request is the paste: clipboard managers (fcitx5's
+        // clipboard, Klipper, GPaste) ask for every new clipboard at once, before the paste.
+        if from_focused_client(conn, focus, request.requestor) {
+            shared_served(shared);
+        } else {
+            debug(|| {
+                format!(
+                    "request from {} is not the focused program's",
+                    request.requestor
+                )
+            });
+        }
     } else {
         conn.flush()?;
     }
     Ok(answered)
+}
+
+/// Whether `requestor` was made by the same X client as the window with the keyboard focus
+/// (the top-level window under the pointer when the focus follows it): a client's windows share
+/// the bits of their ids outside the server's resource-id mask. When the focus cannot be told,
+/// the request counts.
+fn from_focused_client(conn: &RustConnection, focus: Window, requestor: Window) -> bool {
+    const POINTER_ROOT: Window = 1;
+    let focus = if focus == NONE || focus == POINTER_ROOT {
+        let Some(root) = conn.setup().roots.first().map(|s| s.root) else {
+            return true;
+        };
+        match conn.query_pointer(root).ok().and_then(|c| c.reply().ok()) {
+            Some(pointer) if pointer.child != NONE => pointer.child,
+            _ => return true,
+        }
+    } else {
+        focus
+    };
+    let client = !conn.setup().resource_id_mask;
+    focus & client == requestor & client
 }
 
 fn shared_served(shared: &Mutex<Shared>) {
