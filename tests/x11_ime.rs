@@ -1,8 +1,9 @@
 //! Japanese typed through a real IME — fcitx5 with Mozc, on as in every Japanese office — into
 //! a GTK form: `kuroko record` writes the 漢字 the IME committed, not the romaji, the
 //! conversion key or the Enter that committed it; and the replay, with the IME still on, gives
-//! the form the same answer. And kuroko's own paste of Japanese is not lost to fcitx5's
-//! clipboard, which asks for every new clipboard before the paste does.
+//! the form the same answer. And kuroko's own typing with the IME on arrives exactly: its keys
+//! with the IME turned off for them (and on again after the run), its paste of Japanese not lost
+//! to fcitx5's clipboard, which asks for every new clipboard before the paste does.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -65,7 +66,7 @@ fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    recording(&s.x);
     s.click(field);
     s.ime_on();
     s.x.xdotool(&["type", "--delay", "50", "takahashi"]);
@@ -104,7 +105,7 @@ fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays
 }
 
 #[test]
-fn japanese_pasted_by_kuroko_arrives_although_the_imes_clipboard_asks_for_it_first() {
+fn text_typed_by_kuroko_with_the_ime_on_arrives_exactly_and_the_ime_is_on_again_after() {
     let s = ImeSession::start("x11_ime_paste");
     let answer = form(&s);
     s.ime_on();
@@ -115,6 +116,7 @@ fn japanese_pasted_by_kuroko_arrives_although_the_imes_clipboard_asks_for_it_fir
         MANIFEST,
         r#"let field = #{ window: "申請入力", role: "text", right_of: "氏名" };
 ui::click(field);
+keyboard::type_text("R7-0042 abc ");
 keyboard::type_text("髙橋 𠮷男");
 keyboard::type_text("深谷市仲町１１－１", #{ method: "paste" });
 ui::click(#{ window: "申請入力", role: "button", name: "OK" });
@@ -124,7 +126,9 @@ ui::click(#{ window: "申請入力", role: "button", name: "OK" });
     run(&s, &scenario, &work).expect(0);
     let (code, out) = finish(answer, Duration::from_secs(20));
     assert_eq!(code, Some(0), "zenity was not answered OK");
-    assert_eq!(out, "髙橋 𠮷男深谷市仲町１１－１\n");
+    assert_eq!(out, "R7-0042 abc 髙橋 𠮷男深谷市仲町１１－１\n");
+    // kuroko turned the IME off for its keys and on again when the run ended.
+    assert!(s.ime_is_on(), "the IME was left off");
 }
 
 /// What a program printed once it ended (killed after 20 s).

@@ -12,16 +12,6 @@ use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// How many recording indicators are on the display.
-fn indicators(x: &Xvfb) -> usize {
-    let out = x
-        .command("xdotool")
-        .args(["search", "--classname", "kuroko-record-indicator"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().count()
-}
-
 fn click(x: &Xvfb, (cx, cy): (u32, u32)) {
     x.xdotool(&["mousemove", &cx.to_string(), &cy.to_string(), "click", "1"]);
     std::thread::sleep(Duration::from_millis(300));
@@ -65,8 +55,7 @@ fn record_registration(
     let mut args = vec!["--department", "市民課", "--task", "受付入力"];
     args.extend(extra);
     let mut recorder = bus.recorder(scenario, &args);
-    std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(indicators(x), 1, "no recording indicator");
+    recording(x);
     click(x, new);
     for (field, text) in FIELDS.iter().zip(values) {
         click(x, bus.control_centre(w, &format!("text \"{field}\"")));
@@ -341,7 +330,7 @@ fn a_button_that_is_on_the_screen_twice_is_recorded_by_a_picture_that_takes_in_i
     let (app, (bx, by, bw, bh)) = twins(&x, "転出");
     let scenario = dir.join("twins");
     let mut recorder = bus.recorder(&scenario, &["--name", "双子"]);
-    std::thread::sleep(Duration::from_millis(1500));
+    recording(&x);
     click(&x, (bx + bw / 2 + 10, by + bh / 2));
     assert_eq!(twins_printed(app), ["転出"]);
     x.xdotool(&["key", "shift+Escape"]);
@@ -385,8 +374,7 @@ fn a_gtk_form_recorded_once_is_answered_the_same_by_the_replay() {
     let ok = bus.control_centre(w, "name: \"OK\"");
     let scenario = dir.join("form");
     let mut recorder = bus.recorder(&scenario, &["--name", "申請入力"]);
-    std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(indicators(&x), 1, "no recording indicator");
+    recording(&x);
     click(&x, name);
     type_text(&x, "髙橋 𠮷男");
     click(&x, address);

@@ -267,6 +267,11 @@ impl ImeSession {
         self.x.xdotool(&["key", "Hiragana"]);
     }
 
+    /// Whether an input method (Mozc), not the plain keyboard, is active.
+    pub fn ime_is_on(&self) -> bool {
+        self.remote(&[]) == "2"
+    }
+
     /// The IME off: keys type as they are.
     pub fn ime_off(&self) {
         self.remote(&["-c"]);

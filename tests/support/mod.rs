@@ -475,6 +475,23 @@ pub fn inspected_control(
     inspected_centre(&found.unwrap())
 }
 
+/// Waits until the recorder records: its indicator shows once the capture runs. A moment
+/// more lets it take its first look at the screen.
+pub fn recording(x: &Xvfb) {
+    wait_until("the recording indicator", || indicators(x) == 1);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// How many recording indicators are on the display.
+pub fn indicators(x: &Xvfb) -> usize {
+    let out = x
+        .command("xdotool")
+        .args(["search", "--classname", "kuroko-record-indicator"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
 /// The centre of a control as `kuroko inspect` prints it: `button "新規" … at X,Y WxH in …`.
 pub fn inspected_centre(line: &str) -> (u32, u32) {
     let n: Vec<u32> = line

@@ -21,6 +21,8 @@ struct Shared {
 pub struct X11Keyboard {
     shared: Rc<RefCell<Shared>>,
     held: Vec<Key>,
+    /// Turns the IME off for the keys that type, and back on when the keyboard goes.
+    ime: super::ime::ImeGuard,
 }
 
 pub struct X11Mouse {
@@ -50,6 +52,7 @@ pub fn connect(commanded: Commanded) -> DResult<(X11Keyboard, X11Mouse)> {
         X11Keyboard {
             shared: shared.clone(),
             held: Vec::new(),
+            ime: super::ime::ImeGuard::default(),
         },
         X11Mouse {
             shared,
@@ -141,6 +144,9 @@ fn enigo_key(key: NamedKey) -> enigo::Key {
 
 impl crate::desktop::Keyboard for X11Keyboard {
     fn type_text(&mut self, text: &str) -> DResult<()> {
+        if text.chars().any(|c| !c.is_control()) {
+            self.ime.before_typing();
+        }
         let mut shared = self.shared.borrow_mut();
         for c in text.chars() {
             shared.char_key(c, Direction::Click)?;

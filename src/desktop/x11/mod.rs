@@ -5,6 +5,7 @@
 mod atspi;
 mod capture;
 mod clipboard;
+mod ime;
 mod indicator;
 
 pub use clipboard::keep_from_stdin as keep_clipboard;
