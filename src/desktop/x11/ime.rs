@@ -37,12 +37,28 @@ impl ImeGuard {
             .get_or_insert_with(|| {
                 std::env::var_os("DBUS_SESSION_BUS_ADDRESS")?;
                 let bus = block_on(async {
-                    zbus::connection::Builder::session()
+                    let bus = zbus::connection::Builder::session()
                         .ok()?
                         .method_timeout(CALL_TIMEOUT)
                         .build()
                         .await
-                        .ok()
+                        .ok()?;
+                    // Only a running fcitx5: a question to one that is merely installed would
+                    // start it (D-Bus activation) on a desktop that uses another IME or none.
+                    let running: bool = bus
+                        .call_method(
+                            Some("org.freedesktop.DBus"),
+                            "/org/freedesktop/DBus",
+                            Some("org.freedesktop.DBus"),
+                            "NameHasOwner",
+                            &(FCITX,),
+                        )
+                        .await
+                        .ok()?
+                        .body()
+                        .deserialize()
+                        .ok()?;
+                    running.then_some(bus)
                 })?;
                 let (x, _) = super::open().ok()?;
                 Some((bus, x))
