@@ -456,36 +456,26 @@ impl Recorder<'_> {
                 });
                 self.typing.last = Some(at);
             }
+            // Editing: the field's text is what counts, and the keys no longer explain it.
             Key::Named(
                 NamedKey::Backspace
                 | NamedKey::Delete
                 | NamedKey::Left
                 | NamedKey::Right
                 | NamedKey::Home
-                | NamedKey::End
-                | NamedKey::Space
-                | NamedKey::Henkan
+                | NamedKey::End,
+            ) => {
+                self.typing.edited_since_look = true;
+                self.typed(at, None);
+            }
+            Key::Named(NamedKey::Space) => self.typed(at, Some(' ')),
+            // The IME's keys: the field's text says what they did.
+            Key::Named(
+                NamedKey::Henkan
                 | NamedKey::Muhenkan
                 | NamedKey::ZenkakuHankaku
                 | NamedKey::HiraganaKatakana,
-            ) => {
-                // Editing and the IME's keys: the field's text is what counts.
-                let c = (key == Key::Named(NamedKey::Space)).then_some(' ');
-                if matches!(
-                    key,
-                    Key::Named(
-                        NamedKey::Backspace
-                            | NamedKey::Delete
-                            | NamedKey::Left
-                            | NamedKey::Right
-                            | NamedKey::Home
-                            | NamedKey::End
-                    )
-                ) {
-                    self.typing.edited_since_look = true;
-                }
-                self.typed(at, c);
-            }
+            ) => self.typed(at, None),
             Key::Named(k) => {
                 self.flush_typing();
                 self.new_windows(at);

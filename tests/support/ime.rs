@@ -42,17 +42,6 @@ pub fn give_to_session_user(path: &Path) {
     }
 }
 
-fn as_session_user(program: &str) -> Command {
-    if root() {
-        let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-            .arg(program);
-        cmd
-    } else {
-        Command::new(program)
-    }
-}
-
 const PROFILE: &str = "[Groups/0]
 Name=Default
 Default Layout=us
@@ -154,7 +143,7 @@ impl ImeSession {
             fcitx: None,
         };
         let mut bus = session
-            .environment(as_session_user("dbus-daemon"))
+            .environment(super::as_nobody_when_root("dbus-daemon"))
             .arg(format!(
                 "--config-file={}",
                 session.dir.join("bus.conf").display()
@@ -164,16 +153,10 @@ impl ImeSession {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(bus.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert!(line.starts_with("unix:"), "dbus-daemon said {line:?}");
+        let address = super::bus_address(&mut bus);
         let _ = session.bus.wait();
         session.bus = bus;
-        session.address = line.trim().to_string();
+        session.address = address;
 
         let fcitx = session
             .command("fcitx5")
@@ -222,7 +205,7 @@ impl ImeSession {
 
     /// A program in the session, as its user, with the IME's environment.
     pub fn command(&self, program: &str) -> Command {
-        self.environment(as_session_user(program))
+        self.environment(super::as_nobody_when_root(program))
     }
 
     /// kuroko in the session (no shared ledger: pass `--ledger`).

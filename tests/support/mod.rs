@@ -505,6 +505,31 @@ pub fn inspected_centre(line: &str) -> (u32, u32) {
     (n[0] + n[2] / 2, n[1] + n[3] / 2)
 }
 
+/// The address a `dbus-daemon --print-address=1` started with piped stdout prints first.
+pub fn bus_address(daemon: &mut Child) -> String {
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(daemon.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("unix:"), "dbus-daemon said {line:?}");
+    line.trim().to_string()
+}
+
+/// A command that runs `program` as `nobody` when the tests run as root (PostgreSQL and Mozc
+/// refuse to run as root).
+pub fn as_nobody_when_root(program: impl AsRef<OsStr>) -> Command {
+    if unsafe { libc::geteuid() } == 0 {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
 /// A private D-Bus session bus on an Xvfb display: the accessibility bus (AT-SPI) starts on it
 /// when a program first asks, so GTK and Qt windows started with `command` publish their
 /// controls to kuroko started with `kuroko`.
@@ -528,16 +553,10 @@ impl SessionBus {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert!(line.starts_with("unix:"), "dbus-daemon said {line:?}");
+        let address = bus_address(&mut child);
         SessionBus {
             child,
-            address: line.trim().to_string(),
+            address,
             display: x.display.clone(),
         }
     }

@@ -148,18 +148,6 @@ fn bin_dir() -> PathBuf {
         .1
 }
 
-/// A command run as `nobody` when the tests run as root (PostgreSQL refuses to run as root).
-fn as_postgres_user(program: PathBuf) -> Command {
-    if unsafe { libc::geteuid() } == 0 {
-        let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-            .arg(program);
-        cmd
-    } else {
-        Command::new(program)
-    }
-}
-
 extern "C" fn stop_server() {
     if let Some(server) = SERVER.get() {
         server.stop();
@@ -188,7 +176,7 @@ impl Server {
                 .unwrap();
             assert!(status.success(), "chown of {}", dir.display());
         }
-        let mut initdb = as_postgres_user(bin.join("initdb"));
+        let mut initdb = super::as_nobody_when_root(bin.join("initdb"));
         initdb.args(["-U", "kuroko", "-E", "UTF8", "--locale=C"]);
         match password {
             None => {
@@ -238,7 +226,7 @@ impl Server {
             .open(self.dir.join("server.log"))
             .unwrap();
         // Durability is PostgreSQL's own business and not what these tests look at.
-        let child = as_postgres_user(self.bin.join("postgres"))
+        let child = super::as_nobody_when_root(self.bin.join("postgres"))
             .arg("-D")
             .arg(self.dir.join("data"))
             .args(["-p", &self.port.to_string(), "-k"])
