@@ -42,17 +42,7 @@ fn typing_keys_and_a_hotkey_arrive_exactly_in_a_gtk_entry() {
 #[test]
 fn typing_keys_and_a_hotkey_arrive_exactly_in_a_qt_line_edit() {
     let x = Xvfb::start();
-    // Debian's python3 (which has PyQt5), by the script's own #! line.
-    let app = x
-        .command(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/qt/entry.py"
-        ))
-        .arg("kuroko-qt")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let app = x.qt_entry("kuroko-qt", &[]);
     type_ascii_into(&x, "x11_typing_qt", "kuroko-qt", app);
 }
 
@@ -146,7 +136,8 @@ fn waiting_for_a_window_that_never_comes_fails_with_a_screenshot() {
 fn doctor_reports_the_screen_capture_and_windows_of_a_real_display() {
     let x = Xvfb::start();
     let mut zenity = x.zenity(&["--entry", "--title=kuroko-doctor"]);
-    wait_until("the zenity window", || {
+    wait_until("the zenity window to be painted", || {
+        std::thread::sleep(Duration::from_millis(50));
         Ran::from(
             kuroko()
                 .arg("doctor")

@@ -10,15 +10,7 @@ use crate::support::*;
 use crate::support::municipal::*;
 
 fn qt_lines(x: &Xvfb, title: &str) -> Child {
-    x.command(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/qt/entry.py"
-    ))
-    .args([title, "--lines"])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap()
+    x.qt_entry(title, &["--lines"])
 }
 
 #[test]

@@ -266,14 +266,90 @@ impl Xvfb {
         cmd
     }
 
-    /// Starts a zenity dialog whose stdout is captured.
+    /// Starts a zenity dialog whose stdout is captured and, when it has a `--title=`, returns
+    /// once its window is shown (see [`Xvfb::shown`]).
     pub fn zenity(&self, args: &[&str]) -> Child {
-        self.command("zenity")
+        let start = |stderr: Stdio| {
+            self.command("zenity")
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(stderr)
+                .spawn()
+                .unwrap()
+        };
+        match args.iter().find_map(|a| a.strip_prefix("--title=")) {
+            Some(title) => self.shown(title, start),
+            None => start(Stdio::null()),
+        }
+    }
+
+    /// Starts the PyQt5 line edit (tests/fixtures/qt/entry.py, run by Debian's python3 through
+    /// its #! line) titled `title`, with its stdout captured; returns once it is shown.
+    pub fn qt_entry(&self, title: &str, args: &[&str]) -> Child {
+        self.shown(title, |stderr| {
+            self.command(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/qt/entry.py"
+            ))
+            .arg(title)
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap()
+        })
+    }
+
+    /// Starts a program (`start` is given where its stderr goes) and returns once a visible
+    /// window titled exactly `title` exists. Under a loaded CI a program has now and then shown
+    /// nothing for a minute; such a program is stopped and started again (three tries, 20 s
+    /// each). One that exits first fails the test with its stderr.
+    pub fn shown(&self, title: &str, mut start: impl FnMut(Stdio) -> Child) -> Child {
+        let pattern: String = title
+            .chars()
+            .flat_map(|c| {
+                let special = "\\.^$|?*+()[]{}".contains(c);
+                special.then_some('\\').into_iter().chain([c])
+            })
+            .collect();
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "stderr-{}-{}.txt",
+            self.display.trim_start_matches(':'),
+            std::process::id()
+        ));
+        for attempt in 1..=3 {
+            let file = std::fs::File::create(&log).unwrap();
+            let mut child = start(Stdio::from(file));
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                let found = self
+                    .command("xdotool")
+                    .args(["search", "--onlyvisible", "--name"])
+                    .arg(format!("^{pattern}$"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .unwrap()
+                    .success();
+                if found {
+                    return child;
+                }
+                if let Some(status) = child.try_wait().unwrap() {
+                    panic!(
+                        "{title} exited ({status}) before its window was shown; its stderr:\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            eprintln!(
+                "{title} showed no window within 20 s (try {attempt}); its stderr:\n{}\nstarting it again",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("{title} never showed its window in three tries");
     }
 
     pub fn xdotool(&self, args: &[&str]) {
