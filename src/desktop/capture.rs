@@ -2,6 +2,8 @@
 //! release with the moment it happened, nothing more. The capture backends (X11 RECORD,
 //! Windows low-level hooks) only timestamp; what an input means is decided by the recorder.
 
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{Button, DResult, Key};
@@ -27,6 +29,26 @@ pub struct Captured {
 pub trait InputCapture {
     /// The next input, waiting up to `timeout`; `None` when nothing came meanwhile.
     fn next(&mut self, timeout: Duration) -> DResult<Option<Captured>>;
+}
+
+/// How long a stopping capture waits for its thread before leaving it behind.
+const STOP_WAIT: Duration = Duration::from_secs(2);
+
+/// Ends a capture's thread that has been told to stop: drains `inputs` (whose only sender the
+/// thread holds, so it disconnects when the thread returns) for up to [`STOP_WAIT`], then joins
+/// the thread. A thread stuck in a call to the system is left behind rather than hanging the
+/// caller.
+pub(crate) fn join_stopped<T>(thread: JoinHandle<()>, inputs: &Receiver<T>) {
+    let deadline = Instant::now() + STOP_WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match inputs.recv_timeout(left) {
+            Ok(_) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => return,
+        }
+    }
+    let _ = thread.join();
 }
 
 /// Starts capturing this desktop's input.

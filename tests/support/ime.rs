@@ -79,6 +79,30 @@ fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// `cmd` with the session's environment: its folders, the display, the IME's variables and,
+/// once it exists, the session bus (`address`).
+fn environment(mut cmd: Command, d: &Path, display: &str, address: &str) -> Command {
+    cmd.current_dir(d.join("work"))
+        .env("DISPLAY", display)
+        .env("HOME", d.join("home"))
+        .env("XDG_CONFIG_HOME", d.join("config"))
+        .env("XDG_DATA_HOME", d.join("data"))
+        .env("XDG_CACHE_HOME", d.join("cache"))
+        .env("XDG_RUNTIME_DIR", d.join("run"))
+        .env("GTK_IM_MODULE", "fcitx")
+        .env("QT_IM_MODULE", "fcitx")
+        .env("XMODIFIERS", "@im=fcitx")
+        .env("LANG", "C.UTF-8")
+        .env("QT_LINUX_ACCESSIBILITY_ALWAYS_ON", "1")
+        .env_remove("NO_AT_BRIDGE")
+        .env_remove("AT_SPI_BUS_ADDRESS")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    if !address.is_empty() {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", address);
+    }
+    cmd
+}
+
 impl ImeSession {
     pub fn start(name: &str) -> ImeSession {
         for program in ["fcitx5", "fcitx5-remote"] {
@@ -135,28 +159,26 @@ impl ImeSession {
         )
         .unwrap();
         give_to_session_user(&dir);
+        let mut bus = environment(
+            super::as_nobody_when_root("dbus-daemon"),
+            &dir,
+            &x.display,
+            "",
+        )
+        .arg(format!("--config-file={}", dir.join("bus.conf").display()))
+        .args(["--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        let address = super::bus_address(&mut bus);
         let mut session = ImeSession {
             x,
             dir,
-            bus: Command::new("true").spawn().unwrap(),
-            address: String::new(),
+            bus,
+            address,
             fcitx: None,
         };
-        let mut bus = session
-            .environment(super::as_nobody_when_root("dbus-daemon"))
-            .arg(format!(
-                "--config-file={}",
-                session.dir.join("bus.conf").display()
-            ))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let address = super::bus_address(&mut bus);
-        let _ = session.bus.wait();
-        session.bus = bus;
-        session.address = address;
 
         let fcitx = session
             .command("fcitx5")
@@ -180,27 +202,8 @@ impl ImeSession {
         session
     }
 
-    fn environment(&self, mut cmd: Command) -> Command {
-        let d = &self.dir;
-        cmd.current_dir(d.join("work"))
-            .env("DISPLAY", &self.x.display)
-            .env("HOME", d.join("home"))
-            .env("XDG_CONFIG_HOME", d.join("config"))
-            .env("XDG_DATA_HOME", d.join("data"))
-            .env("XDG_CACHE_HOME", d.join("cache"))
-            .env("XDG_RUNTIME_DIR", d.join("run"))
-            .env("GTK_IM_MODULE", "fcitx")
-            .env("QT_IM_MODULE", "fcitx")
-            .env("XMODIFIERS", "@im=fcitx")
-            .env("LANG", "C.UTF-8")
-            .env("QT_LINUX_ACCESSIBILITY_ALWAYS_ON", "1")
-            .env_remove("NO_AT_BRIDGE")
-            .env_remove("AT_SPI_BUS_ADDRESS")
-            .env_remove("DBUS_SESSION_BUS_ADDRESS");
-        if !self.address.is_empty() {
-            cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.address);
-        }
-        cmd
+    fn environment(&self, cmd: Command) -> Command {
+        environment(cmd, &self.dir, &self.x.display, &self.address)
     }
 
     /// A program in the session, as its user, with the IME's environment.

@@ -38,13 +38,11 @@ use windows_sys::Win32::UI::WindowsAndMessaging::{
 
 use super::input::{KUROKO_EVENT, virtual_key};
 use super::{last_error, own_window, wide};
-use crate::desktop::capture::{Captured, Input, InputCapture};
+use crate::desktop::capture::{Captured, Input, InputCapture, join_stopped};
 use crate::desktop::{Button, DResult, DesktopError, Key, NamedKey};
 
 /// How long `start` waits for the hooks to be installed.
 const START_WAIT: Duration = Duration::from_secs(5);
-/// How long dropping a capture waits for the hook thread to end.
-const STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// What the indicator says.
 const INDICATOR_TEXT: &str = "● 記録中 — Shift+Esc で終了";
@@ -469,22 +467,8 @@ impl Drop for HookCapture {
     fn drop(&mut self) {
         // SAFETY: posting to a thread that may have ended already fails harmlessly.
         unsafe { PostThreadMessageW(self.thread_id, WM_QUIT, 0, 0) };
-        let Some(thread) = self.thread.take() else {
-            return;
-        };
-        // The thread holds the only sender: the channel disconnects when it has unhooked.
-        let deadline = Instant::now() + STOP_WAIT;
-        let finished = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(_) => {}
-                Err(RecvTimeoutError::Disconnected) => break true,
-                Err(RecvTimeoutError::Timeout) => break false,
-            }
-        };
-        // A thread stuck in a call is left behind rather than hanging the drop.
-        if finished {
-            let _ = thread.join();
+        if let Some(thread) = self.thread.take() {
+            join_stopped(thread, &self.events);
         }
     }
 }

@@ -25,13 +25,11 @@ use x11rb::protocol::record::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{self, ConnectionExt as _, Mapping};
 use x11rb::rust_connection::RustConnection;
 
-use crate::desktop::capture::{Captured, Input, InputCapture};
+use crate::desktop::capture::{Captured, Input, InputCapture, join_stopped};
 use crate::desktop::{Button, DResult, DesktopError, Key, NamedKey};
 
 /// How long `start` waits for the server to begin the recording.
 const START_WAIT: Duration = Duration::from_secs(5);
-/// How long dropping a capture waits for its thread to see the end of the recording.
-const STOP_WAIT: Duration = Duration::from_secs(2);
 
 // Categories of an EnableContext reply (recordconst.h; x11rb has no constants for them).
 const FROM_SERVER: u8 = 0;
@@ -176,20 +174,7 @@ impl Drop for X11Capture {
         }
         let _ = self.control.flush();
         if let Some(thread) = self.thread.take() {
-            // The thread holds the only sender: the channel disconnects when it returns.
-            let deadline = Instant::now() + STOP_WAIT;
-            let finished = loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match self.inputs.recv_timeout(left) {
-                    Ok(_) => {}
-                    Err(RecvTimeoutError::Disconnected) => break true,
-                    Err(RecvTimeoutError::Timeout) => break false,
-                }
-            };
-            // A thread the server never answered is left behind rather than hanging the drop.
-            if finished {
-                let _ = thread.join();
-            }
+            join_stopped(thread, &self.inputs);
         }
         if let Ok(cookie) = self.control.record_free_context(self.context) {
             cookie.ignore_error();
