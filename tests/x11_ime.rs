@@ -5,67 +5,22 @@
 //! with the IME turned off for them (and on again after the run), its paste of Japanese not lost
 //! to fcitx5's clipboard, which asks for every new clipboard before the paste does.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::ime::ImeSession;
 use crate::support::*;
 
-/// A one-field zenity form (氏名) in the session, once its OK button is published.
-fn form(s: &ImeSession) -> std::process::Child {
-    s.spawn_accessible(
-        || {
-            s.command("zenity")
-                .args([
-                    "--forms",
-                    "--title=申請入力",
-                    "--text=登録",
-                    "--add-entry=氏名",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        },
-        "申請入力",
-        "button \"OK\"",
-    )
-}
-
-/// `kuroko run <scenario>` in the session, its runs and ledger in `work`.
-fn run(s: &ImeSession, scenario: &std::path::Path, work: &std::path::Path) -> Ran {
-    Ran::from(
-        s.kuroko()
-            .arg("run")
-            .arg(scenario)
-            .arg("--runs-dir")
-            .arg(work.join("runs"))
-            .arg("--ledger")
-            .arg(work.join("ledger.sqlite3"))
-            .output()
-            .unwrap(),
-    )
-}
-
 #[test]
 fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays_with_it_on() {
     let s = ImeSession::start("x11_ime_record");
     let w = "申請入力";
-    let form = || form(&s);
+    let form = || s.zenity_form(&["氏名"]);
     let first = form();
     let field = s.control_centre(w, "right_of: \"氏名\"");
     let ok = s.control_centre(w, "name: \"OK\"");
     let work = s.work_dir("record");
     let scenario = work.join("ime");
-    let recorder = s
-        .kuroko()
-        .arg("record")
-        .arg(&scenario)
-        .args(["--name", "氏名入力"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let recorder = s.recorder(&scenario, &["--name", "氏名入力"]);
     recording(&s.x);
     s.click(field);
     s.ime_on();
@@ -98,7 +53,7 @@ fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays
     // the composition.
     let again = form();
     s.ime_on();
-    run(&s, &scenario, &work).expect(0);
+    s.run(&scenario).expect(0);
     let (code, replayed) = finish(again, Duration::from_secs(20));
     assert_eq!(code, Some(0), "the replay did not answer OK");
     assert_eq!(replayed, answered);
@@ -107,7 +62,7 @@ fn japanese_typed_through_the_ime_is_recorded_as_the_committed_kanji_and_replays
 #[test]
 fn text_typed_by_kuroko_with_the_ime_on_arrives_exactly_and_the_ime_is_on_again_after() {
     let s = ImeSession::start("x11_ime_paste");
-    let answer = form(&s);
+    let answer = s.zenity_form(&["氏名"]);
     s.ime_on();
     let work = s.work_dir("paste");
     let scenario = scenario(
@@ -123,20 +78,10 @@ ui::click(#{ window: "申請入力", role: "button", name: "OK" });
 "#,
     );
     crate::support::ime::give_to_session_user(&work);
-    run(&s, &scenario, &work).expect(0);
+    s.run(&scenario).expect(0);
     let (code, out) = finish(answer, Duration::from_secs(20));
     assert_eq!(code, Some(0), "zenity was not answered OK");
     assert_eq!(out, "R7-0042 abc 髙橋 𠮷男深谷市仲町１１－１\n");
     // kuroko turned the IME off for its keys and on again when the run ended.
     assert!(s.ime_is_on(), "the IME was left off");
-}
-
-/// What a program printed once it ended (killed after 20 s).
-fn ended(mut child: std::process::Child) -> Ran {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    Ran::from(child.wait_with_output().unwrap())
 }

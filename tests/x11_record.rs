@@ -54,7 +54,7 @@ fn record_registration(
     let new = bus.control_centre(w, "button \"新規\"");
     let mut args = vec!["--department", "市民課", "--task", "受付入力"];
     args.extend(extra);
-    let mut recorder = bus.recorder(scenario, &args);
+    let recorder = bus.recorder(scenario, &args);
     recording(x);
     click(x, new);
     for (field, text) in FIELDS.iter().zip(values) {
@@ -65,13 +65,9 @@ fn record_registration(
     wait_until("the registration", || registrations(registered).len() == 1);
     std::thread::sleep(Duration::from_millis(500));
     x.xdotool(&["key", "shift+Escape"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while recorder.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = recorder.kill();
+    let ran = ended(recorder);
     assert_eq!(indicators(x), 0, "the recording indicator stayed");
-    Ran::from(recorder.wait_with_output().unwrap())
+    ran
 }
 
 #[test]
@@ -301,25 +297,10 @@ thread_local! {
 }
 
 /// What the last twins.py printed after "ready", once it exited.
-fn twins_printed(mut child: Child) -> Vec<String> {
-    let (code, _) = finish_child(&mut child);
+fn twins_printed(child: Child) -> Vec<String> {
+    let (code, _) = finish(child, Duration::from_secs(20));
     assert_eq!(code, Some(0), "twins.py was not clicked");
     TWINS_OUT.with(|o| o.borrow_mut().take().unwrap().join().unwrap())
-}
-
-fn finish_child(child: &mut Child) -> (Option<i32>, ()) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status.code(), ());
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return (None, ());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -329,14 +310,12 @@ fn a_button_that_is_on_the_screen_twice_is_recorded_by_a_picture_that_takes_in_i
     let dir = temp_dir("x11_record_twins");
     let (app, (bx, by, bw, bh)) = twins(&x, "転出");
     let scenario = dir.join("twins");
-    let mut recorder = bus.recorder(&scenario, &["--name", "双子"]);
+    let recorder = bus.recorder(&scenario, &["--name", "双子"]);
     recording(&x);
     click(&x, (bx + bw / 2 + 10, by + bh / 2));
     assert_eq!(twins_printed(app), ["転出"]);
     x.xdotool(&["key", "shift+Escape"]);
-    let (code, _) = finish_child(&mut recorder);
-    let ran = Ran::from(recorder.wait_with_output().unwrap());
-    assert_eq!(code, Some(0), "{}", ran.stderr);
+    ended(recorder).expect(0);
     let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
     assert!(
         script.contains(
@@ -367,13 +346,13 @@ fn a_gtk_form_recorded_once_is_answered_the_same_by_the_replay() {
     let x = Xvfb::start();
     let bus = SessionBus::start(&x);
     let dir = temp_dir("x11_record_gtk");
-    let form = bus.zenity_form();
+    let form = bus.zenity_form(&["氏名", "住所"]);
     let w = "申請入力";
     let name = bus.control_centre(w, "right_of: \"氏名\"");
     let address = bus.control_centre(w, "right_of: \"住所\"");
     let ok = bus.control_centre(w, "name: \"OK\"");
     let scenario = dir.join("form");
-    let mut recorder = bus.recorder(&scenario, &["--name", "申請入力"]);
+    let recorder = bus.recorder(&scenario, &["--name", "申請入力"]);
     recording(&x);
     click(&x, name);
     type_text(&x, "髙橋 𠮷男");
@@ -385,9 +364,7 @@ fn a_gtk_form_recorded_once_is_answered_the_same_by_the_replay() {
     assert_eq!(code, Some(0), "zenity was not answered OK");
     assert_eq!(answered, "髙橋 𠮷男|Fukaya 深谷市仲町１１－１\n");
     x.xdotool(&["key", "shift+Escape"]);
-    let (code, _) = finish_child(&mut recorder);
-    let ran = Ran::from(recorder.wait_with_output().unwrap());
-    assert_eq!(code, Some(0), "{}", ran.stderr);
+    ended(recorder).expect(0);
     assert_eq!(indicators(&x), 0, "the recording indicator stayed");
     let script = std::fs::read_to_string(scenario.join("main.rhai")).unwrap();
     assert!(!script.contains("sleep"), "{script}");
@@ -402,7 +379,7 @@ fn a_gtk_form_recorded_once_is_answered_the_same_by_the_replay() {
     Ran::from(bus.kuroko().arg("check").arg(&scenario).output().unwrap()).expect(0);
 
     // Replayed against a fresh form: the same answer, exactly.
-    let fresh = bus.zenity_form();
+    let fresh = bus.zenity_form(&["氏名", "住所"]);
     bus.run(&scenario).expect(0);
     let (code, replayed) = finish(fresh, Duration::from_secs(20));
     assert_eq!(code, Some(0), "the replay did not answer OK");

@@ -15,7 +15,7 @@ fn a_gtk_form_is_filled_by_label_read_back_exactly_and_answered_by_its_ok_button
     let x = Xvfb::start();
     let bus = SessionBus::start(&x);
     let dir = temp_dir("x11_ui_gtk");
-    let form = bus.zenity_form();
+    let form = bus.zenity_form(&["氏名", "住所"]);
     let strings = municipal_strings(300);
     let s = scenario(
         &dir,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Xvfb, temp_dir, which};
+use super::{Session, Xvfb, temp_dir, which};
 
 /// The IME session; everything it started ends when it is dropped.
 pub struct ImeSession {
@@ -206,20 +206,6 @@ impl ImeSession {
         environment(cmd, &self.dir, &self.x.display, &self.address)
     }
 
-    /// A program in the session, as its user, with the IME's environment.
-    pub fn command(&self, program: &str) -> Command {
-        self.environment(super::as_nobody_when_root(program))
-    }
-
-    /// kuroko in the session (no shared ledger: pass `--ledger`).
-    pub fn kuroko(&self) -> Command {
-        let mut cmd = self.command(env!("CARGO_BIN_EXE_kuroko"));
-        cmd.env_remove("KUROKO_ABORT_HOTKEY")
-            .env_remove("KUROKO_CAPTURE")
-            .env("KUROKO_LEDGER", self.dir.join("work/ledger.sqlite3"));
-        cmd
-    }
-
     /// A folder the session's user may write.
     pub fn work_dir(&self, name: &str) -> PathBuf {
         let dir = self.dir.join("work").join(name);
@@ -315,22 +301,23 @@ impl Drop for ImeSession {
     }
 }
 
+impl Session for ImeSession {
+    /// A program in the session, as its user, with the IME's environment.
+    fn command(&self, program: &str) -> Command {
+        self.environment(super::as_nobody_when_root(program))
+    }
+
+    /// kuroko in the session (no shared ledger: pass `--ledger`).
+    fn kuroko(&self) -> Command {
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_kuroko"));
+        cmd.env_remove("KUROKO_ABORT_HOTKEY")
+            .env_remove("KUROKO_CAPTURE")
+            .env("KUROKO_LEDGER", self.dir.join("work/ledger.sqlite3"));
+        cmd
+    }
+}
+
 impl ImeSession {
-    /// Starts a program that publishes its controls; see [`super::spawn_accessible`].
-    pub fn spawn_accessible(
-        &self,
-        start: impl FnMut() -> Child,
-        window: &str,
-        prefix: &str,
-    ) -> Child {
-        super::spawn_accessible(start, || self.kuroko(), window, prefix)
-    }
-
-    /// The centre of a control of `window`; see [`super::control_centre`].
-    pub fn control_centre(&self, window: &str, prefix: &str) -> (u32, u32) {
-        super::control_centre(|| self.kuroko(), window, prefix)
-    }
-
     /// Clicks at a point and lets the program take it.
     pub fn click(&self, (x, y): (u32, u32)) {
         self.x

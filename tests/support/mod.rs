@@ -606,6 +606,90 @@ pub fn as_nobody_when_root(program: impl AsRef<OsStr>) -> Command {
     }
 }
 
+/// A desktop whose programs publish their controls: a display and a session bus carrying the
+/// accessibility bus, with programs and kuroko started on both ([`SessionBus`], and
+/// [`ime::ImeSession`] with an IME).
+pub trait Session {
+    /// A program on the session's display and bus.
+    fn command(&self, program: &str) -> Command;
+
+    /// kuroko on the session's display and bus.
+    fn kuroko(&self) -> Command;
+
+    /// Starts a program that publishes its controls; see [`spawn_accessible`].
+    fn spawn_accessible(&self, start: impl FnMut() -> Child, window: &str, prefix: &str) -> Child
+    where
+        Self: Sized,
+    {
+        spawn_accessible(start, || self.kuroko(), window, prefix)
+    }
+
+    /// The centre of a control of `window`; see [`control_centre`].
+    fn control_centre(&self, window: &str, prefix: &str) -> (u32, u32)
+    where
+        Self: Sized,
+    {
+        control_centre(|| self.kuroko(), window, prefix)
+    }
+
+    /// A zenity form titled 申請入力 (text 登録) with one entry per label, once its OK button is
+    /// published; its answer comes on stdout.
+    fn zenity_form(&self, entries: &[&str]) -> Child
+    where
+        Self: Sized,
+    {
+        let start = || {
+            self.command("zenity")
+                .args(["--forms", "--title=申請入力", "--text=登録"])
+                .args(entries.iter().map(|e| format!("--add-entry={e}")))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        self.spawn_accessible(start, "申請入力", "button \"OK\"")
+    }
+
+    /// `kuroko record <scenario> ARGS` in the session, its output piped.
+    fn recorder(&self, scenario: &Path, args: &[&str]) -> Child {
+        self.kuroko()
+            .arg("record")
+            .arg(scenario)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// `kuroko run <dir> --runs-dir <parent>/runs --ledger <parent>/ledger.sqlite3` in the
+    /// session.
+    fn run(&self, dir: &Path) -> Ran {
+        let parent = dir.parent().unwrap();
+        Ran::from(
+            self.kuroko()
+                .arg("run")
+                .arg(dir)
+                .arg("--runs-dir")
+                .arg(parent.join("runs"))
+                .arg("--ledger")
+                .arg(parent.join("ledger.sqlite3"))
+                .output()
+                .unwrap(),
+        )
+    }
+}
+
+/// What a program printed once it ended (killed after 20 s, which fails its `expect`).
+pub fn ended(mut child: Child) -> Ran {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    Ran::from(child.wait_with_output().unwrap())
+}
+
 /// A private D-Bus session bus on an Xvfb display: the accessibility bus (AT-SPI) starts on it
 /// when a program first asks, so GTK and Qt windows started with `command` publish their
 /// controls to kuroko started with `kuroko`.
@@ -637,32 +721,6 @@ impl SessionBus {
         }
     }
 
-    /// A program on the display and this bus, with Qt's accessibility on.
-    pub fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env("DISPLAY", &self.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .env_remove("AT_SPI_BUS_ADDRESS")
-            .env_remove("NO_AT_BRIDGE")
-            .env("QT_LINUX_ACCESSIBILITY_ALWAYS_ON", "1");
-        cmd
-    }
-
-    /// Starts a program that publishes its controls; see [`spawn_accessible`].
-    pub fn spawn_accessible(
-        &self,
-        start: impl FnMut() -> Child,
-        window: &str,
-        prefix: &str,
-    ) -> Child {
-        spawn_accessible(start, || self.kuroko(), window, prefix)
-    }
-
-    /// The centre of a control of `window`; see [`control_centre`].
-    pub fn control_centre(&self, window: &str, prefix: &str) -> (u32, u32) {
-        control_centre(|| self.kuroko(), window, prefix)
-    }
-
     /// The Qt 受付システム (examples/intake-app.py, saving to `file` after 0.3 s), once its 新規
     /// button is published.
     pub fn qt_intake(&self, file: &Path) -> Child {
@@ -680,58 +738,22 @@ impl SessionBus {
         };
         self.spawn_accessible(start, "受付システム", "button \"新規\"")
     }
+}
 
-    /// A zenity form titled 申請入力 with the fields 氏名 and 住所, once its OK button is
-    /// published; its answer comes on stdout.
-    pub fn zenity_form(&self) -> Child {
-        let start = || {
-            self.command("zenity")
-                .args([
-                    "--forms",
-                    "--title=申請入力",
-                    "--text=登録",
-                    "--add-entry=氏名",
-                    "--add-entry=住所",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        };
-        self.spawn_accessible(start, "申請入力", "button \"OK\"")
-    }
-
-    /// `kuroko record <scenario> ARGS` on this bus, its output piped.
-    pub fn recorder(&self, scenario: &Path, args: &[&str]) -> Child {
-        self.kuroko()
-            .arg("record")
-            .arg(scenario)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    /// `kuroko run <dir> --runs-dir <parent>/runs --ledger <parent>/ledger.sqlite3` on the
-    /// display and this bus.
-    pub fn run(&self, dir: &Path) -> Ran {
-        let parent = dir.parent().unwrap();
-        Ran::from(
-            self.kuroko()
-                .arg("run")
-                .arg(dir)
-                .arg("--runs-dir")
-                .arg(parent.join("runs"))
-                .arg("--ledger")
-                .arg(parent.join("ledger.sqlite3"))
-                .output()
-                .unwrap(),
-        )
+impl Session for SessionBus {
+    /// A program on the display and this bus, with Qt's accessibility on.
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .env_remove("AT_SPI_BUS_ADDRESS")
+            .env_remove("NO_AT_BRIDGE")
+            .env("QT_LINUX_ACCESSIBILITY_ALWAYS_ON", "1");
+        cmd
     }
 
     /// kuroko on the display and this bus.
-    pub fn kuroko(&self) -> Command {
+    fn kuroko(&self) -> Command {
         let mut cmd = kuroko();
         cmd.env("DISPLAY", &self.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.address);
