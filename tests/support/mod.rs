@@ -312,10 +312,13 @@ impl Xvfb {
                 special.then_some('\\').into_iter().chain([c])
             })
             .collect();
+        // One file per window started, so two windows on one display keep both stderrs.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "stderr-{}-{}.txt",
+            "stderr-{}-{}-{}.txt",
             self.display.trim_start_matches(':'),
-            std::process::id()
+            std::process::id(),
+            STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         for attempt in 1..=3 {
             let file = std::fs::File::create(&log).unwrap();
