@@ -62,7 +62,7 @@ fn print_to_pdf(dir: &Path, files: &[&Path]) -> Vec<PathBuf> {
     // LibreOffice.
     let profile = dir.join("libreoffice-profile");
     let log = dir.join("soffice.log");
-    let mut child = Command::new("soffice")
+    let mut child = without_session_bus(&mut Command::new("soffice"))
         .arg(format!(
             "-env:UserInstallation=file://{}",
             profile.display()

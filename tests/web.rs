@@ -362,7 +362,7 @@ fn attach_drives_a_browser_started_with_a_debugging_port_and_leaves_it_open() {
         l.local_addr().unwrap().port()
     };
     let profile = dir.join("clerk-profile");
-    let mut browser = Command::new("chromium")
+    let mut browser = without_session_bus(&mut Command::new("chromium"))
         .args(["--headless=new", "--no-sandbox", "--no-first-run"])
         .arg(format!("--remote-debugging-port={port}"))
         .arg(format!("--user-data-dir={}", profile.display()))

@@ -69,6 +69,16 @@ impl Ran {
     }
 }
 
+/// Keeps a program away from the session bus the tests were started with. GTK, Qt and Chromium
+/// ask it questions at start, and a bus that does not answer holds each back 25 s per question
+/// (a zenity window 96 s, Chromium past the tests' 60 s). Tests that need a bus start their own
+/// ([`SessionBus`]).
+pub fn without_session_bus(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("AT_SPI_BUS_ADDRESS")
+        .env("NO_AT_BRIDGE", "1")
+}
+
 pub fn kuroko() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kuroko"));
     cmd.env_remove("DISPLAY")
@@ -256,19 +266,15 @@ impl Xvfb {
     }
 
     /// Runs an X client (zenity, xdotool) on this display, away from any session bus the
-    /// tests were started with: GTK and Qt ask that bus for the accessibility bus at start, and
-    /// one that does not answer holds a zenity window back 96 s (25 s per question). Tests that
-    /// read controls run their own bus ([`SessionBus`]).
+    /// tests were started with ([`without_session_bus`]).
     pub fn command(&self, program: &str) -> Command {
         assert!(
             which(program),
             "{program} is not installed (run scripts/test.sh, which installs it)"
         );
         let mut cmd = Command::new(program);
-        cmd.env("DISPLAY", &self.display)
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .env_remove("AT_SPI_BUS_ADDRESS")
-            .env("NO_AT_BRIDGE", "1");
+        cmd.env("DISPLAY", &self.display);
+        without_session_bus(&mut cmd);
         cmd
     }
 

@@ -39,7 +39,7 @@ impl Browser {
             );
         }
         let port = free_port();
-        let driver = Command::new("chromedriver")
+        let driver = super::without_session_bus(&mut Command::new("chromedriver"))
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
