@@ -37,7 +37,7 @@ cp "$dll" "$(dirname "$capture_exe")/"
 cp "$dll" "target-windows/$target/debug/examples/"
 
 for n in $(seq 150 190); do [ -e "/tmp/.X11-unix/X$n" ] || break; done
-Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 & xpid=$!
+Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp -noreset >/dev/null 2>&1 & xpid=$!
 export DISPLAY=":$n"; sleep 1
 export WINEPREFIX="$PWD/target-windows/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 export KUROKO_INTAKE_EXE="$PWD/target-windows/$target/debug/examples/win32-intake.exe"

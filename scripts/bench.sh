@@ -25,7 +25,7 @@ trap cleanup EXIT
 [ "$what" != web ] && cargo build --release --benches --quiet
 if [ -z "${DISPLAY:-}" ] && [ "$what" != vision ] && [ "$what" != ledger ] && [ "$what" != sheets ] && [ "$what" != web ]; then
   for n in $(seq 150 190); do [ -e "/tmp/.X11-unix/X$n" ] || break; done
-  Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 & xpid=$!
+  Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp -noreset >/dev/null 2>&1 & xpid=$!
   export DISPLAY=":$n"; sleep 1
 fi
 export PEERS_DATA="$data"

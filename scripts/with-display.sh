@@ -9,7 +9,7 @@ fi
 
 for n in $(seq 90 140); do
   [ -e "/tmp/.X${n}-lock" ] && continue
-  Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
   xvfb_pid=$!
   # Ready when it answers (the socket appears a little before the server accepts clients).
   for _ in $(seq 1 100); do
