@@ -20,6 +20,11 @@ use script::{Action, Step};
 
 /// Typing into a field is written out after this long without input (the field is read then).
 const TYPING_PAUSE: Duration = Duration::from_millis(1500);
+/// How long a quiet desktop may take to show an Enter's effect in the field before the Enter
+/// is taken for a key of its own. Deciding at the first 200 ms pause was too soon on a loaded
+/// PC: in a full test run beside two busy loops on 2 cores, the Enter that committed 高橋 was
+/// recorded as a key of its own.
+const ENTER_SETTLE: Duration = Duration::from_millis(2500);
 /// Two clicks this close in time (and place) are a double click.
 const DOUBLE_CLICK: Duration = Duration::from_millis(500);
 /// Editing chords inside a field: their effect is in the field's text.
@@ -69,7 +74,35 @@ struct PendingEnter {
     keys: Option<String>,
 }
 
+/// What the field says about an Enter so far.
+#[derive(Debug, PartialEq)]
+enum EnterWas {
+    /// It committed text (or began a new line): part of the typing.
+    Commit,
+    /// A key of its own, which the program acted on.
+    Key,
+    /// Nothing has changed yet: wait for the program.
+    Undecided,
+}
+
 impl PendingEnter {
+    /// Judges the Enter by the field's text now (`None` when it cannot be read, e.g. its window
+    /// closed). With `patient`, an untouched field leaves it undecided until [`ENTER_SETTLE`]
+    /// after the key, since an IME on a busy desktop commits late; without, it is a key.
+    fn judge(&self, after: Option<&str>, now: Instant, patient: bool) -> EnterWas {
+        match after {
+            Some(after) if self.committed(after) => EnterWas::Commit,
+            Some(after)
+                if patient
+                    && self.read.as_deref() == Some(after)
+                    && now.saturating_duration_since(self.at) < ENTER_SETTLE =>
+            {
+                EnterWas::Undecided
+            }
+            _ => EnterWas::Key,
+        }
+    }
+
     /// Whether the Enter committed text (the IME's 確定, or a new line): the field's text after
     /// it is the text before it with something inserted — compared with the text read at the
     /// Enter, or with the text of the last quiet moment when what was inserted since then is
@@ -276,7 +309,7 @@ impl Recorder<'_> {
     }
 
     fn click(&mut self, at: Instant, (x, y): (i32, i32)) {
-        self.resolve_enter();
+        self.resolve_enter(None);
         self.flush_typing();
         self.new_windows(at);
         if let Some((when, (px, py), step)) = self.last_click
@@ -384,16 +417,23 @@ impl Recorder<'_> {
     /// Decides the Enter pressed in a field: when the field's text is now the text before it
     /// with something inserted, the Enter committed the IME's composition (or began a new line)
     /// and belongs to the typing; otherwise it is a step of its own, after the typing.
-    fn resolve_enter(&mut self) {
+    /// `patient_at` (from a pause in the input) lets an untouched field wait for the program a
+    /// little longer while no window has come or gone; returns whether the Enter is still
+    /// undecided.
+    fn resolve_enter(&mut self, patient_at: Option<Instant>) -> bool {
         let Some(enter) = self.typing.enter.take() else {
-            return;
+            return false;
         };
         let at = enter.at;
-        if self
-            .field_text()
-            .is_some_and(|after| enter.committed(&after))
-        {
-            return;
+        let after = self.field_text();
+        let now = patient_at.unwrap_or_else(Instant::now);
+        match enter.judge(after.as_deref(), now, patient_at.is_some()) {
+            EnterWas::Commit => return false,
+            EnterWas::Undecided if !self.windows_changed() => {
+                self.typing.enter = Some(enter);
+                return true;
+            }
+            EnterWas::Undecided | EnterWas::Key => {}
         }
         self.flush_typing();
         self.new_windows(at);
@@ -403,11 +443,19 @@ impl Recorder<'_> {
                 key: key_name(Key::Named(NamedKey::Enter)),
             },
         );
+        false
+    }
+
+    /// Whether a window has come or gone since the windows were last noted.
+    fn windows_changed(&mut self) -> bool {
+        self.desktop.windows.list().is_ok_and(|now| {
+            now.len() != self.windows.len() || now.iter().any(|w| !self.windows.contains(&w.title))
+        })
     }
 
     /// A key press; `true` when it ends the recording (the abort hotkey, Shift+Escape).
     fn key_down(&mut self, at: Instant, key: Key) -> bool {
-        self.resolve_enter();
+        self.resolve_enter(None);
         let chord: Vec<NamedKey> = self
             .held
             .iter()
@@ -550,7 +598,11 @@ impl Recorder<'_> {
     /// After a pause the typing is written out while the field still holds its text, and the
     /// screen is looked at again.
     fn idle(&mut self, now: Instant) {
-        self.resolve_enter();
+        if self.resolve_enter(Some(now)) {
+            // The field still holds the typing the Enter may end: only look again.
+            self.look();
+            return;
+        }
         if self
             .typing
             .last
@@ -619,7 +671,7 @@ pub fn record(
             shown += 1;
         }
     }
-    r.resolve_enter();
+    r.resolve_enter(None);
     r.flush_typing();
     while shown < r.out.steps.len() {
         progress(&r.out.steps[shown]);
@@ -655,6 +707,37 @@ mod tests {
         assert!(!enter(Some("abc"), "", Some("abc")).committed(""));
         assert_eq!(super::inserted("市町", "市仲町"), "仲");
         assert_eq!(super::inserted("", "高橋"), "高橋");
+    }
+
+    #[test]
+    fn an_untouched_field_waits_for_a_late_commit_during_a_pause_and_not_past_the_settle_time() {
+        use super::{ENTER_SETTLE, EnterWas};
+        use std::time::{Duration, Instant};
+        let at = Instant::now();
+        let enter = PendingEnter {
+            at,
+            read: Some(String::new()),
+            quiet: Some(String::new()),
+            keys: Some(String::new()),
+        };
+        let soon = at + Duration::from_millis(200);
+        // A loaded desktop: the IME has not committed yet when the pause comes.
+        assert_eq!(enter.judge(Some(""), soon, true), EnterWas::Undecided);
+        // It lands later and the Enter is part of the typing.
+        assert_eq!(enter.judge(Some("高橋"), soon, true), EnterWas::Commit);
+        // Past the settle time, or decided at the next input, an untouched field means a key.
+        assert_eq!(
+            enter.judge(Some(""), at + ENTER_SETTLE, true),
+            EnterWas::Key
+        );
+        assert_eq!(enter.judge(Some(""), soon, false), EnterWas::Key);
+        // A field that changed otherwise, or cannot be read (its window closed), is a key now.
+        let typed = PendingEnter {
+            read: Some("abc".into()),
+            ..enter
+        };
+        assert_eq!(typed.judge(Some(""), soon, true), EnterWas::Key);
+        assert_eq!(typed.judge(None, soon, true), EnterWas::Key);
     }
 
     #[test]

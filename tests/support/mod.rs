@@ -242,7 +242,8 @@ impl Xvfb {
                 // -noreset: by default the server resets when its last client leaves, and a
                 // client connecting during the reset cannot open the display (measured: 117 of
                 // 300 connections failed while another client came and went; CI lost a zenity).
-                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"])
+                .args(["-screen", "0", "1280x800x24"])
+                .args(["-nolisten", "tcp", "-noreset"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
